@@ -1,0 +1,83 @@
+"""The database: Tortoise configuration, start-up and the migration check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as run_migrations
+from tortoise.migrations.executor import MigrationExecutor
+
+from server.settings import Settings
+
+APP_LABEL = "models"
+MIGRATE_COMMAND = "lyceum migrate"
+
+
+class UnmigratedDatabase(Exception):
+    """The database lacks migrations; `pending` names them."""
+
+    def __init__(self, pending: list[str]) -> None:
+        self.pending = pending
+        super().__init__(
+            f"The database is missing {len(pending)} migration(s) ({', '.join(pending)}). "
+            f"Run `{MIGRATE_COMMAND}` first."
+        )
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            APP_LABEL: {
+                "models": ["server.models"],
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _prepare(settings: Settings) -> dict[str, Any]:
+    if settings.resolved_database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return tortoise_config(settings.resolved_database_url)
+
+
+async def migrate(settings: Settings) -> list[str]:
+    """Apply every pending migration; return the names of those applied."""
+    config = _prepare(settings)
+    applied: list[str] = []
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(name)
+
+    await run_migrations(config=config, progress=progress)
+    return applied
+
+
+async def pending_migrations() -> list[str]:
+    """Names of the migrations not yet applied to the open database."""
+    executor = MigrationExecutor(get_connection("default"), {APP_LABEL: _app_config()})
+    return [step.migration.name for step in await executor.plan() if not step.backward]
+
+
+def _app_config() -> dict[str, Any]:
+    return tortoise_config("sqlite://:memory:")["apps"][APP_LABEL]  # type: ignore[no-any-return]
+
+
+async def open_database(settings: Settings, *, require_migrated: bool = True) -> None:
+    await Tortoise.init(config=_prepare(settings))
+    if require_migrated:
+        pending = await pending_migrations()
+        if pending:
+            await Tortoise.close_connections()
+            raise UnmigratedDatabase(pending)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()

@@ -1,0 +1,75 @@
+"""Accounts: the people who log in to this instance, and what belongs to logging in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+
+from server.models._base import Entity
+
+if TYPE_CHECKING:
+    from server.models.actors import Actor
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    ADMIN = "admin"
+
+
+class AccountState(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"  # waiting for an admin's approval of the sign-up
+    SUSPENDED = "suspended"
+
+
+class Account(Entity):
+    actor: fields.OneToOneRelation[Actor] = fields.OneToOneField(
+        "models.Actor", related_name="account", on_delete=fields.CASCADE
+    )
+    email = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharEnumField(Role, max_length=16, default=Role.MEMBER)
+    state = fields.CharEnumField(AccountState, max_length=16, default=AccountState.ACTIVE)
+    bio_source = fields.TextField(default="")
+    signup_reason = fields.TextField(default="")
+    # Bumped on password change and log-out-everywhere: older session cookies stop working.
+    session_version = fields.IntField(default=0)
+    last_login_at = fields.DatetimeField(null=True)
+
+    actor_id: str
+
+    class Meta:
+        table = "account"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class Invite(Entity):
+    code = fields.CharField(max_length=64, unique=True)
+    created_by: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="invites_created", on_delete=fields.CASCADE
+    )
+    max_uses = fields.IntField(default=1)
+    uses = fields.IntField(default=0)
+    expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invite"
+
+
+class PasswordReset(Entity):
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="password_resets", on_delete=fields.CASCADE
+    )
+    # Only a hash of the emailed token is stored: a database leak does not leak live tokens.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "password_reset"
+

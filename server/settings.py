@@ -1,0 +1,144 @@
+"""Every setting of a Lyceum instance, read from `LYCEUM_*` environment variables.
+
+Each field's description is the documentation: the README lists every one of them, and a test
+fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LYCEUM_", frozen=True, extra="ignore")
+
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public URL the instance is known by; every absolute URL and id is built "
+        "from it, never from the request's Host header.",
+    )
+    data_dir: Path = Field(
+        Path("data"),
+        description="Directory for the SQLite database, uploaded media and the generated secret.",
+    )
+    database_url: str = Field(
+        "",
+        description="Database URL (`sqlite:///path` or `postgres://user:pass@host:5432/db`). "
+        "Empty means a SQLite file `lyceum.sqlite3` in the data directory.",
+    )
+    secret_key: str = Field(
+        "",
+        description="Key that signs session cookies and tokens. Empty means a random key "
+        "generated once and kept in `DATA_DIR/secret_key`. Set it when running several hosts.",
+    )
+    host: str = Field("127.0.0.1", description="Address `lyceum serve` binds to.")
+    port: int = Field(8000, description="Port `lyceum serve` listens on.")
+    web_processes: int = Field(1, ge=1, description="Number of web processes `lyceum serve` runs.")
+    embedded_worker: bool = Field(
+        True,
+        description="Run the delivery worker inside the web process. Turn off when separate "
+        "`lyceum worker` processes run.",
+    )
+    log_level: str = Field("info", description="Logging level: debug, info, warning or error.")
+
+    smtp_host: str = Field(
+        "",
+        description="SMTP server for outgoing mail (password resets). Empty means mail is "
+        "written to the log instead of sent.",
+    )
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_username: str = Field("", description="SMTP user name; empty for no authentication.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_tls: bool = Field(False, description="Connect to the SMTP server over TLS (port 465).")
+    mail_from: str = Field(
+        "", description="Sender address of outgoing mail. Empty means `lyceum@<base host>`."
+    )
+
+    max_upload_bytes: int = Field(
+        5 * 1024 * 1024, description="Largest accepted image upload (avatar, banner), in bytes."
+    )
+    max_form_bytes: int = Field(
+        64 * 1024, description="Largest accepted form body without a file, in bytes."
+    )
+    max_post_chars: int = Field(20000, description="Longest accepted post body, in characters.")
+    page_size: int = Field(20, ge=1, le=200, description="Items per page in lists and feeds.")
+
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Where rate-limit counters live (`memory://`, or `redis://host:6379` when "
+        "several web processes must share them).",
+    )
+    login_rate_limit: str = Field(
+        "10/minute", description="Log-in attempts allowed per client address and per account."
+    )
+    signup_rate_limit: str = Field("5/hour", description="Sign-ups allowed per client address.")
+    post_rate_limit: str = Field("30/minute", description="Posts and replies allowed per member.")
+    trust_proxy_headers: bool = Field(
+        False,
+        description="Take the client address from X-Forwarded-For (set it behind your reverse "
+        "proxy, never when clients reach Lyceum directly).",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_absolute(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://lyceum.example")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("must not have a path, query or fragment")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in ("debug", "info", "warning", "error"):
+            raise ValueError("must be debug, info, warning or error")
+        return value.lower()
+
+    @property
+    def domain(self) -> str:
+        """The host (and port, when not the default) that names this instance: `name@domain`."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'lyceum.sqlite3').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+    @property
+    def resolved_mail_from(self) -> str:
+        return self.mail_from or f"lyceum@{urlsplit(self.base_url).hostname}"
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a path on this instance."""
+        return self.base_url + path
