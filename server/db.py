@@ -56,7 +56,10 @@ async def migrate(settings: Settings) -> list[str]:
         if event == "apply_done":
             applied.append(name)
 
-    await run_migrations(config=config, progress=progress)
+    try:
+        await run_migrations(config=config, progress=progress)
+    finally:
+        await Tortoise.close_connections()
     return applied
 
 

@@ -72,4 +72,3 @@ class PasswordReset(Entity):
 
     class Meta:
         table = "password_reset"
-

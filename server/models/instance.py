@@ -1,4 +1,4 @@
-"""Instance-wide settings that admins change at run time (environment settings are for operators)."""
+"""Instance-wide settings that admins change at run time (the environment is for operators)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The ActivityPub adapter: keys and signatures, documents, the inbox and outgoing delivery."""

@@ -1,0 +1,85 @@
+"""App assembly: the one place that knows the domain and both adapters."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server import db
+from server.ratelimit import RateLimits
+from server.services import instance
+from server.settings import Settings
+from web.context import WebContext
+from web.errors import EXCEPTION_HANDLERS
+from web.routes import web_routes
+from web.templating import build_templates
+
+log = logging.getLogger("lyceum")
+
+SESSION_MAX_AGE = 30 * 24 * 3600
+
+
+class InstanceNameMiddleware:
+    """Puts the admin-chosen instance name where every page template finds it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            config = await instance.get_config()
+            scope.setdefault("state", {})["instance_name"] = config.name
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """Build the ASGI app. With `manage_database`, its lifespan opens and closes the database."""
+    settings = settings or Settings()
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            await db.open_database(settings)
+        try:
+            yield
+        finally:
+            if manage_database:
+                await db.close_database()
+
+    app = Starlette(
+        routes=[
+            *web_routes(),
+            Mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web/static")),
+            Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.resolved_secret_key,
+                session_cookie="lyceum_session",
+                max_age=SESSION_MAX_AGE,
+                same_site="lax",
+                https_only=settings.secure_cookies,
+            ),
+            Middleware(InstanceNameMiddleware),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.web = WebContext(
+        settings=settings,
+        templates=build_templates(),
+        rate_limits=RateLimits(settings.rate_limit_storage),
+    )
+    return app

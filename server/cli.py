@@ -1,0 +1,253 @@
+"""The `lyceum` command: operate an instance from the shell, non-interactively.
+
+Exit codes: 0 done; 1 the operation was refused (the message says why); 2 bad usage or
+configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from server import db
+from server.settings import Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "LYCEUM_" + "_".join(str(part) for part in error["loc"]).upper()
+            click.echo(f"Configuration error: {name}: {error['msg']}", err=True)
+        sys.exit(2)
+
+
+def _run(work: Callable[[Settings], Awaitable[T]], *, needs_db: bool = True) -> T:
+    """Run `work` with the database open; print domain errors and exit 1 on them."""
+    from server.services.errors import DomainError
+
+    settings = _settings()
+
+    async def main() -> T:
+        if needs_db:
+            await db.open_database(settings)
+        try:
+            return await work(settings)
+        finally:
+            if needs_db:
+                await db.close_database()
+
+    try:
+        return asyncio.run(main())
+    except db.UnmigratedDatabase as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except DomainError as exc:
+        details = getattr(exc, "errors", None)
+        if details:
+            for field, message in details.items():
+                click.echo(f"Error: {field + ': ' if field else ''}{message}", err=True)
+        else:
+            click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"Error: cannot reach the database: {exc}", err=True)
+        sys.exit(1)
+
+
+@click.group(help="Lyceum: a federated server for learning communities.")
+@click.version_option(package_name="lyceum")
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command(help="Apply database migrations (safe to run at every start).")
+def migrate() -> None:
+    applied = _run(db.migrate, needs_db=False)
+    click.echo(
+        f"Applied {len(applied)} migration(s)." if applied else "The database is up to date."
+    )
+
+
+@main.command(help="Run the web server (and, by default, the delivery worker).")
+@click.option("--host", default=None, help="Address to bind [LYCEUM_HOST].")
+@click.option("--port", type=int, default=None, help="Port to listen on [LYCEUM_PORT].")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Web processes.")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    import uvicorn
+
+    settings = _settings()
+    pending = _run(_pending, needs_db=False)
+    if pending:
+        click.echo(
+            f"The database is missing {len(pending)} migration(s). Run `lyceum migrate` first.",
+            err=True,
+        )
+        sys.exit(1)
+    if not _run(_has_admin):
+        click.echo(
+            "No admin account yet. Create one with:\n"
+            "  lyceum user create YOUR_NAME you@example.org --admin --password-stdin\n"
+            "(type the password, then press Ctrl-D), or claim it in the browser at:\n"
+            f"  {settings.url('/setup/claim?token=' + _run(_claim_token))}",
+            err=True,
+        )
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.web_processes,
+        log_level=settings.log_level,
+        proxy_headers=settings.trust_proxy_headers,
+        forwarded_allow_ips="*" if settings.trust_proxy_headers else None,
+    )
+
+
+async def _pending(settings: Settings) -> list[str]:
+    await db.open_database(settings, require_migrated=False)
+    try:
+        return await db.pending_migrations()
+    finally:
+        await db.close_database()
+
+
+async def _has_admin(settings: Settings) -> bool:
+    from server.models import Account, Role
+
+    return await Account.filter(role=Role.ADMIN).exists()
+
+
+async def _claim_token(settings: Settings) -> str:
+    from server.services import setup
+
+    return await setup.admin_claim_token(settings)
+
+
+@main.group(help="Manage accounts.")
+def user() -> None:
+    pass
+
+
+@user.command("create", help="Create an account (prints a generated password if none is given).")
+@click.argument("username")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Make the account an instance admin.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--display-name", default="", help="Name shown on the profile.")
+def user_create(
+    username: str, email: str, admin: bool, password_stdin: bool, display_name: str
+) -> None:
+    from server.models import Role
+    from server.services import accounts
+
+    generated = not password_stdin
+    password = secrets.token_urlsafe(12) if generated else sys.stdin.readline().rstrip("\r\n")
+
+    async def work(settings: Settings) -> Any:
+        return await accounts.create_account(
+            username,
+            email,
+            password,
+            display_name=display_name,
+            role=Role.ADMIN if admin else Role.MEMBER,
+        )
+
+    account = _run(work)
+    click.echo(f"Created {'admin' if admin else 'member'} @{username.lower()} ({account.email}).")
+    if generated:
+        click.echo(f"Password: {password}")
+
+
+@main.group(help="Manage groups.")
+def group() -> None:
+    pass
+
+
+@group.command("create", help="Create a group owned by an existing account.")
+@click.argument("handle")
+@click.argument("name")
+@click.option("--owner", required=True, help="User name of the owner.")
+@click.option("--description", default="", help="Markdown description.")
+@click.option("--rules", default="", help="Markdown rules.")
+@click.option("--topics", default="", help="Comma-separated topics.")
+@click.option("--approval", is_flag=True, help="New members need a moderator's approval.")
+@click.option("--moderators-only", is_flag=True, help="Only moderators may start threads.")
+def group_create(
+    handle: str,
+    name: str,
+    owner: str,
+    description: str,
+    rules: str,
+    topics: str,
+    approval: bool,
+    moderators_only: bool,
+) -> None:
+    from server.models import Account, JoinPolicy, PostingPolicy
+    from server.services import groups
+    from server.services.errors import NotFound
+
+    async def work(settings: Settings) -> Any:
+        account = await Account.get_or_none(
+            actor__username=owner.lower(), actor__domain=""
+        ).select_related("actor")
+        if account is None:
+            raise NotFound(f"There is no account @{owner}.")
+        form = groups.GroupForm(
+            handle=handle,
+            name=name,
+            description=description,
+            rules=rules,
+            topics=groups.parse_topics(topics),
+            join_policy=JoinPolicy.APPROVAL if approval else JoinPolicy.OPEN,
+            posting_policy=PostingPolicy.MODERATORS if moderators_only else PostingPolicy.MEMBERS,
+        )
+        return await groups.create_group(account, form)
+
+    _run(work)
+    settings = _settings()
+    click.echo(
+        f"Created group @{handle.lower()}@{settings.domain}: {settings.url('/g/' + handle.lower())}"
+    )
+
+
+@main.command(help="Check the configuration and the database; exit 1 on any problem.")
+def check() -> None:
+    settings = _settings()
+    problems: list[str] = []
+    notes: list[str] = [f"Base URL: {settings.base_url}", f"Data directory: {settings.data_dir}"]
+
+    async def work(settings: Settings) -> None:
+        await db.open_database(settings, require_migrated=False)
+        try:
+            pending = await db.pending_migrations()
+            if pending:
+                problems.append(f"{len(pending)} migration(s) pending: run `lyceum migrate`.")
+            elif not await _has_admin(settings):
+                problems.append("No admin account: run `lyceum user create NAME EMAIL --admin`.")
+        finally:
+            await db.close_database()
+
+    try:
+        asyncio.run(work(settings))
+    except OSError as exc:
+        problems.append(f"Cannot reach the database: {exc}")
+    if not settings.secure_cookies:
+        notes.append("Warning: the base URL is not https; use https in production.")
+    for line in notes:
+        click.echo(line)
+    for problem in problems:
+        click.echo(f"Problem: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("All checks passed.")

@@ -1,0 +1,111 @@
+"""Domain events, published inside the transaction of the change that causes them.
+
+Subscribers (the federation adapter, notifications) run in that same transaction, so what they
+write — outgoing deliveries, notifications — commits or rolls back together with the change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every domain event."""
+
+
+@dataclass(frozen=True)
+class PostCreated(Event):
+    post_id: str
+
+
+@dataclass(frozen=True)
+class PostEdited(Event):
+    post_id: str
+
+
+@dataclass(frozen=True)
+class PostDeleted(Event):
+    post_id: str
+
+
+@dataclass(frozen=True)
+class PostRemoved(Event):
+    post_id: str
+    moderator_id: str
+
+
+@dataclass(frozen=True)
+class PostRestored(Event):
+    post_id: str
+    moderator_id: str
+
+
+@dataclass(frozen=True)
+class PostReacted(Event):
+    reaction_id: str
+
+
+@dataclass(frozen=True)
+class PostUnreacted(Event):
+    post_id: str
+    actor_id: str
+    reaction_ap_id: str | None
+    kind: str
+
+
+@dataclass(frozen=True)
+class MembershipRequested(Event):
+    membership_id: str
+
+
+@dataclass(frozen=True)
+class MembershipAccepted(Event):
+    membership_id: str
+
+
+@dataclass(frozen=True)
+class MembershipRejected(Event):
+    group_id: str
+    actor_id: str
+    follow_ap_id: str
+
+
+@dataclass(frozen=True)
+class MembershipEnded(Event):
+    group_id: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class GroupUpdated(Event):
+    group_id: str
+
+
+@dataclass(frozen=True)
+class ActorUpdated(Event):
+    actor_id: str
+
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[Event], handler: Handler) -> None:
+        if handler not in self._handlers[event_type]:
+            self._handlers[event_type].append(handler)
+
+    def clear(self) -> None:
+        self._handlers.clear()
+
+    async def publish(self, event: Event) -> None:
+        for handler in self._handlers.get(type(event), ()):
+            await handler(event)
+
+
+bus = EventBus()

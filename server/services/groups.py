@@ -1,0 +1,289 @@
+"""Groups: creating them, and who is in them with which role.
+
+Joining on the web and following from another server are the same thing here: both create a
+membership, accepted at once for open groups and pending for approval groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tortoise.transactions import in_transaction
+
+from server import events
+from server.content import render_markdown
+from server.models import (
+    Account,
+    Actor,
+    ActorKind,
+    Ban,
+    Group,
+    GroupState,
+    GroupTopic,
+    JoinPolicy,
+    MemberRole,
+    Membership,
+    MembershipState,
+    PostingPolicy,
+    Topic,
+    utcnow,
+)
+from server.services import instance
+from server.services.errors import Conflict, Forbidden, Invalid, NotFound
+from server.services.handles import ensure_handle_free, validate_handle
+from server.services.keys import generate_rsa_keypair
+
+MAX_TOPICS = 8
+TOPIC_MAX_CHARS = 40
+
+
+@dataclass(frozen=True)
+class GroupForm:
+    handle: str
+    name: str
+    description: str = ""
+    rules: str = ""
+    topics: tuple[str, ...] = field(default_factory=tuple)
+    join_policy: JoinPolicy = JoinPolicy.OPEN
+    posting_policy: PostingPolicy = PostingPolicy.MEMBERS
+
+
+def parse_topics(text: str) -> tuple[str, ...]:
+    """Topics from a comma-separated field: trimmed, lower-cased, de-duplicated."""
+    topics: dict[str, None] = {}
+    for raw in text.split(","):
+        topic = " ".join(raw.split()).lower().lstrip("#")
+        if topic:
+            topics[topic] = None
+    return tuple(topics)
+
+
+def _validate(form: GroupForm) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not form.name.strip():
+        errors["name"] = "Give the group a name."
+    elif len(form.name.strip()) > 100:
+        errors["name"] = "Use at most 100 characters."
+    if len(form.description) > 10000:
+        errors["description"] = "Use at most 10,000 characters."
+    if len(form.rules) > 10000:
+        errors["rules"] = "Use at most 10,000 characters."
+    if len(form.topics) > MAX_TOPICS:
+        errors["topics"] = f"Choose at most {MAX_TOPICS} topics."
+    elif any(len(t) > TOPIC_MAX_CHARS for t in form.topics):
+        errors["topics"] = f"Keep each topic under {TOPIC_MAX_CHARS} characters."
+    return errors
+
+
+async def create_group(owner: Account, form: GroupForm) -> Group:
+    errors = _validate(form)
+    try:
+        handle = validate_handle(form.handle)
+    except Invalid as exc:
+        errors.update(exc.errors)
+        handle = ""
+    if errors:
+        raise Invalid(errors)
+    await ensure_handle_free(handle)
+    config = await instance.get_config()
+    needs_approval = config.groups_need_approval and not owner.is_admin
+    private_pem, public_pem = generate_rsa_keypair()
+    async with in_transaction():
+        actor = await Actor.create(
+            kind=ActorKind.GROUP,
+            username=handle,
+            display_name=form.name.strip(),
+            summary_html=render_markdown(form.description).html,
+            private_key_pem=private_pem,
+            public_key_pem=public_pem,
+        )
+        group = await Group.create(
+            actor=actor,
+            description_source=form.description,
+            description_html=render_markdown(form.description).html,
+            rules_source=form.rules,
+            rules_html=render_markdown(form.rules).html,
+            join_policy=form.join_policy,
+            posting_policy=form.posting_policy,
+            state=GroupState.PENDING if needs_approval else GroupState.ACTIVE,
+            member_count=1,
+        )
+        await Membership.create(
+            group=group,
+            actor_id=owner.actor_id,
+            role=MemberRole.OWNER,
+            state=MembershipState.ACCEPTED,
+            decided_at=utcnow(),
+        )
+        await _set_topics(group, form.topics)
+    return group
+
+
+async def update_group(group: Group, form: GroupForm) -> Group:
+    errors = _validate(form)
+    if errors:
+        raise Invalid(errors)
+    async with in_transaction():
+        group.description_source = form.description
+        group.description_html = render_markdown(form.description).html
+        group.rules_source = form.rules
+        group.rules_html = render_markdown(form.rules).html
+        group.join_policy = form.join_policy
+        group.posting_policy = form.posting_policy
+        await group.save()
+        await Actor.filter(id=group.actor_id).update(
+            display_name=form.name.strip(), summary_html=group.description_html
+        )
+        await _set_topics(group, form.topics)
+        await events.bus.publish(events.GroupUpdated(group.id))
+    return group
+
+
+async def _set_topics(group: Group, topics: tuple[str, ...]) -> None:
+    await GroupTopic.filter(group=group).delete()
+    for name in topics:
+        topic, _ = await Topic.get_or_create(name=name)
+        await GroupTopic.create(group=group, topic=topic)
+
+
+async def topics_of(group: Group) -> list[str]:
+    links = await GroupTopic.filter(group=group).select_related("topic").order_by("topic__name")
+    return [link.topic.name for link in links]
+
+
+async def get_group(handle: str, *, include_hidden: bool = False) -> Group:
+    group = (
+        await Group.filter(actor__username=handle.lower(), actor__domain="")
+        .select_related("actor")
+        .first()
+    )
+    if group is None or (not include_hidden and group.state != GroupState.ACTIVE):
+        raise NotFound("There is no group with that handle.")
+    return group
+
+
+async def membership_of(group: Group, actor_id: str) -> Membership | None:
+    return await Membership.get_or_none(group=group, actor_id=actor_id)
+
+
+async def is_moderator(group: Group, actor_id: str) -> bool:
+    membership = await membership_of(group, actor_id)
+    return membership is not None and membership.is_moderator
+
+
+async def is_member(group: Group, actor_id: str) -> bool:
+    return await Membership.filter(
+        group=group, actor_id=actor_id, state=MembershipState.ACCEPTED
+    ).exists()
+
+
+async def can_post(group: Group, actor_id: str) -> bool:
+    """Whether this actor may start a thread in the group (replies need membership only)."""
+    membership = await membership_of(group, actor_id)
+    if membership is None or membership.state != MembershipState.ACCEPTED:
+        return False
+    return group.posting_policy == PostingPolicy.MEMBERS or membership.is_moderator
+
+
+async def is_banned(group: Group, actor_id: str) -> bool:
+    return await Ban.filter(group=group, actor_id=actor_id).exists()
+
+
+async def request_membership(
+    group: Group, actor: Actor, *, message: str = "", follow_ap_id: str = ""
+) -> Membership:
+    """Join (open group) or ask to join (approval group). Idempotent for an existing request."""
+    if group.state != GroupState.ACTIVE:
+        raise Forbidden("This group is not open for new members.")
+    if await is_banned(group, actor.id):
+        raise Forbidden("You are banned from this group.")
+    if len(message) > 1000:
+        raise Invalid({"message": "Use at most 1,000 characters."})
+    async with in_transaction():
+        membership = await membership_of(group, actor.id)
+        if membership is not None and membership.state != MembershipState.REJECTED:
+            if follow_ap_id and membership.follow_ap_id != follow_ap_id:
+                membership.follow_ap_id = follow_ap_id
+                await membership.save(update_fields=["follow_ap_id"])
+                if membership.state == MembershipState.ACCEPTED:
+                    await events.bus.publish(events.MembershipAccepted(membership.id))
+            return membership
+        if membership is None:
+            membership = Membership(group=group, actor=actor)
+        membership.role = MemberRole.MEMBER
+        membership.message = message.strip()
+        membership.follow_ap_id = follow_ap_id
+        membership.decided_by = None
+        if group.join_policy == JoinPolicy.OPEN:
+            membership.state = MembershipState.ACCEPTED
+            membership.decided_at = utcnow()
+        else:
+            membership.state = MembershipState.PENDING
+            membership.decided_at = None
+        await membership.save()
+        if membership.state == MembershipState.ACCEPTED:
+            await _recount_members(group)
+            await events.bus.publish(events.MembershipAccepted(membership.id))
+        else:
+            await events.bus.publish(events.MembershipRequested(membership.id))
+    return membership
+
+
+async def decide_membership(
+    membership: Membership, moderator: Actor, *, accept: bool
+) -> Membership:
+    if membership.state != MembershipState.PENDING:
+        raise Conflict("This request has already been decided.")
+    group = await Group.get(id=membership.group_id)
+    async with in_transaction():
+        membership.state = MembershipState.ACCEPTED if accept else MembershipState.REJECTED
+        membership.decided_at = utcnow()
+        membership.decided_by = moderator
+        await membership.save()
+        if accept:
+            await _recount_members(group)
+            await events.bus.publish(events.MembershipAccepted(membership.id))
+        else:
+            await events.bus.publish(
+                events.MembershipRejected(group.id, membership.actor_id, membership.follow_ap_id)
+            )
+    return membership
+
+
+async def leave_group(group: Group, actor_id: str) -> None:
+    membership = await membership_of(group, actor_id)
+    if membership is None:
+        raise NotFound("You are not a member of this group.")
+    if membership.role == MemberRole.OWNER:
+        raise Forbidden("The owner cannot leave; transfer ownership first.")
+    async with in_transaction():
+        was_member = membership.state == MembershipState.ACCEPTED
+        await membership.delete()
+        if was_member:
+            await _recount_members(group)
+        await events.bus.publish(events.MembershipEnded(group.id, actor_id))
+
+
+async def set_role(group: Group, by: Actor, target_actor_id: str, role: MemberRole) -> Membership:
+    """Appoint or remove moderators; only the owner may, and ownership is not changed here."""
+    by_membership = await membership_of(group, by.id)
+    if by_membership is None or by_membership.role != MemberRole.OWNER:
+        raise Forbidden("Only the group's owner can change roles.")
+    if role == MemberRole.OWNER:
+        raise Invalid({"role": "Ownership is transferred, not assigned."})
+    membership = await membership_of(group, target_actor_id)
+    if membership is None or membership.state != MembershipState.ACCEPTED:
+        raise NotFound("That person is not a member of this group.")
+    if membership.role == MemberRole.OWNER:
+        raise Forbidden("The owner's role cannot be changed.")
+    membership.role = role
+    await membership.save(update_fields=["role"])
+    async with in_transaction():
+        await events.bus.publish(events.GroupUpdated(group.id))
+    return membership
+
+
+async def _recount_members(group: Group) -> None:
+    count = await Membership.filter(group=group, state=MembershipState.ACCEPTED).count()
+    await Group.filter(id=group.id).update(member_count=count)
+    group.member_count = count

@@ -1,0 +1,128 @@
+"""Shared fixtures: a migrated database per test (SQLite or PostgreSQL) and an in-process app.
+
+`LYCEUM_TEST_DATABASE=postgres` runs the suite on PostgreSQL (`LYCEUM_TEST_POSTGRES_URL`, default
+postgres://postgres@127.0.0.1:5432/test); each run makes its own database and drops it at the end.
+The schema is migrated once per run; SQLite tests then copy the migrated file, PostgreSQL tests
+truncate every table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+from tortoise import Tortoise
+
+from server import db, events
+from server.app import create_app
+from server.settings import Settings
+
+BACKEND = os.environ.get("LYCEUM_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get("LYCEUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+BASE_URL = "http://lyceum.test"
+
+
+def _postgres_url(database: str) -> str:
+    parts = urlsplit(POSTGRES_URL)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database URL holding a freshly migrated schema, made once per test run (per worker)."""
+    if BACKEND == "postgres":
+        name = f"lyceum_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+        url = _postgres_url(name)
+        asyncio.run(db.migrate(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("d"))))
+        yield url
+        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        asyncio.run(db.migrate(Settings(database_url=f"sqlite://{path}", data_dir=path.parent)))
+        yield str(path)
+
+
+async def _postgres_admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> str:
+    if BACKEND == "postgres":
+        return migrated_template
+    path = tmp_path / "lyceum.sqlite3"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite://{path}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        base_url=BASE_URL,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-" + "x" * 32,
+        embedded_worker=False,
+    )
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[None]:
+    """The test's database, open for the ORM; emptied first on PostgreSQL."""
+    events.bus.clear()
+    await db.open_database(settings)
+    if BACKEND == "postgres":
+        await _truncate_all()
+    yield
+    await db.close_database()
+    events.bus.clear()
+
+
+async def _truncate_all() -> None:
+    connection = Tortoise.get_connection("default")
+    _, rows = await connection.execute_query(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE "
+        "'tortoise_%'"
+    )
+    tables = [row["tablename"] for row in rows if not row["tablename"].startswith("tortoise")]
+    if tables:
+        quoted = ", ".join(f'"{table}"' for table in tables)
+        await connection.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def app(settings: Settings, database: None) -> Starlette:
+    return create_app(settings, manage_database=False)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=BASE_URL, headers={"Accept": "text/html"}
+    ) as client:
+        yield client
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)

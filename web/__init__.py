@@ -1,0 +1,1 @@
+"""The HTML adapter: member pages and (later) the admin panel, rendered server-side."""

@@ -1,0 +1,82 @@
+"""Reading submitted forms: size limits and the CSRF check come before anything else.
+
+Every POST handler of the web adapter reads its body through `read_form`, which refuses (403) a
+form whose `csrf_token` does not match the session's, so no form can be forged from another site.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from wtforms import Form
+
+from web.context import web
+from web.session import csrf_token
+
+MAX_FILES = 4
+
+
+async def read_form(request: Request, *, with_files: bool = False) -> FormData:
+    settings = web(request).settings
+    limit = settings.max_upload_bytes + 64 * 1024 if with_files else settings.max_form_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise HTTPException(413, f"The form is too large (the limit is {limit // 1024} KiB).")
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        raise HTTPException(415, "Send the form as application/x-www-form-urlencoded.")
+    if content_type.startswith("multipart/form-data") and not with_files:
+        raise HTTPException(415, "This form takes no files.")
+    try:
+        form = await request.form(
+            max_files=MAX_FILES if with_files else 0,
+            max_fields=200,
+            max_part_size=limit,
+        )
+    except MultiPartException as exc:
+        raise HTTPException(400, f"The form could not be read: {exc.message}") from exc
+    sent = form.get("csrf_token")
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
+        raise HTTPException(
+            403, "The form expired or came from another site. Reload the page and try again."
+        )
+    return form
+
+
+class WebForm(Form):
+    """A WTForms form fed from Starlette's FormData (multi-valued fields kept)."""
+
+    @classmethod
+    def from_formdata(cls, formdata: FormData, **kwargs: Any) -> WebForm:
+        return cls(formdata=_MultiDict(formdata), **kwargs)
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """Show domain validation errors next to their fields ("" is a form-wide error)."""
+        for name, message in errors.items():
+            field = self._fields.get(name)
+            if field is None:
+                self.form_errors.append(message)
+            else:
+                field.errors = [*field.errors, message]
+
+
+class _MultiDict:
+    def __init__(self, formdata: FormData) -> None:
+        self._formdata = formdata
+
+    def __iter__(self) -> Any:
+        return iter(self._formdata.keys())
+
+    def __len__(self) -> int:
+        return len(self._formdata)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._formdata
+
+    def getlist(self, key: str) -> list[Any]:
+        return list(self._formdata.getlist(key))

@@ -1,0 +1,56 @@
+"""The Jinja2 environment: autoescaping on, and the helpers every template may use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from web.session import csrf_token
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def build_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_context])
+    env = templates.env
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters["timeago"] = timeago
+    env.filters["isodate"] = lambda value: value.isoformat() if value else ""
+    env.globals["csrf_input"] = csrf_input
+    return templates
+
+
+def _context(request: Request) -> dict[str, Any]:
+    return {
+        "current_account": request.scope.get("state", {}).get("account"),
+        "settings": request.app.state.web.settings,
+        "instance_name": getattr(request.state, "instance_name", "Lyceum"),
+    }
+
+
+def csrf_input(request: Request) -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
+        escape(csrf_token(request))
+    )
+
+
+def timeago(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return ""
+    seconds = int(((now or datetime.now(UTC)) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            if unit == "day" and count > 30:
+                return value.strftime("%-d %b %Y")
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
