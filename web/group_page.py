@@ -1,0 +1,51 @@
+"""What every page of a group shares: the group, the viewer's membership, and the header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from server.models import Account, Group, Membership, MembershipState
+from server.services import groups
+from web.session import current_account
+
+
+@dataclass
+class GroupPage:
+    group: Group
+    topics: list[str]
+    account: Account | None
+    membership: Membership | None
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership is not None and self.membership.state == MembershipState.ACCEPTED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.membership is not None and self.membership.state == MembershipState.PENDING
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.membership is not None and self.membership.is_moderator
+
+    @property
+    def is_owner(self) -> bool:
+        return self.is_moderator and self.membership is not None and self.membership.role == "owner"
+
+    @property
+    def can_post(self) -> bool:
+        return self.is_member and (self.group.posting_policy == "members" or self.is_moderator)
+
+    def as_context(self, active_tab: str) -> dict[str, object]:
+        """Template context for `groups/_header.html` (`page`, `group`, `active_tab`)."""
+        return {"page": self, "group": self.group, "active_tab": active_tab}
+
+
+async def load_group_page(request: Request, handle: str) -> GroupPage:
+    """The group named in the URL, or 404; the viewer's membership, if logged in."""
+    account = await current_account(request)
+    group = await groups.get_group(handle, include_hidden=account is not None and account.is_admin)
+    membership = await groups.membership_of(group, account.actor_id) if account else None
+    return GroupPage(group, await groups.topics_of(group), account, membership)
