@@ -40,8 +40,9 @@ def store_image(data: bytes, kind: ImageKind, media_dir: Path, field: str = "ima
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in ACCEPTED_FORMATS:
+            opened = Image.open(io.BytesIO(data))
+            image: Image.Image = opened
+            if opened.format not in ACCEPTED_FORMATS:
                 raise Invalid({field: "Use a PNG, JPEG, GIF or WebP image."})
             if image.width * image.height > MAX_PIXELS:
                 raise Invalid({field: "That image has too many pixels."})
