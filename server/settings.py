@@ -86,6 +86,32 @@ class Settings(BaseSettings):
         "proxy, never when clients reach Lyceum directly).",
     )
 
+    federation_allow_http: bool = Field(
+        False,
+        description="Let the fetcher and delivery use plain http:// peers (tests and closed LANs "
+        "only; production federation is https).",
+    )
+    federation_allowed_networks: str = Field(
+        "",
+        description="Comma-separated networks (e.g. `127.0.0.0/8,10.0.0.0/8`) that remote fetches "
+        "and deliveries may reach although they are loopback or private. Empty refuses them all.",
+    )
+    federation_ca_bundle: str = Field(
+        "",
+        description="Path of an extra PEM CA bundle trusted for peers' TLS, besides the system "
+        "store (for internal CAs).",
+    )
+    signature_window_seconds: int = Field(
+        3600,
+        ge=30,
+        description="How far an incoming signed request's Date (or `created`) may be from now.",
+    )
+    require_signed_fetch: bool = Field(
+        False,
+        description="Answer ActivityPub GETs only when signed (actor and key documents stay "
+        "public so peers can verify us).",
+    )
+
     @field_validator("base_url")
     @classmethod
     def _base_url_is_absolute(cls, value: str) -> str:

@@ -1,0 +1,191 @@
+"""The delivery worker against a real loopback receiver that fails, throttles and recovers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from federation.delivery import DeliveryWorker, enqueue
+from federation.delivery.policy import backoff
+from federation.delivery.worker import mark_domain_alive
+from server.models import (
+    Actor,
+    ActorKind,
+    Delivery,
+    DeliveryState,
+    DomainBlock,
+    DomainHealth,
+    utcnow,
+)
+from tests.federation.loopback import serve
+
+
+class Receiver:
+    """Answers each POST with the next scripted (status, headers); records bodies."""
+
+    def __init__(self, script: list[tuple[int, dict[str, str]]]) -> None:
+        self.script = script
+        self.bodies: list[bytes] = []
+
+    async def inbox(self, request: Request) -> Response:
+        self.bodies.append(await request.body())
+        status, headers = self.script.pop(0) if self.script else (202, {})
+        return Response(status_code=status, headers=headers)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/inbox", self.inbox, methods=["POST"])])
+
+
+@pytest.fixture
+async def signer_actor(database: None) -> Actor:
+    return await Actor.create(kind=ActorKind.GROUP, username="physics")
+
+
+def no_signature(_: Actor) -> httpx.Auth:
+    return httpx.Auth()
+
+
+async def make_worker() -> tuple[DeliveryWorker, httpx.AsyncClient]:
+    client = httpx.AsyncClient(timeout=5)
+    return DeliveryWorker(client, no_signature), client
+
+
+async def due_now() -> None:
+    """Move every queued row's next attempt to now, as time passing would."""
+    await Delivery.filter(state=DeliveryState.QUEUED).update(next_attempt_at=utcnow())
+
+
+ACTIVITY = {"id": "http://lyceum.test/activities/1", "type": "Announce"}
+
+
+async def test_worker__delivers_and_marks_done(signer_actor: Actor) -> None:
+    receiver = Receiver([])
+    async with serve(receiver.app()) as base:
+        # Given one activity queued for one inbox
+        await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"])
+        worker, client = await make_worker()
+        # When the worker runs once
+        async with client:
+            assert await worker.run_once() == 1
+    # Then the receiver got the exact body and the row is done
+    assert receiver.bodies == [b'{"id":"http://lyceum.test/activities/1","type":"Announce"}']
+    row = await Delivery.get()
+    assert (row.state, row.attempts, row.last_status) == (DeliveryState.DONE, 1, 202)
+
+
+async def test_worker__500_then_recovery(signer_actor: Actor) -> None:
+    receiver = Receiver([(500, {}), (502, {})])
+    async with serve(receiver.app()) as base:
+        await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"])
+        worker, client = await make_worker()
+        async with client:
+            # When the first try fails with 500
+            before = utcnow()
+            await worker.run_once()
+            row = await Delivery.get()
+            # Then it is queued again after the backoff, not sent again at once
+            assert row.state == DeliveryState.QUEUED and row.last_status == 500
+            assert row.next_attempt_at >= before + backoff(1)
+            assert await worker.run_once() == 0
+            # When time passes twice (a 502, then success)
+            await due_now()
+            await worker.run_once()
+            await due_now()
+            await worker.run_once()
+    row = await Delivery.get()
+    assert (row.state, row.attempts) == (DeliveryState.DONE, 3)
+    assert len(receiver.bodies) == 3
+    health = await DomainHealth.get(domain=row.domain)
+    assert health.first_failure_at is None and health.last_success_at is not None
+
+
+async def test_worker__429_honours_retry_after(signer_actor: Actor) -> None:
+    receiver = Receiver([(429, {"Retry-After": "600"})])
+    async with serve(receiver.app()) as base:
+        await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"])
+        worker, client = await make_worker()
+        async with client:
+            before = utcnow()
+            await worker.run_once()
+    row = await Delivery.get()
+    assert row.state == DeliveryState.QUEUED and row.last_status == 429
+    assert before + timedelta(seconds=600) <= row.next_attempt_at
+    assert row.next_attempt_at <= utcnow() + timedelta(seconds=600)
+
+
+async def test_worker__410_is_final(signer_actor: Actor) -> None:
+    receiver = Receiver([(410, {})])
+    async with serve(receiver.app()) as base:
+        await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"])
+        worker, client = await make_worker()
+        async with client:
+            await worker.run_once()
+            await due_now()
+            assert await worker.run_once() == 0
+    row = await Delivery.get()
+    assert (row.state, row.last_status) == (DeliveryState.FAILED, 410)
+    assert "refused" in row.last_error
+
+
+async def test_worker__network_error_backs_off(signer_actor: Actor) -> None:
+    # Given an inbox on a port where nothing listens
+    async with serve(Receiver([]).app()) as base:
+        dead = base
+    await enqueue(ACTIVITY, signer_actor.id, [f"{dead}/inbox"])
+    worker, client = await make_worker()
+    async with client:
+        await worker.run_once()
+    row = await Delivery.get()
+    assert row.state == DeliveryState.QUEUED and row.last_status is None
+    assert "ConnectError" in row.last_error
+
+
+async def test_worker__domain_failing_for_days_becomes_unavailable_and_revives(
+    signer_actor: Actor,
+) -> None:
+    receiver = Receiver([(500, {})])
+    async with serve(receiver.app()) as base:
+        await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"])
+        domain = (await Delivery.get()).domain
+        # Given the domain has been failing for three days
+        await DomainHealth.create(domain=domain, first_failure_at=utcnow() - timedelta(days=3))
+        worker, client = await make_worker()
+        async with client:
+            # When another delivery to it fails
+            await worker.run_once()
+        # Then it is unavailable, its queue is dropped, and nothing new is queued for it
+        health = await DomainHealth.get(domain=domain)
+        assert health.unavailable_since is not None
+        assert (await Delivery.get()).state == DeliveryState.FAILED
+        assert await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"]) == 0
+        # When the domain contacts us again, deliveries resume
+        await mark_domain_alive(domain)
+        assert await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"]) == 1
+
+
+async def test_enqueue__deduplicates_inboxes_and_skips_suspended_domains(
+    signer_actor: Actor,
+) -> None:
+    await DomainBlock.create(domain="spam.example")
+    written = await enqueue(
+        ACTIVITY,
+        signer_actor.id,
+        [
+            "https://a.example/inbox",
+            "https://a.example/inbox",
+            "https://b.example/users/x/inbox",
+            "https://spam.example/inbox",
+            "",
+        ],
+    )
+    assert written == 2
+    assert sorted(await Delivery.all().values_list("inbox_url", flat=True)) == [
+        "https://a.example/inbox",
+        "https://b.example/users/x/inbox",
+    ]
