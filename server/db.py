@@ -74,7 +74,9 @@ def _app_config() -> dict[str, Any]:
 
 
 async def open_database(settings: Settings, *, require_migrated: bool = True) -> None:
-    await Tortoise.init(config=_prepare(settings))
+    # The global fallback makes the connections visible to every task, not only the one that
+    # opened them: uvicorn runs the lifespan and the requests in different tasks.
+    await Tortoise.init(config=_prepare(settings), _enable_global_fallback=True)
     if require_migrated:
         pending = await pending_migrations()
         if pending:

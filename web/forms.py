@@ -7,7 +7,7 @@ form whose `csrf_token` does not match the session's, so no form can be forged f
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, Self
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -52,7 +52,7 @@ class WebForm(Form):
     """A WTForms form fed from Starlette's FormData (multi-valued fields kept)."""
 
     @classmethod
-    def from_formdata(cls, formdata: FormData, **kwargs: Any) -> WebForm:
+    def from_formdata(cls, formdata: FormData, **kwargs: Any) -> Self:
         return cls(formdata=_MultiDict(formdata), **kwargs)
 
     def add_errors(self, errors: dict[str, str]) -> None:
