@@ -1,0 +1,45 @@
+"""Digests: `Digest` (draft era) and RFC 9530 `Content-Digest`, from the raw body bytes."""
+
+from __future__ import annotations
+
+from federation.httpsig import digest
+
+# RFC 9530 section 2 and draft-cavage-12 appendix C use this body.
+BODY = b'{"hello": "world"}'
+SHA256 = "X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="
+SHA512 = "WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew=="
+
+
+def test_digest_header__matches_the_spec_value() -> None:
+    # Given the spec body, When its Digest header is computed, Then it is the spec's value
+    assert digest.digest_header(BODY) == f"SHA-256={SHA256}"
+
+
+def test_content_digest__matches_rfc9530_values() -> None:
+    # Given the spec body, When Content-Digest is computed with each algorithm
+    # Then both are the RFC's values
+    assert digest.content_digest(BODY) == f"sha-256=:{SHA256}:"
+    assert digest.content_digest(BODY, "sha-512") == f"sha-512=:{SHA512}:"
+
+
+def test_verify_digest_header__accepts_any_case_and_rejects_a_changed_body() -> None:
+    # Given a Digest header of the body
+    value = f"sha-256={SHA256}"
+    # Then it verifies the body and nothing else
+    assert digest.verify_digest_header(value, BODY)
+    assert not digest.verify_digest_header(value, BODY + b" ")
+    assert not digest.verify_digest_header("MD5=abc", BODY)  # nothing we trust
+    assert not digest.verify_digest_header("SHA-256=not base64!", BODY)
+
+
+def test_verify_content_digest__checks_every_known_algorithm() -> None:
+    # Given a Content-Digest with two algorithms, one of them wrong
+    both = f"sha-256=:{SHA256}:, sha-512=:{SHA512}:"
+    wrong = f"sha-256=:{SHA256}:, sha-512=:{SHA256}:"
+    # Then the right one verifies; the half-wrong one, a tampered body, junk do not
+    assert digest.verify_content_digest(both, BODY)
+    assert not digest.verify_content_digest(wrong, BODY)
+    assert not digest.verify_content_digest(both, b"{}")
+    assert not digest.verify_content_digest("sha-256=abc", BODY)
+    assert not digest.verify_content_digest("md5=:AAAA:", BODY)
+    assert not digest.verify_content_digest("((", BODY)
