@@ -134,6 +134,27 @@ async def _claim_token(settings: Settings) -> str:
     return await setup.admin_claim_token(settings)
 
 
+@main.command(help="Run a delivery worker for the outgoing federation queue (until SIGTERM).")
+def worker() -> None:
+    import signal
+
+    from federation.runtime import FederationRuntime
+
+    async def work(settings: Settings) -> None:
+        runtime = FederationRuntime(settings)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, runtime.stop)
+        click.echo("Delivery worker running; stop it with Ctrl-C or SIGTERM.", err=True)
+        try:
+            await runtime.run_worker()
+        finally:
+            await runtime.aclose()
+
+    _run(work)
+    click.echo("Delivery worker stopped.", err=True)
+
+
 @main.group(help="Manage accounts.")
 def user() -> None:
     pass
@@ -251,3 +272,7 @@ def check() -> None:
     if problems:
         sys.exit(1)
     click.echo("All checks passed.")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@
 | 401, 408, other 5xx            | retry with exponential backoff                        |
 | network error, timeout         | retry with exponential backoff                        |
 | other 4xx (400, 403, 404, 410…) | final failure: the receiver will never accept it      |
+| refused before sending (0)     | final failure: a refused address or URL, a bad key    |
 | MAX_ATTEMPTS reached           | final failure                                         |
 
 The backoff follows Mastodon's delivery worker (attempt⁴ + 15 s), so 16 tries span about 2.3 days.
@@ -54,6 +55,8 @@ def decide(
     """
     if status is not None and 200 <= status < 300:
         return Outcome(Verdict.DONE)
+    if status == 0:
+        return Outcome(Verdict.FINAL, reason=f"not sent: {error}")
     reason = f"HTTP {status}" if status is not None else (error or "network error")
     retryable = status is None or status in (401, 408, 429) or status >= 500
     if not retryable:

@@ -26,6 +26,7 @@ log = logging.getLogger("lyceum.delivery")
 SignerFactory = Callable[[Actor], httpx.Auth]
 
 UNAVAILABLE_AFTER = timedelta(days=2)
+DEFAULT_TIMEOUT = httpx.Timeout(30, connect=5, read=10)
 ACTIVITY_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
 
@@ -39,12 +40,16 @@ class DeliveryWorker:
         per_domain_concurrency: int = 8,
         lease: timedelta = timedelta(seconds=90),
         poll_interval: float = 1.0,
+        allow_http: bool = False,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.client = client
         self.signer = signer
         self.batch_size = batch_size
         self.lease = lease
         self.poll_interval = poll_interval
+        self.allow_http = allow_http
+        self.timeout = timeout
         self._domain_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_domain_concurrency)
         )
@@ -115,6 +120,10 @@ class DeliveryWorker:
             retry_after: str | None = None
             error = ""
             try:
+                if not self.allow_http and not row.inbox_url.startswith("https://"):
+                    raise ValueError(
+                        "plain http inboxes are refused (LYCEUM_FEDERATION_ALLOW_HTTP)"
+                    )
                 auth = await self._signer_for(row.signer_id)
                 response = await self.client.post(
                     row.inbox_url,
@@ -124,13 +133,15 @@ class DeliveryWorker:
                         "Accept": "application/activity+json",
                     },
                     auth=auth,
+                    timeout=self.timeout,
                 )
                 status = response.status_code
                 retry_after = response.headers.get("retry-after")
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500]
-            except Exception as exc:  # a refused address or a bad key: never retry blindly
+            except Exception as exc:  # a refused address, a bad URL or key: retrying cannot help
                 error = f"{type(exc).__name__}: {exc}"[:500]
+                status = 0
             attempts = row.attempts + 1
             outcome = decide(status, attempts, utcnow(), retry_after, error)
             await self._record(row, attempts, status, outcome)

@@ -53,7 +53,7 @@ def no_signature(_: Actor) -> httpx.Auth:
 
 async def make_worker() -> tuple[DeliveryWorker, httpx.AsyncClient]:
     client = httpx.AsyncClient(timeout=5)
-    return DeliveryWorker(client, no_signature), client
+    return DeliveryWorker(client, no_signature, allow_http=True), client
 
 
 async def due_now() -> None:
@@ -189,3 +189,32 @@ async def test_enqueue__deduplicates_inboxes_and_skips_suspended_domains(
         "https://a.example/inbox",
         "https://b.example/users/x/inbox",
     ]
+
+
+async def test_worker__plain_http_inbox_is_refused_unless_allowed(signer_actor: Actor) -> None:
+    receiver = Receiver([])
+    async with serve(receiver.app()) as base:
+        await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"])
+        async with httpx.AsyncClient() as client:
+            # When a production worker (https only) meets an http:// inbox
+            await DeliveryWorker(client, no_signature).run_once()
+    # Then nothing is sent and the row fails for good with the reason
+    assert receiver.bodies == []
+    row = await Delivery.get()
+    assert row.state == DeliveryState.FAILED
+    assert "LYCEUM_FEDERATION_ALLOW_HTTP" in row.last_error
+
+
+async def test_worker__refused_address_is_final(signer_actor: Actor) -> None:
+    from federation.fetch import make_client
+
+    receiver = Receiver([])
+    async with serve(receiver.app()) as base:
+        await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox"])
+        # Given the guarded client that refuses loopback (no allow-list)
+        async with make_client() as client:
+            await DeliveryWorker(client, no_signature, allow_http=True).run_once()
+    assert receiver.bodies == []
+    row = await Delivery.get()
+    assert row.state == DeliveryState.FAILED
+    assert "RefusedAddress" in row.last_error
