@@ -10,13 +10,15 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount
+from starlette.routing import Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server import db
+from federation.negotiation import ContentNegotiation
+from federation.routes import as2_routes, federation_routes
+from server import db, events
 from server.ratelimit import RateLimits
-from server.services import instance
+from server.services import instance, notifications
 from server.settings import Settings
 from web.context import WebContext
 from web.errors import EXCEPTION_HANDLERS
@@ -58,11 +60,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     app = Starlette(
         routes=[
+            *federation_routes(settings),
             *web_routes(),
             Mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web/static")),
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
         ],
         middleware=[
+            # Outermost: ActivityStreams requests for pages' URLs skip sessions and page state.
+            Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.resolved_secret_key,
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    notifications.register(events.bus)
     app.state.settings = settings
     app.state.web = WebContext(
         settings=settings,

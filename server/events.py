@@ -44,6 +44,15 @@ class PostRestored(Event):
 
 
 @dataclass(frozen=True)
+class AnswerAccepted(Event):
+    """A reply became the accepted answer of its question (not published when un-accepted)."""
+
+    question_id: str
+    answer_id: str
+    by_actor_id: str
+
+
+@dataclass(frozen=True)
 class PostReacted(Event):
     reaction_id: str
 

@@ -31,5 +31,16 @@ class RateLimits:
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))
             raise RateLimited(message, retry_after)
 
+    async def check(self, rule: str, *keys: str, message: str) -> None:
+        """Raise when `rule` is already used up for these keys, without counting an attempt.
+
+        For limits on what succeeds (sign-ups): check before the work, `hit` after it.
+        """
+        item = parse(rule)
+        if not await self._limiter.test(item, *keys):
+            stats = await self._limiter.get_window_stats(item, *keys)
+            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+            raise RateLimited(message, retry_after)
+
     async def clear(self, rule: str, *keys: str) -> None:
         await self._limiter.clear(parse(rule), *keys)

@@ -9,12 +9,14 @@ truncate every table.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import os
 import re
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -30,6 +32,7 @@ from server.settings import Settings
 BACKEND = os.environ.get("LYCEUM_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("LYCEUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 BASE_URL = "http://lyceum.test"
+T = TypeVar("T")
 
 
 def _postgres_url(database: str) -> str:
@@ -37,19 +40,31 @@ def _postgres_url(database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion in a fresh thread, whatever loop this thread is running
+    (Playwright's sync API keeps one running in the main thread during browser tests)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Browser tests last: their session-wide browser keeps an event loop in the main thread.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database URL holding a freshly migrated schema, made once per test run (per worker)."""
     if BACKEND == "postgres":
         name = f"lyceum_test_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+        run_sync(_postgres_admin(f'CREATE DATABASE "{name}"'))
         url = _postgres_url(name)
-        asyncio.run(db.migrate(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("d"))))
+        run_sync(db.migrate(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("d"))))
         yield url
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-        asyncio.run(db.migrate(Settings(database_url=f"sqlite://{path}", data_dir=path.parent)))
+        run_sync(db.migrate(Settings(database_url=f"sqlite://{path}", data_dir=path.parent)))
         yield str(path)
 
 

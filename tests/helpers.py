@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import httpx
 
-from server.models import Account, Role
-from server.services import accounts, groups
+from server.app import create_app
+from server.models import Account, Actor, Post, Role
+from server.services import accounts, groups, posts
 from server.services.groups import GroupForm
-from tests.conftest import csrf_from
+from server.settings import Settings
+from tests.conftest import BASE_URL, csrf_from
 
 PASSWORD = "correct horse battery"
 
@@ -42,3 +47,70 @@ async def csrf(client: httpx.AsyncClient, path: str = "/") -> str:
 async def make_group(owner: Account, handle: str, **kwargs: object) -> groups.Group:
     form = GroupForm(handle=handle, name=kwargs.pop("name", handle.title()), **kwargs)  # type: ignore[arg-type]
     return await groups.create_group(owner, form)
+
+
+async def join_as_member(group: groups.Group, account: Account) -> None:
+    """Make the account an accepted member of an open group (posts area)."""
+    await groups.request_membership(group, await Actor.get(id=account.actor_id))
+
+
+async def make_post(
+    author: Account,
+    group: groups.Group,
+    *,
+    kind: str = "discussion",
+    title: str = "A thread",
+    body: str = "Hello",
+    link_url: str = "",
+) -> Post:
+    """A published top-level post by a member (posts area)."""
+    return await posts.create_post(author, group, kind, title, body, link_url)
+
+
+async def make_reply(author: Account, parent: Post, body: str = "A reply") -> Post:
+    return await posts.create_reply(author, parent, body)
+
+
+@asynccontextmanager
+async def client_for(
+    settings: Settings, base_url: str = BASE_URL
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on a second app built from other settings, on the test's already open database
+    (accounts area: https cookies, small rate limits, an SMTP server)."""
+    app = create_app(settings, manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=base_url, headers={"Accept": "text/html"}
+    ) as client:
+        yield client
+
+
+async def make_post_row(
+    author: Account,
+    group: groups.Group,
+    *,
+    title: str = "A thread",
+    source: str = "Hello",
+    parent: Post | None = None,
+    hashtags: tuple[str, ...] = (),
+    **fields: object,
+) -> Post:
+    """A post stored straight through the ORM, bypassing the posts service (federation area:
+    documents are views of stored rows, whatever wrote them)."""
+    from server.content import render_markdown
+    from server.models import PostHashtag, PostKind
+
+    post = await Post.create(
+        group=group,
+        author_id=author.actor_id,
+        kind=PostKind.REPLY if parent else fields.pop("kind", PostKind.DISCUSSION),
+        parent=parent,
+        root_id=(parent.root_id or parent.id) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        title="" if parent else title,
+        source=source,
+        content_html=render_markdown(source).html,
+        **fields,
+    )
+    for tag in hashtags:
+        await PostHashtag.create(post=post, tag=tag)
+    return post

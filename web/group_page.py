@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from server.models import Account, Group, Membership, MembershipState
-from server.services import groups
+from server.models import Account, Group, GroupState, Membership, MembershipState
+from server.services import groups, members
+from server.services.errors import NotFound
 from web.session import current_account
 
 
@@ -17,6 +18,7 @@ class GroupPage:
     topics: list[str]
     account: Account | None
     membership: Membership | None
+    pending_requests: int = 0  # counted for moderators only, shown on the Requests tab
 
     @property
     def is_member(self) -> bool:
@@ -35,6 +37,11 @@ class GroupPage:
         return self.is_moderator and self.membership is not None and self.membership.role == "owner"
 
     @property
+    def is_hidden(self) -> bool:
+        """Pending or suspended: only admins and the group's own moderators see it."""
+        return self.group.state != GroupState.ACTIVE
+
+    @property
     def can_post(self) -> bool:
         return self.is_member and (self.group.posting_policy == "members" or self.is_moderator)
 
@@ -44,8 +51,17 @@ class GroupPage:
 
 
 async def load_group_page(request: Request, handle: str) -> GroupPage:
-    """The group named in the URL, or 404; the viewer's membership, if logged in."""
+    """The group named in the URL, or 404; the viewer's membership, if logged in.
+
+    A group that is not active (waiting for an admin, or suspended) is shown only to admins and
+    to its own moderators, so an owner can follow up on a group waiting for approval.
+    """
     account = await current_account(request)
-    group = await groups.get_group(handle, include_hidden=account is not None and account.is_admin)
+    group = await groups.get_group(handle, include_hidden=account is not None)
     membership = await groups.membership_of(group, account.actor_id) if account else None
-    return GroupPage(group, await groups.topics_of(group), account, membership)
+    page = GroupPage(group, await groups.topics_of(group), account, membership)
+    if page.is_hidden and not (page.is_moderator or (account is not None and account.is_admin)):
+        raise NotFound("There is no group with that handle.")
+    if page.is_moderator:
+        page.pending_requests = await members.count_pending(group)
+    return page

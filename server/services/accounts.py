@@ -1,4 +1,8 @@
-"""Accounts: sign-up under the instance's registration mode, log-in, and password changes."""
+"""Accounts: sign-up under the instance's registration mode, log-in, and password changes.
+
+Sign-ups that need an admin (approval mode) and the invitations of invite-only mode are decided
+here too, so that every rule about who may hold an account lives in one module.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.models import (
@@ -15,6 +20,7 @@ from server.models import (
     AccountState,
     Actor,
     ActorKind,
+    AuditEntry,
     Invite,
     PasswordReset,
     RegistrationMode,
@@ -32,8 +38,18 @@ from server.services.passwords import (
     verify_password,
 )
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
+# No whitespace or control characters anywhere: they have no place in an address and NUL breaks
+# PostgreSQL text columns.
+EMAIL_RE = re.compile(
+    r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,190}\.[^@\s\x00-\x1f\x7f]{2,63}$"
+)
+EMAIL_MAX_LENGTH = 254  # the column's size, and what SMTP allows
+DISPLAY_NAME_MAX = 100
+REASON_MAX = 2000
+INVITE_MAX_USES = 1000
+INVITE_MAX_DAYS = 365
 RESET_TOKEN_LIFETIME = timedelta(hours=2)
+BAD_LOGIN = "That e-mail or user name and password do not match."
 # Checked against when an unknown e-mail logs in, so both paths cost one Argon2 verification.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
@@ -50,10 +66,32 @@ class SignUp:
 
 def normalise_email(email: str) -> str:
     email = email.strip()
-    if not EMAIL_RE.fullmatch(email):
+    if len(email) > EMAIL_MAX_LENGTH or not EMAIL_RE.fullmatch(email):
         raise Invalid({"email": "Enter an e-mail address such as ada@example.org."})
     local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+def _check_new_account(
+    username: str, email: str, password: str, display_name: str
+) -> tuple[str, str, dict[str, str]]:
+    """The normalised user name and e-mail, and a message for each field that breaks a rule."""
+    errors: dict[str, str] = {}
+    try:
+        username = validate_handle(username)
+    except Invalid as exc:
+        errors["username"] = exc.errors["handle"]
+    try:
+        email = normalise_email(email)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if problem := password_problem(password):
+        errors["password"] = problem
+    if len(display_name.strip()) > DISPLAY_NAME_MAX:
+        errors["display_name"] = f"Use at most {DISPLAY_NAME_MAX} characters."
+    elif "\x00" in display_name:
+        errors["display_name"] = "Remove the control characters from the name."
+    return username, email, errors
 
 
 async def create_account(
@@ -67,62 +105,72 @@ async def create_account(
     reason: str = "",
 ) -> Account:
     """Create a local person and their account; raise Invalid/Conflict on bad input."""
-    errors: dict[str, str] = {}
-    try:
-        username = validate_handle(username)
-    except Invalid as exc:
-        errors["username"] = exc.errors["handle"]
-    try:
-        email = normalise_email(email)
-    except Invalid as exc:
-        errors.update(exc.errors)
-    if problem := password_problem(password):
-        errors["password"] = problem
-    if len(display_name) > 100:
-        errors["display_name"] = "Use at most 100 characters."
+    username, email, errors = _check_new_account(username, email, password, display_name)
     if errors:
         raise Invalid(errors)
     await ensure_handle_free(username)
     if await Account.filter(email=email).exists():
         raise Conflict("An account with this e-mail address already exists.")
     private_pem, public_pem = generate_rsa_keypair()
-    async with in_transaction():
-        actor = await Actor.create(
-            kind=ActorKind.PERSON,
-            username=username,
-            display_name=display_name.strip(),
-            private_key_pem=private_pem,
-            public_key_pem=public_pem,
-        )
-        return await Account.create(
-            actor=actor,
-            email=email,
-            password_hash=hash_password(password),
-            role=role,
-            state=state,
-            signup_reason=reason.strip(),
-        )
+    try:
+        async with in_transaction():
+            actor = await Actor.create(
+                kind=ActorKind.PERSON,
+                username=username,
+                display_name=display_name.strip(),
+                private_key_pem=private_pem,
+                public_key_pem=public_pem,
+            )
+            return await Account.create(
+                actor=actor,
+                email=email,
+                password_hash=hash_password(password),
+                role=role,
+                state=state,
+                signup_reason=reason.strip(),
+            )
+    except IntegrityError as exc:
+        # Someone took the handle or the address between our check and the insert.
+        raise Conflict("That handle or e-mail address was taken a moment ago.") from exc
 
 
 async def sign_up(form: SignUp) -> Account:
-    """Register under the instance's mode: open, approval required, or invite only."""
+    """Register under the instance's mode: open, approval required, or invite only.
+
+    Every problem with the form is reported at once, each under its field, including a handle or
+    address that is already taken.
+    """
     config = await instance.get_config()
+    username, email, errors = _check_new_account(
+        form.username, form.email, form.password, form.display_name
+    )
     state = AccountState.ACTIVE
     invite: Invite | None = None
     if config.registration_mode == RegistrationMode.INVITE:
-        invite = await _usable_invite(form.invite_code)
+        try:
+            invite = await _usable_invite(form.invite_code)
+        except Invalid as exc:
+            errors.update(exc.errors)
     elif config.registration_mode == RegistrationMode.APPROVAL:
-        if not form.reason.strip():
-            raise Invalid({"reason": "Tell the admins briefly why you want to join."})
         state = AccountState.PENDING
+        if not form.reason.strip():
+            errors["reason"] = "Tell the admins briefly why you want to join."
+        elif len(form.reason) > REASON_MAX or "\x00" in form.reason:
+            errors["reason"] = f"Use at most {REASON_MAX:,} characters of plain text."
+    if "username" not in errors and await Actor.filter(username=username, domain="").exists():
+        errors["username"] = f"The handle “{username}” is already taken. Please choose another."
+    if "email" not in errors and await Account.filter(email=email).exists():
+        errors["email"] = "An account with this e-mail address already exists. Log in instead?"
+    if errors:
+        raise Invalid(errors)
     async with in_transaction():
         account = await create_account(
-            form.username,
-            form.email,
+            username,
+            email,
             form.password,
             display_name=form.display_name,
             state=state,
-            reason=form.reason,
+            reason=form.reason if state == AccountState.PENDING else "",
         )
         if invite is not None:
             updated = await Invite.filter(id=invite.id, uses__lt=invite.max_uses).update(
@@ -134,7 +182,8 @@ async def sign_up(form: SignUp) -> Account:
 
 
 async def _usable_invite(code: str) -> Invite:
-    invite = await Invite.get_or_none(code=code.strip()) if code.strip() else None
+    code = code.strip()
+    invite = await Invite.get_or_none(code=code) if 0 < len(code) <= 64 else None
     if invite is None:
         raise Invalid({"invite_code": "Registration is by invitation: enter a valid code."})
     if invite.uses >= invite.max_uses or (invite.expires_at and invite.expires_at < utcnow()):
@@ -143,28 +192,41 @@ async def _usable_invite(code: str) -> Invite:
 
 
 async def create_invite(by: Account, max_uses: int = 1, days: int | None = 7) -> Invite:
-    if not 1 <= max_uses <= 1000:
-        raise Invalid({"max_uses": "Choose between 1 and 1000 uses."})
+    """A new invitation code; `days` of None or 0 means it never expires."""
+    errors: dict[str, str] = {}
+    if not 1 <= max_uses <= INVITE_MAX_USES:
+        errors["max_uses"] = f"Choose between 1 and {INVITE_MAX_USES} uses."
+    if days is not None and not 0 <= days <= INVITE_MAX_DAYS:
+        errors["days"] = f"Choose between 1 and {INVITE_MAX_DAYS} days, or 0 for no expiry."
+    if errors:
+        raise Invalid(errors)
     expires = utcnow() + timedelta(days=days) if days else None
     return await Invite.create(
         code=secrets.token_urlsafe(12), created_by=by, max_uses=max_uses, expires_at=expires
     )
 
 
+async def list_invites() -> list[Invite]:
+    """Every invitation, newest first, with who made it."""
+    return await Invite.all().select_related("created_by__actor").order_by("-created_at")
+
+
 async def authenticate(login: str, password: str) -> Account:
     """The account for an e-mail or username and password; Forbidden with one vague message."""
     login = login.strip()
-    query = (
-        Account.filter(email=normalise_email_loosely(login))
-        if "@" in login
-        else Account.filter(actor__username=login.lower(), actor__domain="")
-    )
-    account = await query.select_related("actor").first()
+    account = None
+    if "\x00" not in login and len(login) <= EMAIL_MAX_LENGTH:
+        query = (
+            Account.filter(email=normalise_email_loosely(login))
+            if "@" in login
+            else Account.filter(actor__username=login.lower(), actor__domain="")
+        )
+        account = await query.select_related("actor").first()
     if account is None:
         verify_password(_DUMMY_HASH, password)
-        raise Forbidden("That e-mail or user name and password do not match.")
+        raise Forbidden(BAD_LOGIN)
     if not verify_password(account.password_hash, password):
-        raise Forbidden("That e-mail or user name and password do not match.")
+        raise Forbidden(BAD_LOGIN)
     if account.state == AccountState.PENDING:
         raise Forbidden("Your sign-up is waiting for an admin's approval.")
     if account.state == AccountState.SUSPENDED:
@@ -187,6 +249,18 @@ async def change_password(account: Account, new_password: str) -> None:
     account.password_hash = hash_password(new_password)
     account.session_version += 1
     await account.save(update_fields=["password_hash", "session_version"])
+
+
+async def change_own_password(account: Account, current: str, new_password: str) -> None:
+    """A member changing their password proves they know the current one first."""
+    errors: dict[str, str] = {}
+    if not verify_password(account.password_hash, current):
+        errors["current_password"] = "That is not your current password."
+    if problem := password_problem(new_password):
+        errors["password"] = problem
+    if errors:
+        raise Invalid(errors)
+    await change_password(account, new_password)
 
 
 def _token_hash(token: str) -> str:
@@ -212,10 +286,20 @@ async def start_password_reset(email: str) -> tuple[Account, str] | None:
     return account, token
 
 
-async def finish_password_reset(token: str, new_password: str) -> Account:
+async def _live_reset(token: str) -> PasswordReset:
     reset = await PasswordReset.get_or_none(token_hash=_token_hash(token)).select_related("account")
     if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
         raise NotFound("This reset link is invalid or has expired. Ask for a new one.")
+    return reset
+
+
+async def check_reset_token(token: str) -> None:
+    """Raise NotFound unless the token may still be used (so the form is not shown in vain)."""
+    await _live_reset(token)
+
+
+async def finish_password_reset(token: str, new_password: str) -> Account:
+    reset = await _live_reset(token)
     async with in_transaction():
         await change_password(reset.account, new_password)
         reset.used_at = utcnow()
@@ -226,11 +310,56 @@ async def finish_password_reset(token: str, new_password: str) -> Account:
     return reset.account
 
 
-async def approve_signup(account: Account) -> None:
+async def pending_signups() -> list[Account]:
+    """Sign-ups waiting for an admin, oldest first (first come, first decided)."""
+    return (
+        await Account.filter(state=AccountState.PENDING)
+        .select_related("actor")
+        .order_by("created_at")
+    )
+
+
+async def get_pending_signup(account_id: str) -> Account:
+    account = await Account.get_or_none(id=account_id, state=AccountState.PENDING).select_related(
+        "actor"
+    )
+    if account is None:
+        raise NotFound("This sign-up is not waiting for approval.")
+    return account
+
+
+async def approve_signup(account: Account, by: Account | None = None) -> None:
     if account.state != AccountState.PENDING:
         raise Conflict("This sign-up is not waiting for approval.")
-    account.state = AccountState.ACTIVE
-    await account.save(update_fields=["state"])
+    async with in_transaction():
+        updated = await Account.filter(id=account.id, state=AccountState.PENDING).update(
+            state=AccountState.ACTIVE
+        )
+        if not updated:
+            raise Conflict("This sign-up has already been decided.")
+        account.state = AccountState.ACTIVE
+        await _audit(by, "signup.approve", account)
+
+
+async def reject_signup(account: Account, by: Account | None = None) -> None:
+    """Refuse a pending sign-up: the account and its person go, freeing the handle and address."""
+    if account.state != AccountState.PENDING:
+        raise Conflict("This sign-up is not waiting for approval.")
+    async with in_transaction():
+        await _audit(by, "signup.reject", account)
+        # Deleting the actor cascades to the account.
+        await Actor.filter(id=account.actor_id).delete()
+
+
+async def _audit(by: Account | None, action: str, account: Account) -> None:
+    actor = await Actor.get(id=account.actor_id)
+    await AuditEntry.create(
+        actor_id=by.actor_id if by else None,
+        action=action,
+        target_type="account",
+        target_id=account.id,
+        target_label=f"@{actor.username}",
+    )
 
 
 async def get_active_account(account_id: str, session_version: int) -> Account | None:

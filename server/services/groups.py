@@ -7,7 +7,9 @@ membership, accepted at once for open groups and pending for approval groups.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server import events
@@ -31,6 +33,7 @@ from server.models import (
 from server.services import instance
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.handles import ensure_handle_free, validate_handle
+from server.services.images import ImageKind, delete_image, store_image
 from server.services.keys import generate_rsa_keypair
 
 MAX_TOPICS = 8
@@ -75,68 +78,152 @@ def _validate(form: GroupForm) -> dict[str, str]:
     return errors
 
 
-async def create_group(owner: Account, form: GroupForm) -> Group:
+async def create_group(
+    owner: Account,
+    form: GroupForm,
+    *,
+    media_dir: Path | None = None,
+    avatar: bytes | None = None,
+    banner: bytes | None = None,
+) -> Group:
+    """Create a group owned by `owner`, with optional avatar and banner uploads.
+
+    Every problem (form fields and images alike) is reported at once in one Invalid; a taken
+    handle raises Conflict. Either way nothing is stored, not even the image files.
+    """
     errors = _validate(form)
     try:
         handle = validate_handle(form.handle)
     except Invalid as exc:
         errors.update(exc.errors)
         handle = ""
-    if errors:
-        raise Invalid(errors)
-    await ensure_handle_free(handle)
+    images = _store_images(errors, media_dir, avatar=avatar, banner=banner)
+    try:
+        if errors:
+            raise Invalid(errors)
+        await ensure_handle_free(handle)
+        group = await _insert_group(owner, form, handle, images)
+    except BaseException:
+        _discard(images, media_dir)
+        raise
+    return group
+
+
+async def _insert_group(
+    owner: Account, form: GroupForm, handle: str, images: dict[str, str]
+) -> Group:
     config = await instance.get_config()
     needs_approval = config.groups_need_approval and not owner.is_admin
     private_pem, public_pem = generate_rsa_keypair()
-    async with in_transaction():
-        actor = await Actor.create(
-            kind=ActorKind.GROUP,
-            username=handle,
-            display_name=form.name.strip(),
-            summary_html=render_markdown(form.description).html,
-            private_key_pem=private_pem,
-            public_key_pem=public_pem,
-        )
-        group = await Group.create(
-            actor=actor,
-            description_source=form.description,
-            description_html=render_markdown(form.description).html,
-            rules_source=form.rules,
-            rules_html=render_markdown(form.rules).html,
-            join_policy=form.join_policy,
-            posting_policy=form.posting_policy,
-            state=GroupState.PENDING if needs_approval else GroupState.ACTIVE,
-            member_count=1,
-        )
-        await Membership.create(
-            group=group,
-            actor_id=owner.actor_id,
-            role=MemberRole.OWNER,
-            state=MembershipState.ACCEPTED,
-            decided_at=utcnow(),
-        )
-        await _set_topics(group, form.topics)
+    description_html = render_markdown(form.description).html
+    try:
+        async with in_transaction():
+            actor = await Actor.create(
+                kind=ActorKind.GROUP,
+                username=handle,
+                display_name=form.name.strip(),
+                summary_html=description_html,
+                avatar_path=images.get("avatar", ""),
+                private_key_pem=private_pem,
+                public_key_pem=public_pem,
+            )
+            group = await Group.create(
+                actor=actor,
+                description_source=form.description,
+                description_html=description_html,
+                rules_source=form.rules,
+                rules_html=render_markdown(form.rules).html,
+                banner_path=images.get("banner", ""),
+                join_policy=form.join_policy,
+                posting_policy=form.posting_policy,
+                state=GroupState.PENDING if needs_approval else GroupState.ACTIVE,
+                member_count=1,
+            )
+            await Membership.create(
+                group=group,
+                actor_id=owner.actor_id,
+                role=MemberRole.OWNER,
+                state=MembershipState.ACCEPTED,
+                decided_at=utcnow(),
+            )
+            await _set_topics(group, form.topics)
+    except IntegrityError as exc:
+        # Someone took the handle between our check and the insert.
+        raise Conflict(f"The handle “{handle}” is already taken by a person or a group.") from exc
     return group
 
 
-async def update_group(group: Group, form: GroupForm) -> Group:
+async def update_group(
+    group: Group,
+    form: GroupForm,
+    *,
+    media_dir: Path | None = None,
+    avatar: bytes | None = None,
+    banner: bytes | None = None,
+    remove_avatar: bool = False,
+    remove_banner: bool = False,
+) -> Group:
+    """Change everything but the handle (which names the group across the fediverse).
+
+    A new upload replaces the old image, whose file is deleted once the change is committed.
+    """
     errors = _validate(form)
+    images = _store_images(errors, media_dir, avatar=avatar, banner=banner)
     if errors:
+        _discard(images, media_dir)
         raise Invalid(errors)
-    async with in_transaction():
-        group.description_source = form.description
-        group.description_html = render_markdown(form.description).html
-        group.rules_source = form.rules
-        group.rules_html = render_markdown(form.rules).html
-        group.join_policy = form.join_policy
-        group.posting_policy = form.posting_policy
-        await group.save()
-        await Actor.filter(id=group.actor_id).update(
-            display_name=form.name.strip(), summary_html=group.description_html
-        )
-        await _set_topics(group, form.topics)
-        await events.bus.publish(events.GroupUpdated(group.id))
+    actor = await Actor.get(id=group.actor_id)
+    replaced: dict[str, str] = {}
+    if "avatar" in images or remove_avatar:
+        replaced["avatar"] = actor.avatar_path
+        actor.avatar_path = images.get("avatar", "")
+    if "banner" in images or remove_banner:
+        replaced["banner"] = group.banner_path
+        group.banner_path = images.get("banner", "")
+    try:
+        async with in_transaction():
+            group.description_source = form.description
+            group.description_html = render_markdown(form.description).html
+            group.rules_source = form.rules
+            group.rules_html = render_markdown(form.rules).html
+            group.join_policy = form.join_policy
+            group.posting_policy = form.posting_policy
+            await group.save()
+            actor.display_name = form.name.strip()
+            actor.summary_html = group.description_html
+            await actor.save(update_fields=["display_name", "summary_html", "avatar_path"])
+            await _set_topics(group, form.topics)
+            await events.bus.publish(events.GroupUpdated(group.id))
+    except BaseException:
+        _discard(images, media_dir)
+        raise
+    _discard(replaced, media_dir)
+    group.actor = actor
     return group
+
+
+def _store_images(
+    errors: dict[str, str], media_dir: Path | None, **uploads: bytes | None
+) -> dict[str, str]:
+    """Store each given upload (avatar, banner); add a field error for each that is no image."""
+    kinds = {"avatar": ImageKind.AVATAR, "banner": ImageKind.BANNER}
+    stored: dict[str, str] = {}
+    for name, data in uploads.items():
+        if data is None:
+            continue
+        if media_dir is None:
+            raise ValueError("media_dir is needed to store images")
+        try:
+            stored[name] = store_image(data, kinds[name], media_dir, name)
+        except Invalid as exc:
+            errors.update(exc.errors)
+    return stored
+
+
+def _discard(images: dict[str, str], media_dir: Path | None) -> None:
+    if media_dir is not None:
+        for name in images.values():
+            delete_image(name, media_dir)
 
 
 async def _set_topics(group: Group, topics: tuple[str, ...]) -> None:

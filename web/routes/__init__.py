@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from web.routes import home
+from web.routes import accounts, admin_registration, feed, groups, home, posts, profiles
 
 
 def web_routes() -> list[BaseRoute]:
-    return [*home.routes]
+    return [
+        *home.routes,
+        *accounts.routes,
+        *profiles.routes,
+        *admin_registration.routes,
+        *groups.routes,
+        *posts.routes,
+        *feed.routes,
+    ]

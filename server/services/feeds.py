@@ -1,0 +1,200 @@
+"""Reading posts: a group's threads, its resource library, one thread as a tree, and feeds.
+
+Normal readers see PUBLISHED posts only, in active groups. A post that is gone (deleted by its
+author, removed by a moderator, held for review) still appears in a thread as a placeholder when
+visible replies hang under it, so that the conversation keeps its shape.
+Lists are newest first with keyset cursors (see `_paging`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from server.models import (
+    Account,
+    Group,
+    GroupState,
+    Membership,
+    MembershipState,
+    Post,
+    PostKind,
+    PostState,
+    Reaction,
+    ReactionKind,
+)
+from server.services._paging import Page, keyset_page
+from server.services.errors import NotFound
+
+__all__ = [
+    "Page",
+    "ResourceLibrary",
+    "ThreadNode",
+    "get_post",
+    "home_feed",
+    "liked_post_ids",
+    "list_threads",
+    "resource_library",
+    "tag_feed",
+    "thread",
+]
+
+DEFAULT_LIMIT = 20
+POST_ID_RE = re.compile(r"^[0-9a-z]{26}$")
+TAG_RE = re.compile(r"^\w{1,100}$", re.UNICODE)
+
+
+@dataclass
+class ThreadNode:
+    post: Post
+    children: list[ThreadNode] = field(default_factory=list)
+
+    def find(self, post_id: str) -> ThreadNode | None:
+        if self.post.id == post_id:
+            return self
+        for child in self.children:
+            found = child.find(post_id)
+            if found is not None:
+                return found
+        return None
+
+
+@dataclass(frozen=True)
+class ResourceLibrary:
+    pinned: list[Post]  # every pinned resource, most recently pinned first; first page only
+    page: Page[Post]  # the other resources, newest first
+
+
+async def get_post(post_id: str) -> Post:
+    """A post of an active group by id, whatever its state (pages decide what to show)."""
+    post = None
+    if POST_ID_RE.fullmatch(post_id):
+        post = (
+            await Post.filter(id=post_id, group__state=GroupState.ACTIVE)
+            .select_related("author", "group__actor")
+            .first()
+        )
+    if post is None:
+        raise NotFound("There is no post at this address.")
+    return post
+
+
+async def list_threads(
+    group: Group,
+    *,
+    kind: PostKind | None = None,
+    unanswered: bool = False,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Post]:
+    """Threads by latest activity. `unanswered` means questions without an accepted answer."""
+    query = Post.filter(group=group, parent_id__isnull=True, state=PostState.PUBLISHED)
+    if unanswered:
+        kind = PostKind.QUESTION
+        query = query.filter(accepted_answer_id__isnull=True)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    return await keyset_page(
+        query.select_related("author"),
+        field="last_activity_at",
+        cursor=cursor,
+        limit=limit,
+        key=_activity,
+    )
+
+
+async def resource_library(
+    group: Group, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> ResourceLibrary:
+    """Pinned resources first (all of them, on the first page), then the rest, newest first."""
+    resources = Post.filter(
+        group=group, kind=PostKind.RESOURCE, parent_id__isnull=True, state=PostState.PUBLISHED
+    ).select_related("author")
+    pinned: list[Post] = []
+    if not cursor:
+        pinned = await resources.filter(pinned_at__isnull=False).order_by("-pinned_at", "-id")
+    page = await keyset_page(
+        resources.filter(pinned_at__isnull=True),
+        field="created_at",
+        cursor=cursor,
+        limit=limit,
+        key=lambda post: post.created_at,
+    )
+    return ResourceLibrary(pinned, page)
+
+
+async def thread(post: Post) -> ThreadNode | None:
+    """The whole thread `post` belongs to, replies oldest first under their parents.
+
+    None when nothing of it can be shown (its root is gone and no visible reply remains).
+    """
+    root = post if post.is_top_level else await Post.get(id=post.thread_id)
+    if root is not post:
+        await root.fetch_related("author")
+    replies = (
+        await Post.filter(root_id=root.id).select_related("author").order_by("created_at", "id")
+    )
+    nodes = {root.id: ThreadNode(root)}
+    for reply in replies:
+        nodes[reply.id] = ThreadNode(reply)
+    for reply in replies:
+        # A reply whose parent is missing (e.g. never fetched from afar) hangs under the root.
+        parent = nodes.get(reply.parent_id or "") or nodes[root.id]
+        parent.children.append(nodes[reply.id])
+    return _prune(nodes[root.id])
+
+
+def _prune(node: ThreadNode) -> ThreadNode | None:
+    node.children = [kept for child in node.children if (kept := _prune(child)) is not None]
+    if node.post.is_visible or node.children:
+        return node
+    return None
+
+
+async def home_feed(
+    account: Account, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[Post]:
+    """Threads of every group the account belongs to, by latest activity."""
+    group_ids = await Membership.filter(
+        actor_id=account.actor_id, state=MembershipState.ACCEPTED
+    ).values_list("group_id", flat=True)
+    if not group_ids:
+        return Page([], None)
+    query = Post.filter(
+        group_id__in=list(group_ids),
+        group__state=GroupState.ACTIVE,
+        parent_id__isnull=True,
+        state=PostState.PUBLISHED,
+    ).select_related("author", "group__actor")
+    return await keyset_page(
+        query, field="last_activity_at", cursor=cursor, limit=limit, key=_activity
+    )
+
+
+async def tag_feed(
+    tag: str, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[Post]:
+    """Posts and replies carrying #tag, newest first."""
+    if not TAG_RE.fullmatch(tag):
+        return Page([], None)
+    query = Post.filter(
+        hashtags__tag=tag.lower(), group__state=GroupState.ACTIVE, state=PostState.PUBLISHED
+    ).select_related("author", "group__actor", "root")
+    return await keyset_page(
+        query, field="created_at", cursor=cursor, limit=limit, key=lambda post: post.created_at
+    )
+
+
+async def liked_post_ids(actor_id: str, post_ids: list[str]) -> set[str]:
+    """Which of these posts the actor has liked (for like/unlike buttons)."""
+    if not post_ids:
+        return set()
+    liked = await Reaction.filter(
+        actor_id=actor_id, post_id__in=post_ids, kind=ReactionKind.LIKE
+    ).values_list("post_id", flat=True)
+    return {str(post_id) for post_id in liked}
+
+
+def _activity(post: Post) -> datetime:
+    return post.last_activity_at or post.created_at

@@ -1,0 +1,89 @@
+"""Outgoing e-mail: plain-text messages over SMTP, or into the log when no server is set.
+
+smtplib blocks, so each message is sent from a worker thread; one connection per message is
+plenty for the little mail Lyceum sends (password resets, sign-up decisions).
+
+Exceptions: `MailNotSent` when the SMTP server cannot be reached or refuses the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from urllib.parse import urlsplit
+
+from server.settings import Settings
+
+log = logging.getLogger("lyceum.mail")
+
+SMTP_TIMEOUT = 30.0
+
+
+class MailNotSent(Exception):
+    """The message could not be handed to the SMTP server."""
+
+
+def build_message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.resolved_mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=urlsplit(settings.base_url).hostname or None)
+    message.set_content(body)
+    return message
+
+
+async def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
+    """Send one plain-text message; with no SMTP host configured, log it instead."""
+    message = build_message(settings, to, subject, body)
+    if not settings.smtp_host:
+        log.info("No SMTP server is set; this mail was not sent.\n%s", message.as_string())
+        return
+    try:
+        await asyncio.to_thread(_deliver, settings, message)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MailNotSent(f"Mail to {to} could not be sent: {exc}") from exc
+
+
+def _deliver(settings: Settings, message: EmailMessage) -> None:
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if settings.smtp_tls:
+        smtp = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT, context=context
+        )
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
+    with smtp:
+        if settings.smtp_starttls and not settings.smtp_tls:
+            smtp.starttls(context=context)
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+        smtp.send_message(message)
+
+
+async def send_password_reset(settings: Settings, to: str, username: str, token: str) -> None:
+    link = settings.url(f"/reset/{token}")
+    body = (
+        f"Hello @{username},\n\n"
+        f"Someone (hopefully you) asked to reset the password of your account on "
+        f"{settings.domain}. Choose a new password here:\n\n"
+        f"{link}\n\n"
+        "The link works once, for two hours. If you did not ask for it, ignore this mail: "
+        "your password stays as it is.\n"
+    )
+    await send_mail(settings, to, "Reset your password", body)
+
+
+async def send_signup_approved(settings: Settings, to: str, username: str) -> None:
+    body = (
+        f"Hello @{username},\n\n"
+        f"An admin approved your sign-up on {settings.domain}. You can log in now:\n\n"
+        f"{settings.url('/login')}\n"
+    )
+    await send_mail(settings, to, "Your account is ready", body)

@@ -1,0 +1,96 @@
+"""Across groups: the member's home feed, their notifications, and the posts of a #hashtag."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from server.content import plain_text
+from server.models import Post
+from server.services import notifications, posts
+from server.services.feeds import TAG_RE
+from web.context import web
+from web.forms import read_form
+from web.routes._listing import cursor_of, older_url, read_page
+from web.session import current_account, require_account
+
+EXCERPT_CHARS = 160
+
+
+def excerpts(items: list[Post]) -> dict[str, str]:
+    """A short plain-text preview of each post, for lists."""
+    return {post.id: plain_text(post.content_html, EXCERPT_CHARS) for post in items}
+
+
+async def home(request: Request) -> Response:
+    account = await require_account(request)
+    feed = await read_page(
+        posts.home_feed(account, cursor=cursor_of(request), limit=web(request).settings.page_size)
+    )
+    return web(request).templates.TemplateResponse(
+        request,
+        "posts/home.html",
+        {
+            "threads": feed.items,
+            "excerpts": excerpts(feed.items),
+            "older_url": older_url(request, feed.next_cursor),
+            "first_page": cursor_of(request) is None,
+        },
+    )
+
+
+async def notification_list(request: Request) -> Response:
+    account = await require_account(request)
+    listing = await read_page(
+        notifications.list_notifications(
+            account, cursor=cursor_of(request), limit=web(request).settings.page_size
+        )
+    )
+    return web(request).templates.TemplateResponse(
+        request,
+        "notifications/list.html",
+        {
+            "items": listing.items,
+            "unread": await notifications.unread_count(account),
+            "older_url": older_url(request, listing.next_cursor),
+            "first_page": cursor_of(request) is None,
+        },
+    )
+
+
+async def mark_all_read(request: Request) -> Response:
+    account = await require_account(request)
+    await read_form(request)
+    await notifications.mark_all_read(account)
+    return RedirectResponse("/notifications", status_code=303)
+
+
+async def tag_page(request: Request) -> Response:
+    await current_account(request)
+    tag = request.path_params["tag"]
+    if not TAG_RE.fullmatch(tag):
+        raise HTTPException(404, "A hashtag is made of letters, digits and underscores.")
+    feed = await read_page(
+        posts.tag_feed(tag, cursor=cursor_of(request), limit=web(request).settings.page_size)
+    )
+    return web(request).templates.TemplateResponse(
+        request,
+        "posts/tag.html",
+        {
+            "tag": tag.lower(),
+            "items": feed.items,
+            "excerpts": excerpts(feed.items),
+            "older_url": older_url(request, feed.next_cursor),
+            "first_page": cursor_of(request) is None,
+        },
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/home", home, name="home_feed"),
+    Route("/notifications", notification_list, name="notifications"),
+    Route("/notifications/read", mark_all_read, methods=["POST"], name="notifications_read"),
+    Route("/tags/{tag}", tag_page, name="tag"),
+]

@@ -1,0 +1,123 @@
+"""Joining and leaving a group, the moderators' queue of join requests, and roles."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from server.models import MemberRole
+from server.services import groups, members
+from server.services.errors import Invalid
+from web.context import web
+from web.forms import read_form
+from web.group_page import GroupPage, load_group_page
+from web.routes._group_forms import JoinForm
+from web.session import require_account
+
+ASSIGNABLE_ROLES = {MemberRole.MODERATOR.value, MemberRole.MEMBER.value}
+
+
+async def join_group(request: Request) -> Response:
+    """GET: a page to ask to join (with a message); POST: join, or ask to, at once."""
+    account = await require_account(request)
+    page = await load_group_page(request, request.path_params["handle"])
+    group_path = f"/g/{page.group.actor.username}"
+    if request.method == "GET":
+        if page.is_member or page.is_pending:
+            return RedirectResponse(group_path, status_code=303)
+        return _render_join(request, page, JoinForm())
+    form = JoinForm.from_formdata(await read_form(request))
+    assert isinstance(form, JoinForm)
+    try:
+        await groups.request_membership(page.group, account.actor, message=form.message.data or "")
+    except Invalid as exc:
+        form.add_errors(exc.errors)
+        return _render_join(request, page, form, status=422)
+    return RedirectResponse(group_path, status_code=303)
+
+
+def _render_join(request: Request, page: GroupPage, form: JoinForm, status: int = 200) -> Response:
+    return web(request).templates.TemplateResponse(
+        request, "groups/join.html", {**page.as_context("about"), "form": form}, status_code=status
+    )
+
+
+async def leave_group(request: Request) -> Response:
+    """GET: confirm leaving (or withdrawing a request); POST: leave."""
+    account = await require_account(request)
+    page = await load_group_page(request, request.path_params["handle"])
+    group_path = f"/g/{page.group.actor.username}"
+    if request.method == "GET":
+        if page.membership is None:
+            return RedirectResponse(group_path, status_code=303)
+        return web(request).templates.TemplateResponse(
+            request, "groups/leave.html", page.as_context("about")
+        )
+    await read_form(request)
+    await groups.leave_group(page.group, account.actor_id)
+    return RedirectResponse(group_path, status_code=303)
+
+
+async def join_requests(request: Request) -> Response:
+    await require_account(request)
+    page = await _moderator_page(request)
+    return web(request).templates.TemplateResponse(
+        request,
+        "groups/requests.html",
+        {**page.as_context("requests"), "requests": await members.pending_requests(page.group)},
+    )
+
+
+async def decide_request(request: Request) -> Response:
+    account = await require_account(request)
+    decision = request.path_params["decision"]
+    if decision not in ("accept", "reject"):
+        raise HTTPException(404)
+    page = await _moderator_page(request)
+    await read_form(request)
+    await members.decide_request(
+        page.group,
+        request.path_params["membership_id"],
+        account.actor,
+        accept=decision == "accept",
+    )
+    return RedirectResponse(f"/g/{page.group.actor.username}/requests", status_code=303)
+
+
+async def change_role(request: Request) -> Response:
+    """The owner makes a member a moderator, or a moderator a member again."""
+    account = await require_account(request)
+    page = await load_group_page(request, request.path_params["handle"])
+    if not page.is_owner:
+        raise HTTPException(403, "Only the group's owner can change roles.")
+    form = await read_form(request)
+    role = form.get("role")
+    if not isinstance(role, str) or role not in ASSIGNABLE_ROLES:
+        raise Invalid({"role": "Choose either moderator or member."})
+    await groups.set_role(
+        page.group, account.actor, request.path_params["actor_id"], MemberRole(role)
+    )
+    return RedirectResponse(f"/g/{page.group.actor.username}/members", status_code=303)
+
+
+async def _moderator_page(request: Request) -> GroupPage:
+    page = await load_group_page(request, request.path_params["handle"])
+    if not page.is_moderator:
+        raise HTTPException(403, "Only the group's moderators can do this.")
+    return page
+
+
+routes: list[BaseRoute] = [
+    Route("/g/{handle}/join", join_group, methods=["GET", "POST"], name="join_group"),
+    Route("/g/{handle}/leave", leave_group, methods=["GET", "POST"], name="leave_group"),
+    Route("/g/{handle}/requests", join_requests, name="join_requests"),
+    Route(
+        "/g/{handle}/requests/{membership_id}/{decision}",
+        decide_request,
+        methods=["POST"],
+        name="decide_request",
+    ),
+    Route("/g/{handle}/members/{actor_id}/role", change_role, methods=["POST"], name="change_role"),
+]

@@ -1,0 +1,144 @@
+"""A group's threads: the thread list (/g/{handle}), writing a new post, the resource library.
+
+One post and its replies (/p/{id}) and what one does to a post are in `post_page`.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from server.models import PostKind
+from server.services import posts
+from server.services.errors import Invalid
+from web.context import web
+from web.forms import read_form
+from web.group_page import GroupPage, load_group_page
+from web.routes import post_page
+from web.routes._listing import cursor_of, older_url, read_page
+from web.routes._post_forms import NewPostForm
+from web.session import require_account
+
+LISTABLE_KINDS = {kind.value: kind for kind in posts.TOP_LEVEL_KINDS}
+RATE_LIMIT_MESSAGE = "You are posting very fast. Wait a minute and try again."
+
+
+async def thread_list(request: Request) -> Response:
+    page = await load_group_page(request, request.path_params["handle"])
+    kind = _kind_filter(request)
+    unanswered = _flag(request, "unanswered")
+    listing = await read_page(
+        posts.list_threads(
+            page.group,
+            kind=kind,
+            unanswered=unanswered,
+            cursor=cursor_of(request),
+            limit=web(request).settings.page_size,
+        )
+    )
+    return web(request).templates.TemplateResponse(
+        request,
+        "posts/threads.html",
+        {
+            **page.as_context("unanswered" if unanswered else "threads"),
+            "threads": listing.items,
+            "older_url": older_url(request, listing.next_cursor),
+            "kind": "question" if unanswered else (kind.value if kind else ""),
+            "unanswered": unanswered,
+            "first_page": cursor_of(request) is None,
+        },
+    )
+
+
+def _kind_filter(request: Request) -> PostKind | None:
+    raw = request.query_params.get("kind", "")
+    if raw and raw not in LISTABLE_KINDS:
+        raise HTTPException(400, "Filter by discussion, question or resource.")
+    return LISTABLE_KINDS[raw] if raw else None
+
+
+def _flag(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name, "")
+    if raw not in ("", "0", "1"):
+        raise HTTPException(400, f"`{name}` is 1 or 0.")
+    return raw == "1"
+
+
+async def new_post(request: Request) -> Response:
+    account = await require_account(request)
+    page = await load_group_page(request, request.path_params["handle"])
+    if not page.can_post:
+        raise HTTPException(403, _cannot_post_reason(page))
+    if request.method == "GET":
+        form = NewPostForm()
+        if request.query_params.get("kind") in LISTABLE_KINDS:
+            form.kind.data = request.query_params["kind"]
+        return _render_new(request, page, form)
+    form = NewPostForm.from_formdata(await read_form(request))
+    assert isinstance(form, NewPostForm)
+    settings = web(request).settings
+    limits = web(request).rate_limits
+    # Only posts that go through count against the limit, so typos cost nothing.
+    await limits.check(settings.post_rate_limit, "post", account.id, message=RATE_LIMIT_MESSAGE)
+    try:
+        post = await posts.create_post(
+            account,
+            page.group,
+            form.kind.data or "",
+            form.title.data or "",
+            form.body.data or "",
+            form.link_url.data or "",
+            max_chars=settings.max_post_chars,
+            local_domain=settings.domain,
+        )
+    except Invalid as exc:
+        form.add_errors(exc.errors)
+        return _render_new(request, page, form, status=422)
+    await limits.hit(settings.post_rate_limit, "post", account.id, message=RATE_LIMIT_MESSAGE)
+    return RedirectResponse(f"/p/{post.id}", status_code=303)
+
+
+def _cannot_post_reason(page: GroupPage) -> str:
+    if page.is_member:
+        return "Only moderators start threads in this group; members can reply."
+    return "Join the group to post in it."
+
+
+def _render_new(
+    request: Request, page: GroupPage, form: NewPostForm, *, status: int = 200
+) -> Response:
+    return web(request).templates.TemplateResponse(
+        request,
+        "posts/new.html",
+        {**page.as_context("threads"), "form": form},
+        status_code=status,
+    )
+
+
+async def resources(request: Request) -> Response:
+    page = await load_group_page(request, request.path_params["handle"])
+    library = await read_page(
+        posts.resource_library(
+            page.group, cursor=cursor_of(request), limit=web(request).settings.page_size
+        )
+    )
+    return web(request).templates.TemplateResponse(
+        request,
+        "posts/resources.html",
+        {
+            **page.as_context("resources"),
+            "library": library,
+            "older_url": older_url(request, library.page.next_cursor),
+            "first_page": cursor_of(request) is None,
+        },
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/g/{handle}", thread_list, name="group"),
+    Route("/g/{handle}/new", new_post, methods=["GET", "POST"], name="new_post"),
+    Route("/g/{handle}/resources", resources, name="group_resources"),
+    *post_page.routes,
+]

@@ -1,0 +1,130 @@
+"""Profiles: a member's public page, and their own profile and password settings."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from wtforms import BooleanField, FileField, PasswordField, StringField, TextAreaField
+from wtforms.validators import EqualTo, InputRequired
+
+from server.services import accounts, profiles
+from server.services.errors import Invalid
+from web.context import web
+from web.forms import WebForm, read_form
+from web.session import current_account, log_in, require_account
+
+SAVED = {"profile": "Your profile has been saved.", "password": "Your password has been changed."}
+
+
+async def profile_page(request: Request) -> Response:
+    await current_account(request)
+    profile = await profiles.get_profile(request.path_params["username"])
+    return web(request).templates.TemplateResponse(
+        request, "accounts/profile.html", {"profile": profile, "actor": profile.actor}
+    )
+
+
+class ProfileForm(WebForm):
+    display_name = StringField("Display name")
+    bio = TextAreaField("About you")
+    avatar = FileField("Avatar")
+    remove_avatar = BooleanField("Remove my avatar")
+
+
+async def profile_settings(request: Request) -> Response:
+    account = await require_account(request)
+    if request.method == "GET":
+        form = ProfileForm(display_name=account.actor.display_name, bio=account.bio_source)
+        return _profile_settings_page(request, form, saved=request.query_params.get("saved"))
+    settings = web(request).settings
+    data = await read_form(request, with_files=True)
+    posted = ProfileForm.from_formdata(data)
+    assert isinstance(posted, ProfileForm)
+    form = posted
+    avatar: bytes | None = None
+    upload = data.get("avatar")
+    if isinstance(upload, UploadFile) and upload.filename:
+        avatar = await upload.read(settings.max_upload_bytes + 1)
+        if len(avatar) > settings.max_upload_bytes:
+            limit = settings.max_upload_bytes // 1024
+            raise HTTPException(413, f"The image is too large (the limit is {limit} KiB).")
+    change = profiles.ProfileChange(
+        display_name=form.display_name.data or "",
+        bio=form.bio.data or "",
+        avatar=avatar,
+        remove_avatar=bool(form.remove_avatar.data),
+    )
+    try:
+        await profiles.update_profile(account, change, settings.media_dir)
+    except Invalid as exc:
+        form.add_errors(exc.errors)
+        return _profile_settings_page(request, form, status_code=422)
+    return RedirectResponse("/settings/profile?saved=profile", 303)
+
+
+def _profile_settings_page(
+    request: Request, form: ProfileForm, *, status_code: int = 200, saved: str | None = None
+) -> Response:
+    flashes = [SAVED[saved]] if saved in SAVED else []
+    return web(request).templates.TemplateResponse(
+        request,
+        "accounts/settings_profile.html",
+        {"form": form, "flashes": flashes, "active": "profile"},
+        status_code=status_code,
+    )
+
+
+class PasswordForm(WebForm):
+    current_password = PasswordField(
+        "Current password", [InputRequired("Enter your current password.")]
+    )
+    password = PasswordField("New password", [InputRequired("Choose a new password.")])
+    confirm = PasswordField(
+        "New password again", [EqualTo("password", "The two passwords differ.")]
+    )
+
+
+async def password_settings(request: Request) -> Response:
+    account = await require_account(request)
+    if request.method == "GET":
+        return _password_page(request, PasswordForm(), saved=request.query_params.get("saved"))
+    data = await read_form(request)
+    posted = PasswordForm.from_formdata(data)
+    assert isinstance(posted, PasswordForm)
+    form = posted
+    if not form.validate():
+        return _password_page(request, form, status_code=422)
+    try:
+        await accounts.change_own_password(
+            account, form.current_password.data or "", form.password.data or ""
+        )
+    except Invalid as exc:
+        form.add_errors(exc.errors)
+        return _password_page(request, form, status_code=422)
+    # The change ends every other session; this one continues with the new session version.
+    log_in(request, account)
+    return RedirectResponse("/settings/password?saved=password", 303)
+
+
+def _password_page(
+    request: Request, form: PasswordForm, *, status_code: int = 200, saved: str | None = None
+) -> Response:
+    flashes = [SAVED[saved]] if saved in SAVED else []
+    return web(request).templates.TemplateResponse(
+        request,
+        "accounts/settings_password.html",
+        {"form": form, "flashes": flashes, "active": "password"},
+        status_code=status_code,
+    )
+
+
+routes = [
+    Route("/u/{username}", profile_page, name="profile"),
+    Route("/settings/profile", profile_settings, methods=["GET", "POST"], name="settings_profile"),
+    Route(
+        "/settings/password", password_settings, methods=["GET", "POST"], name="settings_password"
+    ),
+]
