@@ -34,7 +34,7 @@ async def test_login__by_user_name_sets_an_http_only_same_site_cookie(
     response = await post_login(client, "Ada")
     # Then they are redirected with a session cookie scripts cannot read
     assert response.status_code == 303
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/home"
     cookie = session_cookie(response)
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
@@ -117,7 +117,7 @@ async def test_login__a_next_leading_elsewhere_is_ignored(
     await make_account("ada")
     response = await post_login(client, next=target)
     assert response.status_code == 303
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/home"
 
 
 async def test_login__too_many_attempts_from_one_address_answer_429(

@@ -46,7 +46,7 @@ async def test_signup__open_mode_logs_the_person_in(client: httpx.AsyncClient) -
     response = await post_signup(client)
     # Then they are redirected, logged in, and their account is active
     assert response.status_code == 303
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/home"
     account = await Account.get(email="ada@example.org").select_related("actor")
     assert account.state == AccountState.ACTIVE
     assert account.actor.display_name == "Ada Lovelace"
@@ -61,7 +61,7 @@ async def test_signup__honours_a_local_next(client: httpx.AsyncClient) -> None:
 
 async def test_signup__ignores_a_next_to_another_site(client: httpx.AsyncClient) -> None:
     response = await post_signup(client, next="//evil.example/")
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/home"
 
 
 @pytest.mark.parametrize("token", [None, "forged"])

@@ -22,7 +22,7 @@ from web.session import current_account, log_in, log_out, require_account
 
 log = logging.getLogger("lyceum.web.accounts")
 
-LANDING = "/"  # where people go after logging in when no `next` says otherwise
+LANDING = "/home"  # where people go after logging in when no `next` says otherwise
 NOTICES = {
     "password-reset": "Your password has been changed. Log in with the new one.",
     "reset-sent": "If an account uses that address, we have sent it a link to choose a new "
