@@ -69,6 +69,7 @@ def _run(work: Callable[[Settings], Awaitable[T]], *, needs_db: bool = True) -> 
 @click.version_option(package_name="lyceum")
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
 
 
 @main.command(help="Apply database migrations (safe to run at every start).")
