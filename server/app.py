@@ -15,7 +15,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation.negotiation import ContentNegotiation
+from federation.outbox import register as register_outbox
 from federation.routes import as2_routes, federation_routes
+from federation.runtime import FederationRuntime
 from server import db, events
 from server.ratelimit import RateLimits
 from server.services import instance, notifications
@@ -47,14 +49,20 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """Build the ASGI app. With `manage_database`, its lifespan opens and closes the database."""
     settings = settings or Settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
+    # One HTTP client, fetcher and delivery worker per app, built here (not in the lifespan) so
+    # that apps run without a lifespan, as in tests, still find `app.state.federation`.
+    federation = FederationRuntime(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await db.open_database(settings)
         try:
+            if settings.embedded_worker:
+                federation.start_worker()
             yield
         finally:
+            await federation.aclose()
             if manage_database:
                 await db.close_database()
 
@@ -82,7 +90,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=lifespan,
     )
     notifications.register(events.bus)
+    register_outbox(events.bus, settings)
     app.state.settings = settings
+    app.state.federation = federation
     app.state.web = WebContext(
         settings=settings,
         templates=build_templates(),

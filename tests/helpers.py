@@ -114,3 +114,24 @@ async def make_post_row(
     for tag in hashtags:
         await PostHashtag.create(post=post, tag=tag)
     return post
+
+
+async def make_remote_actor(
+    username: str, domain: str, *, software: str = "", shared_inbox: bool = True
+) -> Actor:
+    """A person on another server, as the inbox stores it (outbox area): ids, inboxes and the
+    NodeInfo software name of its server."""
+    from server.models import ActorKind
+
+    base = f"https://{domain}"
+    return await Actor.create(
+        kind=ActorKind.PERSON,
+        username=username,
+        domain=domain,
+        ap_id=f"{base}/users/{username}",
+        inbox_url=f"{base}/users/{username}/inbox",
+        shared_inbox_url=f"{base}/inbox" if shared_inbox else "",
+        followers_url=f"{base}/users/{username}/followers",
+        software=software,
+        public_key_pem="",
+    )

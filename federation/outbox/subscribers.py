@@ -1,0 +1,95 @@
+"""The outbox's subscriptions to domain events: each event, the activities it sends.
+
+Handlers run inside the domain transaction that published the event, so the delivery rows they
+write commit or roll back with the change (DESIGN.md, "the transactional outbox"). They never
+touch the network: the worker sends the rows after the commit.
+
+`register` is idempotent per bus: registering again (each `create_app` does) updates the one
+subscriber's settings instead of adding a second one, which would send everything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from weakref import WeakKeyDictionary
+
+from federation.outbox import follows, posts, profiles
+from federation.outbox.audience import SoftwareLookup
+from federation.outbox.software import cached_software
+from server.events import (
+    ActorUpdated,
+    Event,
+    EventBus,
+    GroupUpdated,
+    MembershipAccepted,
+    MembershipRejected,
+    PostCreated,
+    PostDeleted,
+    PostEdited,
+    PostReacted,
+    PostRemoved,
+)
+from server.settings import Settings
+
+__all__ = ["Outbox", "register"]
+
+
+class Outbox:
+    """Turns domain events into queued deliveries, with one base URL and software lookup."""
+
+    def __init__(self, settings: Settings, software_lookup: SoftwareLookup) -> None:
+        self.settings = settings
+        self.lookup = software_lookup
+
+    def subscriptions(self) -> list[tuple[type[Event], Callable[[Event], Awaitable[None]]]]:
+        return [
+            (MembershipAccepted, self.on_event),
+            (MembershipRejected, self.on_event),
+            (PostCreated, self.on_event),
+            (PostEdited, self.on_event),
+            (PostDeleted, self.on_event),
+            (PostRemoved, self.on_event),
+            (PostReacted, self.on_event),
+            (GroupUpdated, self.on_event),
+            (ActorUpdated, self.on_event),
+        ]
+
+    async def on_event(self, event: Event) -> None:
+        settings, lookup = self.settings, self.lookup
+        match event:
+            case MembershipAccepted(membership_id=membership_id):
+                await follows.send_follow_accepted(settings, membership_id)
+            case MembershipRejected(group_id=group_id, actor_id=actor_id, follow_ap_id=follow):
+                await follows.send_follow_rejected(settings, group_id, actor_id, follow)
+            case PostCreated(post_id=post_id):
+                await posts.send_post_created(settings, lookup, post_id)
+            case PostEdited(post_id=post_id):
+                await posts.send_post_edited(settings, lookup, post_id)
+            case PostDeleted(post_id=post_id):
+                await posts.send_post_deleted(settings, lookup, post_id)
+            case PostRemoved(post_id=post_id, moderator_id=moderator_id):
+                await posts.send_post_removed(settings, lookup, post_id, moderator_id)
+            case PostReacted(reaction_id=reaction_id):
+                await posts.send_post_reacted(settings, lookup, reaction_id)
+            case GroupUpdated(group_id=group_id):
+                await profiles.send_group_updated(settings, lookup, group_id)
+            case ActorUpdated(actor_id=actor_id):
+                await profiles.send_actor_updated(settings, lookup, actor_id)
+            case _:
+                pass  # not an event the outbox sends anything for
+
+
+_outboxes: WeakKeyDictionary[EventBus, Outbox] = WeakKeyDictionary()
+
+
+def register(
+    bus: EventBus, settings: Settings, software_lookup: SoftwareLookup = cached_software
+) -> Outbox:
+    """Subscribe the outbox to `bus` (once; a later call only updates its settings)."""
+    outbox = _outboxes.get(bus)
+    if outbox is None:
+        outbox = _outboxes[bus] = Outbox(settings, software_lookup)
+    outbox.settings, outbox.lookup = settings, software_lookup
+    for event_type, handler in outbox.subscriptions():
+        bus.subscribe(event_type, handler)  # the bus ignores a handler it already has
+    return outbox
