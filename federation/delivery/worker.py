@@ -12,11 +12,12 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
 from tortoise import Tortoise
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 
 from federation.delivery.policy import Outcome, Verdict, decide
 from server.models import Actor, Delivery, DeliveryState, DomainHealth, utcnow
@@ -24,6 +25,14 @@ from server.models import Actor, Delivery, DeliveryState, DomainHealth, utcnow
 log = logging.getLogger("lyceum.delivery")
 
 SignerFactory = Callable[[Actor], httpx.Auth]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    row: Delivery
+    status: int | None
+    outcome: Outcome
+
 
 UNAVAILABLE_AFTER = timedelta(days=2)
 DEFAULT_TIMEOUT = httpx.Timeout(30, connect=5, read=10)
@@ -61,7 +70,8 @@ class DeliveryWorker:
         """Send one batch of due rows; return how many were attempted."""
         rows = await self._claim()
         if rows:
-            await asyncio.gather(*(self._deliver(row) for row in rows))
+            results = await asyncio.gather(*(self._deliver(row) for row in rows))
+            await self._record_batch(results)
         return len(rows)
 
     async def run_until_stopped(self, stop: asyncio.Event) -> None:
@@ -114,7 +124,7 @@ class DeliveryWorker:
             return []
         return list(await Delivery.filter(id__in=ids))
 
-    async def _deliver(self, row: Delivery) -> None:
+    async def _deliver(self, row: Delivery) -> Attempt:
         async with self._domain_slots[row.domain]:
             status: int | None = None
             retry_after: str | None = None
@@ -143,8 +153,7 @@ class DeliveryWorker:
                 error = f"{type(exc).__name__}: {exc}"[:500]
                 status = 0
             attempts = row.attempts + 1
-            outcome = decide(status, attempts, utcnow(), retry_after, error)
-            await self._record(row, attempts, status, outcome)
+            return Attempt(row, status, decide(status, attempts, utcnow(), retry_after, error))
 
     async def _signer_for(self, actor_id: str) -> httpx.Auth:
         auth = self._signers.get(actor_id)
@@ -153,26 +162,41 @@ class DeliveryWorker:
             auth = self._signers[actor_id] = self.signer(actor)
         return auth
 
-    async def _record(
-        self, row: Delivery, attempts: int, status: int | None, outcome: Outcome
-    ) -> None:
+    async def _record_batch(self, results: list[Attempt]) -> None:
+        """Write a batch's outcomes: successes in one UPDATE per status, the rest one by one."""
         now = utcnow()
+        done: defaultdict[int | None, list[str]] = defaultdict(list)
+        for result in results:
+            if result.outcome.verdict == Verdict.DONE:
+                done[result.status].append(result.row.id)
+            else:
+                await self._record_failure(result, now)
+        for status, ids in done.items():
+            await Delivery.filter(id__in=ids).update(
+                state=DeliveryState.DONE,
+                finished_at=now,
+                last_status=status,
+                last_error="",
+                lease_until=None,
+                attempts=F("attempts") + 1,
+            )
+        for domain in {r.row.domain for r in results if r.outcome.verdict == Verdict.DONE}:
+            await self._domain_succeeded(domain)
+        for domain in {r.row.domain for r in results if r.outcome.verdict == Verdict.RETRY}:
+            await self._domain_failed(domain)
+
+    async def _record_failure(self, result: Attempt, now: datetime) -> None:
         changes: dict[str, object] = {
-            "attempts": attempts,
-            "last_status": status,
+            "attempts": result.row.attempts + 1,
+            "last_status": result.status,
             "lease_until": None,
+            "last_error": result.outcome.reason,
         }
-        if outcome.verdict == Verdict.DONE:
-            changes.update(state=DeliveryState.DONE, finished_at=now, last_error="")
-        elif outcome.verdict == Verdict.FINAL:
-            changes.update(state=DeliveryState.FAILED, finished_at=now, last_error=outcome.reason)
+        if result.outcome.verdict == Verdict.FINAL:
+            changes.update(state=DeliveryState.FAILED, finished_at=now)
         else:
-            changes.update(next_attempt_at=outcome.next_attempt_at, last_error=outcome.reason)
-        await Delivery.filter(id=row.id).update(**changes)
-        if outcome.verdict == Verdict.DONE:
-            await self._domain_succeeded(row.domain)
-        elif outcome.verdict == Verdict.RETRY:
-            await self._domain_failed(row.domain)
+            changes.update(next_attempt_at=result.outcome.next_attempt_at)
+        await Delivery.filter(id=result.row.id).update(**changes)
 
     async def _domain_succeeded(self, domain: str) -> None:
         if domain in self._healthy:
