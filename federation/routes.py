@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from federation.discovery import Discovery
 from federation.documents import Documents
+from federation.inbox import inbox_routes
 from server.settings import Settings
 
 __all__ = ["as2_routes", "federation_routes"]
@@ -40,6 +41,7 @@ def federation_routes(settings: Settings) -> list[BaseRoute]:
         Route("/g/{name}/announces/{post_id}/create", docs.announce_create, methods=GET),
         Route("/p/{post_id}/replies", docs.post_replies, methods=GET),
         Route("/p/{post_id}/create", docs.post_create, methods=GET),
+        *inbox_routes(settings),
     ]
 
 

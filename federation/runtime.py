@@ -1,4 +1,4 @@
-"""What federation needs while the app runs: one HTTP client, one fetcher, the delivery worker.
+"""What federation needs while the app runs: one HTTP client, one fetcher, and the workers.
 
 Built once per process in the lifespan (never a client per request); the CLI's `worker` command
 builds the same runtime without the web app.
@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -31,30 +34,46 @@ class FederationRuntime:
         )
         self.fetcher = Fetcher(self.client, allow_http=settings.federation_allow_http)
         self.delivery = DeliveryWorker(
-            self.client, self.signer_for, allow_http=settings.federation_allow_http
+            self.client,
+            self.signer_for,
+            allow_http=settings.federation_allow_http,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
         )
         self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def signer_for(self, actor: Actor) -> httpx.Auth:
         """Outgoing requests are signed draft-cavage rsa-sha256, what every peer verifies."""
         return CavageAuth(urls.key_id(self.settings, actor), actor.private_key_pem)
 
     def start_worker(self) -> None:
+        """Start delivery and inbox processing as background tasks of this process."""
         self._stop.clear()
-        self._task = asyncio.create_task(self.delivery.run_until_stopped(self._stop))
+        self._tasks = [asyncio.create_task(work) for work in self._work()]
+
+    @property
+    def worker_running(self) -> bool:
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
     async def run_worker(self) -> None:
-        """Run the delivery worker in the foreground until cancelled (the `lyceum worker` loop)."""
-        await self.delivery.run_until_stopped(self._stop)
+        """Deliver and process incoming activities until `stop()` (the `lyceum worker` loop)."""
+        await asyncio.gather(*self._work())
+
+    def _work(self) -> list[Coroutine[Any, Any, None]]:
+        from federation.inbox import InboxProcessor  # the inbox builds on this runtime
+
+        return [
+            self.delivery.run_until_stopped(self._stop),
+            InboxProcessor(self).run_until_stopped(self._stop),
+        ]
 
     def stop(self) -> None:
         self._stop.set()
 
     async def aclose(self) -> None:
         self._stop.set()
-        if self._task is not None:
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
         await self.client.aclose()

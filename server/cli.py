@@ -135,7 +135,7 @@ async def _claim_token(settings: Settings) -> str:
     return await setup.admin_claim_token(settings)
 
 
-@main.command(help="Run a delivery worker for the outgoing federation queue (until SIGTERM).")
+@main.command(help="Run a federation worker: deliveries out, inbox processing in (until SIGTERM).")
 def worker() -> None:
     import signal
 
@@ -146,14 +146,14 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, runtime.stop)
-        click.echo("Delivery worker running; stop it with Ctrl-C or SIGTERM.", err=True)
+        click.echo("Federation worker running; stop it with Ctrl-C or SIGTERM.", err=True)
         try:
             await runtime.run_worker()
         finally:
             await runtime.aclose()
 
     _run(work)
-    click.echo("Delivery worker stopped.", err=True)
+    click.echo("Federation worker stopped.", err=True)
 
 
 @main.group(help="Manage accounts.")

@@ -316,6 +316,16 @@ async def request_membership(
     return membership
 
 
+async def refuse_follow(group: Group, actor: Actor, follow_ap_id: str) -> None:
+    """Turn down a remote Follow at once (banned actor, blocked or limited domain).
+
+    Nothing is stored: the event alone makes the federation adapter answer with a Reject that
+    embeds the Follow.
+    """
+    async with in_transaction():
+        await events.bus.publish(events.MembershipRejected(group.id, actor.id, follow_ap_id))
+
+
 async def decide_membership(
     membership: Membership, moderator: Actor, *, accept: bool
 ) -> Membership:

@@ -34,6 +34,6 @@ async def test_lifespan__runs_embedded_worker_until_shutdown(
     runtime: FederationRuntime = app.state.federation
     # When its lifespan runs, then the worker runs; when it ends, the worker has stopped
     async with app.router.lifespan_context(app):
-        assert runtime._task is not None and not runtime._task.done()
-    assert runtime._task is None
+        assert runtime.worker_running
+    assert not runtime.worker_running
     assert runtime.client.is_closed

@@ -1,0 +1,323 @@
+"""What other servers tell us: their actors, their posts into our groups, and their reports.
+
+The federation adapter parses the JSON and checks signatures and origins; these services decide
+and store, with the same rules as for people here, and publish the same domain events (so a
+remote post is announced by its group and notifies the people it replies to or mentions).
+
+- `upsert_remote_actor`: store or refresh a remote actor and its public key.
+- `receive_post` / `update_remote_post`: a remote post or reply into a local group, and its edit.
+  The author must be an accepted member (a follower) of the group, as local authors must; a
+  top-level post also needs `groups.can_post` (moderators-only groups).
+- `forget_remote_actor`: the actor was deleted on its server; its posts and memberships go.
+- `receive_report`: a remote `Flag`, into the group's (or the instance's) report queue.
+
+Remote content arrives as HTML and is stored through `sanitize_html`; it has no Markdown source.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from server import events
+from server.content import sanitize_html
+from server.models import (
+    Actor,
+    ActorKind,
+    Group,
+    GroupState,
+    Membership,
+    Post,
+    PostHashtag,
+    PostKind,
+    PostMention,
+    PostState,
+    Report,
+    new_id,
+    utcnow,
+)
+from server.services import groups, posts
+from server.services.errors import Forbidden, Invalid, NotFound
+
+# The counters are the posts service's own bookkeeping; remote posts must keep them the same way.
+from server.services.posts import _recount_group, _recount_replies
+
+__all__ = [
+    "IncomingPost",
+    "RemoteProfile",
+    "forget_remote_actor",
+    "receive_post",
+    "receive_report",
+    "record_software",
+    "thread_title",
+    "update_remote_post",
+    "upsert_remote_actor",
+]
+
+MAX_CONTENT_CHARS = 200_000
+TITLE_FROM_TEXT_CHARS = 80
+UNTITLED = "(untitled)"
+URL_MAX = 2048
+_LEADING_MENTIONS = re.compile(r"^(?:@[\w.-]+(?:@[\w.:-]+)?[\s,:]*)+")
+_LINE_BREAKS = re.compile(r"<br\s*/?>|</p>|</h\d>|</li>|</blockquote>|</pre>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class RemoteProfile:
+    """A remote actor as its server describes it (already read out of the JSON)."""
+
+    ap_id: str
+    kind: ActorKind
+    username: str
+    domain: str  # host[:port] of the actor id
+    display_name: str = ""
+    summary_html: str = ""
+    url: str = ""
+    inbox_url: str = ""
+    shared_inbox_url: str = ""
+    outbox_url: str = ""
+    followers_url: str = ""
+    icon_url: str = ""
+    key_id: str = ""
+    public_key_pem: str = ""
+
+
+@dataclass(frozen=True)
+class IncomingPost:
+    """A remote post or reply (the HTML as sent; it is sanitised here)."""
+
+    ap_id: str
+    content_html: str
+    remote_url: str = ""
+    title: str = ""
+    link_url: str = ""
+    hashtags: tuple[str, ...] = ()
+    mentioned_actor_ids: tuple[str, ...] = ()  # Actor row ids of mentioned actors we know
+
+
+def _url(value: str) -> str:
+    return value if len(value) <= URL_MAX and value.startswith(("https://", "http://")) else ""
+
+
+async def upsert_remote_actor(profile: RemoteProfile, *, _retry: bool = True) -> Actor:
+    """Store or refresh a remote actor by its id; the freshest document wins.
+
+    Handles are `username@domain`, unique per domain; two actors of one server may share a
+    preferredUsername (Lemmy's user and community namespaces are separate), so the later one
+    gets a suffix made from a fresh id, which keeps both stored and distinct.
+    """
+    if not _url(profile.ap_id) or not profile.domain or profile.domain != profile.domain.lower():
+        raise Invalid({"actor": "A remote actor needs an id and a lower-case domain."})
+    actor = await Actor.get_or_none(ap_id=profile.ap_id)
+    if actor is None:
+        actor = Actor(ap_id=profile.ap_id, domain=profile.domain)
+    actor.kind = profile.kind
+    actor.display_name = " ".join(profile.display_name.split())[:100]
+    actor.summary_html = sanitize_html(profile.summary_html[:20_000])
+    actor.url = _url(profile.url)
+    actor.inbox_url = _url(profile.inbox_url)
+    actor.shared_inbox_url = _url(profile.shared_inbox_url)
+    actor.outbox_url = _url(profile.outbox_url)
+    actor.followers_url = _url(profile.followers_url)
+    actor.icon_url = _url(profile.icon_url)
+    if profile.public_key_pem:  # a document without our key keeps the one we have
+        actor.key_id = profile.key_id[:URL_MAX]
+        actor.public_key_pem = profile.public_key_pem.replace("\r\n", "\n").strip()
+    actor.fetched_at = utcnow()
+    username = _clean_username(profile.username) or "actor"
+    current = actor.username or ""
+    if current != username and not current.startswith(f"{username[:50]}~"):
+        taken = (
+            await Actor.filter(username=username, domain=profile.domain)
+            .exclude(ap_id=profile.ap_id)
+            .exists()
+        )
+        actor.username = f"{username[:50]}~{new_id()[-12:]}" if taken else username
+    try:
+        await actor.save()
+    except IntegrityError:
+        # Another process stored the same actor (or took the name) a moment ago: once more.
+        if not _retry:
+            raise
+        return await upsert_remote_actor(profile, _retry=False)
+    return actor
+
+
+def _clean_username(value: str) -> str:
+    return "".join(ch for ch in value.strip() if not ch.isspace() and ch != "@")[:64]
+
+
+async def record_software(domain: str, software: str) -> int:
+    """Remember which software (NodeInfo name) a server runs, on all its actors we know."""
+    return await Actor.filter(domain=domain.lower()).update(software=software.lower()[:64])
+
+
+def thread_title(content_html: str) -> str:
+    """A title for a post that came without one (Mastodon's Notes): its first line of text.
+
+    Leading mentions (`@group@host Hello…`) are left out; at most 80 characters, cut at a word.
+    """
+    text = html.unescape(_TAGS.sub("", _LINE_BREAKS.sub("\n", content_html)))
+    for line in text.splitlines():
+        line = _LEADING_MENTIONS.sub("", " ".join(line.split())).strip()
+        if line:
+            if len(line) <= TITLE_FROM_TEXT_CHARS:
+                return line
+            cut = line[: TITLE_FROM_TEXT_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
+            return (cut or line[: TITLE_FROM_TEXT_CHARS - 1]) + "…"
+    return UNTITLED
+
+
+async def receive_post(
+    author: Actor, group: Group, incoming: IncomingPost, *, parent: Post | None = None
+) -> Post:
+    """Store a remote post (or, with `parent`, a reply) in a local group; publish PostCreated.
+
+    The same id received again returns the stored post unchanged.
+    """
+    existing = await Post.get_or_none(ap_id=incoming.ap_id)
+    if existing is not None:
+        return existing
+    await _check_author(group, author, starting_thread=parent is None)
+    if len(incoming.content_html) > MAX_CONTENT_CHARS:
+        raise Invalid({"body": f"Remote posts are limited to {MAX_CONTENT_CHARS:,} characters."})
+    if parent is not None and (parent.group_id != group.id or not parent.is_visible):
+        raise NotFound("The post this replies to is not in this group.")
+    content = sanitize_html(incoming.content_html)
+    now = utcnow()
+    async with in_transaction():
+        if parent is None:
+            post = await Post.create(
+                group=group,
+                author=author,
+                kind=PostKind.RESOURCE if _url(incoming.link_url) else PostKind.DISCUSSION,
+                title=_title(incoming),
+                content_html=content,
+                link_url=_url(incoming.link_url),
+                last_activity_at=now,
+                ap_id=incoming.ap_id,
+                remote_url=_url(incoming.remote_url),
+            )
+        else:
+            root_id = parent.root_id or parent.id
+            post = await Post.create(
+                group=group,
+                author=author,
+                kind=PostKind.REPLY,
+                parent=parent,
+                root_id=root_id,
+                depth=parent.depth + 1,
+                content_html=content,
+                last_activity_at=now,
+                ap_id=incoming.ap_id,
+                remote_url=_url(incoming.remote_url),
+            )
+            await _recount_replies(root_id, last_activity_at=now)
+        await _store_references(post, incoming)
+        await _recount_group(group, last_post_at=now)
+        await events.bus.publish(events.PostCreated(post.id))
+    return post
+
+
+async def update_remote_post(author: Actor, post: Post, incoming: IncomingPost) -> Post:
+    """The author changed their post on their server: take the new text; publish PostEdited."""
+    if post.author_id != author.id:
+        raise Forbidden("Only the author can edit this post.")
+    if not post.is_visible:
+        raise NotFound("That post is no longer there.")
+    if len(incoming.content_html) > MAX_CONTENT_CHARS:
+        raise Invalid({"body": f"Remote posts are limited to {MAX_CONTENT_CHARS:,} characters."})
+    async with in_transaction():
+        if post.is_top_level:
+            post.title = _title(incoming)
+            if post.kind == PostKind.RESOURCE and _url(incoming.link_url):
+                post.link_url = _url(incoming.link_url)
+        post.content_html = sanitize_html(incoming.content_html)
+        post.edited_at = utcnow()
+        await post.save()
+        await PostHashtag.filter(post=post).delete()
+        await PostMention.filter(post=post).delete()
+        await _store_references(post, incoming)
+        await events.bus.publish(events.PostEdited(post.id))
+    return post
+
+
+async def forget_remote_actor(actor: Actor) -> int:
+    """The actor is gone from its server: delete its posts here and end its memberships.
+
+    Returns how many posts were deleted. The actor row stays (reports and audit entries point
+    at it).
+    """
+    if actor.is_local:
+        raise Forbidden("Local actors are not deleted from another server.")
+    visible = (PostState.PUBLISHED, PostState.HELD, PostState.REMOVED)
+    deleted = 0
+    for post in await Post.filter(author=actor, state__in=visible):
+        await posts.delete_post(actor, post)
+        deleted += 1
+    for membership in await Membership.filter(actor=actor).select_related("group"):
+        await groups.leave_group(membership.group, actor.id)
+    return deleted
+
+
+async def receive_report(
+    reporter: Actor,
+    *,
+    ap_id: str,
+    comment: str,
+    target_actor: Actor | None = None,
+    post: Post | None = None,
+    group: Group | None = None,
+) -> Report:
+    """A remote report about something here; the same report id received again is kept once."""
+    if target_actor is None and post is None and group is None:
+        raise NotFound("The report names nothing on this instance.")
+    existing = await Report.get_or_none(ap_id=ap_id)
+    if existing is not None:
+        return existing
+    if post is not None and group is None:
+        group = await Group.get(id=post.group_id)
+    if post is not None and target_actor is None:
+        target_actor = await Actor.get(id=post.author_id)
+    return await Report.create(
+        reporter=reporter,
+        target_actor=target_actor,
+        post=post,
+        group=group,
+        comment=comment.strip()[:5000],
+        ap_id=ap_id,
+        origin_domain=reporter.domain,
+    )
+
+
+async def _check_author(group: Group, author: Actor, *, starting_thread: bool) -> None:
+    if group.state != GroupState.ACTIVE:
+        raise Forbidden("This group is not open for posting.")
+    if author.is_local:
+        raise Forbidden("Local people post through this instance, not from another server.")
+    if author.suspended_at is not None or await groups.is_banned(group, author.id):
+        raise Forbidden("This author cannot post in this group (banned or suspended).")
+    if not await groups.is_member(group, author.id):
+        raise Forbidden("The author does not follow (is not a member of) this group.")
+    if starting_thread and not await groups.can_post(group, author.id):
+        raise Forbidden("Only moderators start threads in this group.")
+
+
+def _title(incoming: IncomingPost) -> str:
+    title = " ".join(incoming.title.split())
+    if not title:
+        return thread_title(incoming.content_html)
+    return title if len(title) <= 200 else title[:199] + "…"
+
+
+async def _store_references(post: Post, incoming: IncomingPost) -> None:
+    for tag in dict.fromkeys(t.lower().lstrip("#")[:100] for t in incoming.hashtags):
+        if tag:
+            await PostHashtag.create(post=post, tag=tag)
+    for actor_id in dict.fromkeys(incoming.mentioned_actor_ids):
+        await PostMention.create(post=post, actor_id=actor_id)

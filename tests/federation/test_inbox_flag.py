@@ -1,0 +1,76 @@
+"""`Flag`: reports from other servers (federation/inbox/flag.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from starlette.applications import Starlette
+
+from server.models import Report
+from server.settings import Settings
+from tests.federation._inbox_peer import (
+    RemotePeer,
+    build_activity,
+    build_note,
+    connected_peer,
+    deliver,
+    group_url,
+    join,
+)
+from tests.helpers import make_account, make_group, make_post
+
+
+@pytest.fixture
+async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
+    async with connected_peer(app, settings) as peer:
+        yield peer
+
+
+async def test_handle_flag__mastodon_array_reports_the_account_and_post(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a remote member's post in a group, and a moderator elsewhere
+    group = await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    await join(app, peer, bob, "physics")
+    note = build_note(bob, cc=group_url("physics"))
+    assert await deliver(app, peer, build_activity(bob, "Create", note), bob) == ""
+    mod = peer.add_actor("mod", kind="Application")
+    # When their instance sends a Flag with the account and the post, comment in `content`
+    flag = build_activity(mod, "Flag", [bob.id, note["id"]], content="Spam, please look")
+    assert await deliver(app, peer, flag, mod) == ""
+    # Then one report lands in the group's queue
+    report = await Report.get(ap_id=flag["id"]).prefetch_related("target_actor", "post")
+    assert report.comment == "Spam, please look"
+    assert (report.group_id, report.origin_domain) == (group.id, "remote.example")  # type: ignore[attr-defined]
+    assert report.target_actor is not None and report.target_actor.ap_id == bob.id
+    assert report.post is not None and report.post.ap_id == note["id"]
+
+
+async def test_handle_flag__lemmy_single_object_with_summary(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a thread written here
+    ada = await make_account("ada")
+    thread = await make_post(ada, await make_group(ada, "physics"))
+    alice = peer.add_actor("alice")
+    # When a Lemmy user reports it (one object, the comment in `summary`)
+    flag = build_activity(alice, "Flag", f"http://lyceum.test/p/{thread.id}", summary="off topic")
+    assert await deliver(app, peer, flag, alice) == ""
+    # Then the report names the post and its author
+    report = await Report.get(ap_id=flag["id"])
+    assert (report.comment, report.post_id, report.target_actor_id) == (  # type: ignore[attr-defined]
+        "off topic",
+        thread.id,
+        ada.actor_id,
+    )
+
+
+async def test_handle_flag__naming_nothing_of_ours_is_dropped(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    alice = peer.add_actor("alice")
+    flag = build_activity(alice, "Flag", ["https://x.example/u/1"], content="?")
+    assert await deliver(app, peer, flag, alice) == "the report names nothing on this instance"
+    assert await Report.all().count() == 0

@@ -1,0 +1,145 @@
+"""`Follow` of a group: joining it from another server (federation/inbox/follow.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from starlette.applications import Starlette
+
+from federation.inbox.parse_actor import parse_actor
+from server import events
+from server.models import (
+    Ban,
+    DomainBlock,
+    DomainBlockSeverity,
+    InboxActivity,
+    JoinPolicy,
+    Membership,
+    MembershipState,
+)
+from server.services.remote import upsert_remote_actor
+from server.settings import Settings
+from tests.federation._inbox_peer import (
+    EventLog,
+    RemotePeer,
+    build_follow_activity,
+    build_undo_activity,
+    connected_peer,
+    deliver,
+    group_url,
+    post_activity,
+)
+from tests.helpers import make_account, make_group
+
+
+@pytest.fixture
+async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
+    async with connected_peer(app, settings) as peer:
+        yield peer
+
+
+async def test_handle_follow__open_group_accepts_at_once(app: Starlette, peer: RemotePeer) -> None:
+    # Given an open group and a remote person
+    group = await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    log = EventLog(events.MembershipAccepted)
+    follow = build_follow_activity(bob, group_url("physics"))
+    # When they follow it and the worker runs
+    outcome = await deliver(app, peer, follow, bob)
+    # Then they are an accepted member, remembered with their Follow's id for the Accept
+    assert outcome == ""
+    membership = await Membership.get(group=group, actor__ap_id=bob.id)
+    assert (membership.state, membership.follow_ap_id) == (MembershipState.ACCEPTED, follow["id"])
+    assert log.seen == [events.MembershipAccepted(membership.id)]
+
+
+async def test_handle_follow__approval_group_keeps_it_pending(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    group = await make_group(await make_account("ada"), "physics", join_policy=JoinPolicy.APPROVAL)
+    bob = peer.add_actor("bob")
+    outcome = await deliver(app, peer, build_follow_activity(bob, group_url("physics")), bob)
+    assert outcome == ""
+    membership = await Membership.get(group=group, actor__ap_id=bob.id)
+    assert membership.state == MembershipState.PENDING
+
+
+async def test_handle_follow__banned_actor_is_refused(app: Starlette, peer: RemotePeer) -> None:
+    # Given a remote person, known here and banned from the group
+    group = await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    bob_row = await upsert_remote_actor(parse_actor(peer.documents[bob.id]))
+    await Ban.create(group=group, actor=bob_row)
+    log = EventLog(events.MembershipRejected, events.MembershipAccepted)
+    follow = build_follow_activity(bob, group_url("physics"))
+    # When they follow the group
+    outcome = await deliver(app, peer, follow, bob)
+    # Then no membership is stored, and a rejection carrying the Follow id is published
+    assert outcome == "follow refused: the actor is banned from the group"
+    assert await Membership.filter(group=group).count() == 1  # the owner only
+    assert log.seen == [events.MembershipRejected(group.id, bob_row.id, follow["id"])]
+
+
+async def test_handle_follow__limited_domain_is_refused(app: Starlette, peer: RemotePeer) -> None:
+    group = await make_group(await make_account("ada"), "physics")
+    await DomainBlock.create(domain="remote.example", severity=DomainBlockSeverity.LIMIT)
+    bob = peer.add_actor("bob")
+    log = EventLog(events.MembershipRejected)
+    outcome = await deliver(app, peer, build_follow_activity(bob, group_url("physics")), bob)
+    assert outcome == "follow refused: the domain remote.example is blocked here"
+    assert await Membership.filter(group=group).count() == 1
+    assert len(log.seen) == 1
+
+
+async def test_handle_follow__person_is_acknowledged_and_dropped(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a local person (people here have no timelines to follow yet)
+    await make_account("ada")
+    bob = peer.add_actor("bob")
+    outcome = await deliver(app, peer, build_follow_activity(bob, "http://lyceum.test/u/ada"), bob)
+    assert outcome == "people here cannot be followed yet; only groups"
+    assert await Membership.all().count() == 0
+
+
+async def test_handle_follow__unknown_group_is_dropped(app: Starlette, peer: RemotePeer) -> None:
+    bob = peer.add_actor("bob")
+    outcome = await deliver(app, peer, build_follow_activity(bob, group_url("nope")), bob)
+    assert outcome == "http://lyceum.test/g/nope is not a group here"
+
+
+async def test_handle_follow__same_follow_id_after_undo_is_handled_again(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Takahē user who followed, then unfollowed the group
+    group = await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("physics"))
+    assert await deliver(app, peer, follow, bob) == ""
+    assert await deliver(app, peer, build_undo_activity(bob, follow), bob) == ""
+    assert not await Membership.filter(group=group, actor__ap_id=bob.id).exists()
+    # When they follow again, re-sending the very same Follow id
+    outcome = await deliver(app, peer, follow, bob)
+    # Then the follow is handled again, not swallowed as a duplicate
+    assert outcome == ""
+    membership = await Membership.get(group=group, actor__ap_id=bob.id)
+    assert membership.state == MembershipState.ACCEPTED
+
+
+async def test_handle_follow__repeated_while_standing_is_ignored(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given an accepted follow
+    await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("physics"))
+    assert await deliver(app, peer, follow, bob) == ""
+    log = EventLog(events.MembershipAccepted)
+    # When the same Follow is delivered again
+    response = await post_activity(app, follow, bob)
+    # Then it is acknowledged and nothing is queued or published
+    assert response.status_code == 202
+    row = await InboxActivity.get(ap_id=follow["id"])
+    assert row.processed_at is not None
+    assert log.seen == []
