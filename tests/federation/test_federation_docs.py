@@ -186,3 +186,29 @@ def test_federation_docs__names_every_route() -> None:
     ]
     missing = [path for path in paths if re.sub(r"\{(\w+)\}", r"<\1>", path) not in text]
     assert not missing, f"docs/federation.md does not mention: {missing}"
+
+
+def _handled_section() -> str:
+    text = DOC.read_text()
+    return text[text.index("## What we handle") :]
+
+
+def test_docs__every_handled_activity_type_has_a_section_with_an_example() -> None:
+    from federation.inbox.dispatch import HANDLERS
+
+    section = _handled_section()
+    handled = sorted({activity_type for activity_type, _ in HANDLERS})
+    missing = [t for t in handled if f"\n### {t}\n" not in section]
+    assert not missing, f"docs/federation.md 'What we handle' lacks: {missing}"
+    for activity_type in handled:
+        body = section.split(f"\n### {activity_type}\n", 1)[1].split("\n### ", 1)[0]
+        example = body.split("```json\n", 1)[1].split("\n```", 1)[0]
+        # The example parses as JSON and is of the type it documents
+        assert json.loads(example)["type"] == activity_type
+
+
+def test_docs__every_sent_activity_type_is_named() -> None:
+    text = DOC.read_text()
+    sent = text[text.index("## What we send") : text.index("## What we handle")]
+    for activity_type in ("Accept", "Reject", "Announce", "Create", "Update", "Delete", "Undo"):
+        assert f"`{activity_type}" in sent or f"{{{activity_type}" in sent, activity_type
