@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         description="Path of an extra PEM CA bundle trusted for peers' TLS, besides the system "
         "store (for internal CAs).",
     )
+    delivery_lease_seconds: int = Field(
+        90,
+        ge=1,
+        description="How long a delivery worker holds the rows it claimed; a worker that dies "
+        "mid-send leaves them to be sent again by another once this has passed.",
+    )
     signature_window_seconds: int = Field(
         3600,
         ge=30,
