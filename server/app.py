@@ -40,8 +40,7 @@ class InstanceNameMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            config = await instance.get_config()
-            scope.setdefault("state", {})["instance_name"] = config.name
+            scope.setdefault("state", {})["instance_name"] = await instance.instance_name()
         await self.app(scope, receive, send)
 
 

@@ -1,0 +1,145 @@
+"""A delivery worker killed with SIGKILL mid-fan-out loses nothing once a new one starts.
+
+The real shape: the test's migrated database (a SQLite file; PostgreSQL with
+`LYCEUM_TEST_DATABASE=postgres`), a `lyceum worker` process, 500 inboxes on a fleet
+of loopback hosts that verify every signature. The first worker is killed while it has rows
+leased and POSTs in flight; the second sends what was never claimed at once and, once the lease
+(`LYCEUM_DELIVERY_LEASE_SECONDS`, 2 s here) has run out, what the dead worker held. Inboxes may
+get an activity twice (receivers ignore a duplicate id); none may miss it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from federation import urls
+from federation.delivery import enqueue
+from server.models import Actor, ActorKind, Delivery, DeliveryState
+from server.settings import Settings
+from tests.conftest import BASE_URL
+from tests.federation._fleet import RecordingFleet, serve_fleet
+from tests.federation._httpsig_vectors import RSA_PRIVATE, RSA_PUBLIC
+
+pytestmark = pytest.mark.live
+
+FANOUT = 500
+HOSTS = 5
+LEASE_SECONDS = 2
+SLOW_ANSWER = 0.4  # 5 hosts x 8 concurrent POSTs / 0.4 s: the first worker needs ~5 s for all
+KILL_AFTER = 250  # inboxes reached: the first 200-row batch is done, the second in flight
+
+
+class Worker:
+    """One `lyceum worker` process on the test's data dir, its output kept in a log file."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
+        env.update(
+            LYCEUM_BASE_URL=settings.base_url,
+            LYCEUM_DATA_DIR=str(settings.data_dir),
+            LYCEUM_DATABASE_URL=settings.database_url,
+            LYCEUM_SECRET_KEY=settings.secret_key,
+            LYCEUM_FEDERATION_ALLOW_HTTP="true",
+            LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
+            LYCEUM_DELIVERY_LEASE_SECONDS=str(LEASE_SECONDS),
+        )
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "worker"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def died(self) -> str | None:
+        if self.process.poll() is None:
+            return None
+        return f"the worker exited with {self.process.returncode}:\n{self.log.read_text()}"
+
+    def kill(self) -> None:
+        self.process.kill()  # SIGKILL: no cleanup, no last batch recorded
+        self.process.wait(timeout=10)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=10)
+
+
+async def poll(
+    condition: Callable[[], bool | Awaitable[bool]], what: str, worker: Worker, seconds: float
+) -> None:
+    """Wait until `condition()` holds, failing with `what` after `seconds` or if the worker dies."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        outcome = condition()
+        if await outcome if inspect.isawaitable(outcome) else outcome:
+            return
+        problem = worker.died()
+        assert problem is None, f"while waiting for {what}: {problem}"
+        assert loop.time() < deadline, f"timed out after {seconds} s waiting for {what}"
+        await asyncio.sleep(0.02)  # the polling interval of a bounded wait
+
+
+async def all_rows_done() -> bool:
+    return await Delivery.filter(state=DeliveryState.DONE).count() == FANOUT
+
+
+async def test_delivery_crash__sigkill_mid_fanout_then_restart_reaches_every_inbox(
+    settings: Settings, database: None, tmp_path: Path
+) -> None:
+    fleet = RecordingFleet(public_pem=RSA_PUBLIC, key_id=f"{BASE_URL}/g/physics#main-key")
+    async with serve_fleet(fleet, HOSTS) as hosts:
+        # Given a group with a key and one activity queued for 500 inboxes on 5 hosts
+        group = await Actor.create(
+            kind=ActorKind.GROUP,
+            username="physics",
+            private_key_pem=RSA_PRIVATE,
+            public_key_pem=RSA_PUBLIC,
+        )
+        assert urls.key_id(settings, group) == fleet.key_id
+        inboxes = [f"{hosts[n % HOSTS]}/inbox/{n}" for n in range(FANOUT)]
+        activity = {"id": f"{BASE_URL}/g/physics/announces/1", "type": "Announce"}
+        assert await enqueue(activity, group.id, inboxes) == FANOUT
+        # And slow receivers, so that the fan-out takes seconds
+        fleet.delay = SLOW_ANSWER
+        log = tmp_path / "worker.log"
+
+        # When a worker has reached some but not all of the inboxes, and is killed with SIGKILL
+        first = Worker(settings, log)
+        try:
+            await poll(lambda: fleet.inboxes_reached >= KILL_AFTER, "the fan-out", first, 60)
+        finally:
+            first.kill()
+        reached_before_restart = fleet.inboxes_reached
+        assert reached_before_restart < FANOUT, "the kill landed after the fan-out ended"
+        leased = await Delivery.filter(
+            state=DeliveryState.QUEUED, lease_until__isnull=False
+        ).count()
+        assert leased > 0, "the dead worker should have left rows leased"
+
+        # And a new worker starts (receivers answer quickly now)
+        fleet.delay = 0
+        second = Worker(settings, log)
+        try:
+            # Then every one of the 500 inboxes receives the activity
+            await poll(lambda: fleet.inboxes_reached == FANOUT, "every inbox", second, 30)
+
+            # And every row ends done, once the worker has recorded its last batch
+            await poll(all_rows_done, "every row done", second, 10)
+        finally:
+            assert second.stop() == 0, log.read_text()
+    assert sorted(fleet.received) == sorted(f"/inbox/{n}" for n in range(FANOUT))
+    assert sum(fleet.received.values()) >= FANOUT  # duplicates allowed, misses not
+    assert fleet.refused == [], "every POST carried a valid signature"
+    assert await Delivery.exclude(state=DeliveryState.DONE).count() == 0
