@@ -102,6 +102,8 @@ def outbox(settings: Settings, actor: Actor) -> str:
 
 
 def followers(settings: Settings, actor: Actor) -> str:
+    if not actor.is_local:  # a group elsewhere: the collection its document names
+        return actor.followers_url or f"{actor.ap_id}/followers"
     return _local_collection(settings, actor, "followers")
 
 

@@ -14,6 +14,7 @@ from starlette.routing import Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from federation.group_lookup import resolver_for
 from federation.negotiation import ContentNegotiation
 from federation.outbox import register as register_outbox
 from federation.routes import as2_routes, federation_routes
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     register_outbox(events.bus, settings)
     app.state.settings = settings
     app.state.federation = federation
+    # The web finds groups on other servers through this port (it cannot import federation).
+    app.state.resolve_remote_group = resolver_for(app.state)
     app.state.web = WebContext(
         settings=settings,
         templates=build_templates(),

@@ -86,6 +86,7 @@ class MembershipRejected(Event):
 class MembershipEnded(Event):
     group_id: str
     actor_id: str
+    follow_ap_id: str = ""  # the Follow that had asked, for an Undo to a group elsewhere
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,20 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from server.models import Account, Group, GroupState, Membership, MembershipState
+from server.models import Account, Actor, Group, GroupState, Membership, MembershipState
 from server.services import groups, members
 from server.services.errors import NotFound
 from web.session import current_account
+
+
+def group_slug(actor: Actor) -> str:
+    """How a group is named in our URLs: `name` here, `name@host[:port]` for one elsewhere."""
+    return actor.username if actor.is_local else f"{actor.username}@{actor.domain}"
+
+
+def group_path(actor: Actor) -> str:
+    """The path of a group's pages on this instance (also a Jinja filter, `group_path`)."""
+    return f"/g/{group_slug(actor)}"
 
 
 @dataclass
@@ -19,6 +29,15 @@ class GroupPage:
     account: Account | None
     membership: Membership | None
     pending_requests: int = 0  # counted for moderators only, shown on the Requests tab
+
+    @property
+    def path(self) -> str:
+        return group_path(self.group.actor)
+
+    @property
+    def is_remote(self) -> bool:
+        """Hosted on another server: joining asks that server, and it shares the posts."""
+        return not self.group.actor.is_local
 
     @property
     def is_member(self) -> bool:
@@ -51,7 +70,8 @@ class GroupPage:
 
 
 async def load_group_page(request: Request, handle: str) -> GroupPage:
-    """The group named in the URL, or 404; the viewer's membership, if logged in.
+    """The group named in the URL (`name`, or `name@host` for a group elsewhere that we know),
+    or 404; the viewer's membership, if logged in.
 
     A group that is not active (waiting for an admin, or suspended) is shown only to admins and
     to its own moderators, so an owner can follow up on a group waiting for approval.

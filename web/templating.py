@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from web.group_page import group_path
 from web.session import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -23,6 +24,7 @@ def build_templates() -> Jinja2Templates:
     env.lstrip_blocks = True
     env.filters["timeago"] = timeago
     env.filters["isodate"] = lambda value: value.isoformat() if value else ""
+    env.filters["group_path"] = group_path  # /g/name, or /g/name@host for a group elsewhere
     env.globals["csrf_input"] = csrf_input
     return templates
 

@@ -26,6 +26,7 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("Undo", "Like"): undo.handle_undo_react,
     ("Undo", "Dislike"): undo.handle_undo_react,
     ("Undo", None): undo.handle_undo_by_id,
+    ("Undo", "Announce"): announce.handle_undo_announce,
     **{("Create", kind): create.handle_create for kind in POST_TYPES},
     ("Create", None): create.handle_create,
     **{("Update", kind): update.handle_update_post for kind in POST_TYPES},

@@ -4,8 +4,8 @@ The undone activity must be the same actor's. Peers embed it (Mastodon, Lemmy); 
 id comes, we look it up among what we stored: the membership's Follow id, the reaction's id,
 or the inbox row of the original activity.
 
-Undoing anything else (Announce: we count no boosts; Block, Lock, Delete…) is acknowledged and
-dropped by the dispatcher.
+A group's `Undo{Announce}` (a removal on its server) is handled in `announce`. Undoing anything
+else (Block, Lock, Delete…) is acknowledged and dropped by the dispatcher.
 """
 
 from __future__ import annotations

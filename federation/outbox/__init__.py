@@ -2,7 +2,8 @@
 
 `register(bus, settings)` subscribes it (`subscribers`); `posts`, `follows` and `profiles` decide
 what each event sends and to whom (`audience`), in the shape each receiving server reads
-(`software`); `activities` renders what `federation.render` does not.
+(`software`); `remote_groups` what people here send to groups hosted elsewhere; `activities`
+renders what `federation.render` does not.
 """
 
 from federation.outbox.audience import Audience, SoftwareLookup, group_audience

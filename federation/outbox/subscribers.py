@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from weakref import WeakKeyDictionary
 
-from federation.outbox import follows, posts, profiles
+from federation.outbox import follows, posts, profiles, remote_groups
 from federation.outbox.audience import SoftwareLookup
 from federation.outbox.software import cached_software
 from server.events import (
@@ -22,12 +22,15 @@ from server.events import (
     EventBus,
     GroupUpdated,
     MembershipAccepted,
+    MembershipEnded,
     MembershipRejected,
+    MembershipRequested,
     PostCreated,
     PostDeleted,
     PostEdited,
     PostReacted,
     PostRemoved,
+    PostUnreacted,
 )
 from server.settings import Settings
 
@@ -52,6 +55,14 @@ class Outbox:
             (PostReacted, self.on_event),
             (GroupUpdated, self.on_event),
             (ActorUpdated, self.on_event),
+            # People here taking part in groups hosted elsewhere (`remote_groups`).
+            (MembershipRequested, self.on_remote_group_event),
+            (MembershipEnded, self.on_remote_group_event),
+            (PostCreated, self.on_remote_group_event),
+            (PostEdited, self.on_remote_group_event),
+            (PostDeleted, self.on_remote_group_event),
+            (PostReacted, self.on_remote_group_event),
+            (PostUnreacted, self.on_remote_group_event),
         ]
 
     async def on_event(self, event: Event) -> None:
@@ -77,6 +88,28 @@ class Outbox:
                 await profiles.send_actor_updated(settings, lookup, actor_id)
             case _:
                 pass  # not an event the outbox sends anything for
+
+    async def on_remote_group_event(self, event: Event) -> None:
+        """The same events, when they concern a group on another server (each function
+        returns at once for a group hosted here)."""
+        settings = self.settings
+        match event:
+            case MembershipRequested(membership_id=membership_id):
+                await remote_groups.send_follow(settings, membership_id)
+            case MembershipEnded(group_id=group_id, actor_id=actor_id, follow_ap_id=follow):
+                await remote_groups.send_unfollow(settings, group_id, actor_id, follow)
+            case PostCreated(post_id=post_id):
+                await remote_groups.send_post_created(settings, post_id)
+            case PostEdited(post_id=post_id):
+                await remote_groups.send_post_edited(settings, post_id)
+            case PostDeleted(post_id=post_id):
+                await remote_groups.send_post_deleted(settings, post_id)
+            case PostReacted(reaction_id=reaction_id):
+                await remote_groups.send_reaction(settings, reaction_id)
+            case PostUnreacted(post_id=post_id, actor_id=actor_id, kind=kind):
+                await remote_groups.send_unreaction(settings, post_id, actor_id, kind)
+            case _:
+                pass
 
 
 _outboxes: WeakKeyDictionary[EventBus, Outbox] = WeakKeyDictionary()

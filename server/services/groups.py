@@ -1,7 +1,8 @@
 """Groups: creating them, and who is in them with which role.
 
 Joining on the web and following from another server are the same thing here: both create a
-membership, accepted at once for open groups and pending for approval groups.
+membership, accepted at once for open groups and pending for approval groups. Joining a group
+hosted on another server stays pending until that server answers (`remote_groups`).
 """
 
 from __future__ import annotations
@@ -239,14 +240,31 @@ async def topics_of(group: Group) -> list[str]:
 
 
 async def get_group(handle: str, *, include_hidden: bool = False) -> Group:
-    group = (
-        await Group.filter(actor__username=handle.lower(), actor__domain="")
-        .select_related("actor")
-        .first()
-    )
+    """A group by its handle: `name` here, or `name@host[:port]` for a group on another server
+    that we already know (see `remote_groups.track_remote_group`)."""
+    name, at, domain = handle.strip().removeprefix("@").rpartition("@")
+    if at:
+        group = await _remote_group(name, domain.lower())
+    else:
+        group = (
+            await Group.filter(actor__username=handle.lower(), actor__domain="")
+            .select_related("actor")
+            .first()
+        )
     if group is None or (not include_hidden and group.state != GroupState.ACTIVE):
         raise NotFound("There is no group with that handle.")
     return group
+
+
+async def _remote_group(name: str, domain: str) -> Group | None:
+    if not name or not domain or "/" in name + domain:
+        return None
+    query = Group.filter(actor__domain=domain).select_related("actor")
+    # Remote servers choose the case of their names; ours are lower case.
+    return (
+        await query.filter(actor__username=name).first()
+        or await query.filter(actor__username=name.lower()).first()
+    )
 
 
 async def membership_of(group: Group, actor_id: str) -> Membership | None:
@@ -286,6 +304,9 @@ async def request_membership(
         raise Forbidden("You are banned from this group.")
     if len(message) > 1000:
         raise Invalid({"message": "Use at most 1,000 characters."})
+    # A group on another server is joined by following it there: pending until it answers.
+    group_actor = await Actor.get(id=group.actor_id)
+    asks_elsewhere = not group_actor.is_local and actor.is_local
     async with in_transaction():
         membership = await membership_of(group, actor.id)
         if membership is not None and membership.state != MembershipState.REJECTED:
@@ -301,7 +322,7 @@ async def request_membership(
         membership.message = message.strip()
         membership.follow_ap_id = follow_ap_id
         membership.decided_by = None
-        if group.join_policy == JoinPolicy.OPEN:
+        if group.join_policy == JoinPolicy.OPEN and not asks_elsewhere:
             membership.state = MembershipState.ACCEPTED
             membership.decided_at = utcnow()
         else:
@@ -358,7 +379,9 @@ async def leave_group(group: Group, actor_id: str) -> None:
         await membership.delete()
         if was_member:
             await _recount_members(group)
-        await events.bus.publish(events.MembershipEnded(group.id, actor_id))
+        await events.bus.publish(
+            events.MembershipEnded(group.id, actor_id, membership.follow_ap_id)
+        )
 
 
 async def set_role(group: Group, by: Actor, target_actor_id: str, role: MemberRole) -> Membership:

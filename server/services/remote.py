@@ -7,7 +7,8 @@ remote post is announced by its group and notifies the people it replies to or m
 - `upsert_remote_actor`: store or refresh a remote actor and its public key.
 - `receive_post` / `update_remote_post`: a remote post or reply into a local group, and its edit.
   The author must be an accepted member (a follower) of the group, as local authors must; a
-  top-level post also needs `groups.can_post` (moderators-only groups).
+  top-level post also needs `groups.can_post` (moderators-only groups). A post in a group on
+  another server is taken only as that group announces it (`via_group`).
 - `forget_remote_actor`: the actor was deleted on its server; its posts and memberships go.
 - `receive_report`: a remote `Flag`, into the group's (or the instance's) report queue.
 
@@ -174,16 +175,30 @@ def thread_title(content_html: str) -> str:
 
 
 async def receive_post(
-    author: Actor, group: Group, incoming: IncomingPost, *, parent: Post | None = None
+    author: Actor,
+    group: Group,
+    incoming: IncomingPost,
+    *,
+    parent: Post | None = None,
+    via_group: bool = False,
 ) -> Post:
-    """Store a remote post (or, with `parent`, a reply) in a local group; publish PostCreated.
+    """Store a remote post (or, with `parent`, a reply) in a group; publish PostCreated.
 
+    In a local group the author must be a member. A group on another server decides that
+    itself: its posts are stored only as the group shares them (`via_group`, its Announce),
+    never because an author sent them here directly.
     The same id received again returns the stored post unchanged.
     """
     existing = await Post.get_or_none(ap_id=incoming.ap_id)
     if existing is not None:
         return existing
-    await _check_author(group, author, starting_thread=parent is None)
+    group_actor = await Actor.get(id=group.actor_id)
+    if group_actor.is_local:
+        await _check_author(group, author, starting_thread=parent is None)
+    elif not via_group:
+        raise Forbidden("Posts in a group on another server come through that group.")
+    elif author.is_local or author.suspended_at is not None or group.state != GroupState.ACTIVE:
+        raise Forbidden("Only active remote authors' posts are taken from the group's server.")
     if len(incoming.content_html) > MAX_CONTENT_CHARS:
         raise Invalid({"body": f"Remote posts are limited to {MAX_CONTENT_CHARS:,} characters."})
     if parent is not None and (parent.group_id != group.id or not parent.is_visible):

@@ -1,4 +1,6 @@
-"""`Accept` / `Reject`: answers to follows we do not send yet (federation/inbox/accept.py)."""
+"""`Accept` / `Reject` from actors we never followed (federation/inbox/accept.py).
+
+Answers from groups we follow are covered in test_remote_groups_inbox.py."""
 
 from __future__ import annotations
 
@@ -18,10 +20,10 @@ async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
 
 
 @pytest.mark.parametrize("kind", ["Accept", "Reject"])
-async def test_handle_response__is_acknowledged_and_dropped(
+async def test_handle_response__from_an_untracked_group_is_dropped(
     app: Starlette, peer: RemotePeer, kind: str
 ) -> None:
     group = peer.add_actor("main", kind="Group")
     follow = {"id": "http://lyceum.test/follows/1", "type": "Follow", "actor": "x", "object": "y"}
     outcome = await deliver(app, peer, build_activity(group, kind, follow), group)
-    assert outcome == f"{kind} ignored: this instance follows no remote groups yet"
+    assert outcome == f"{kind} ignored: it comes from no group this instance follows"

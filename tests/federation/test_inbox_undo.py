@@ -90,8 +90,10 @@ async def test_handle_undo__like_is_taken_back(
     assert await Reaction.all().count() == 0
 
 
-async def test_handle_undo__of_an_announce_is_unsupported(app: Starlette, peer: RemotePeer) -> None:
+async def test_handle_undo__of_a_persons_boost_is_dropped(app: Starlette, peer: RemotePeer) -> None:
+    # Given a person's boost (groups' Undo{Announce} is a removal: test_remote_groups_inbox)
     bob = peer.add_actor("bob")
     boost = build_activity(bob, "Announce", "https://x.example/p/1")
+    # When they undo it, Then it is acknowledged and dropped: boosts are not counted
     outcome = await deliver(app, peer, build_undo_activity(bob, boost), bob)
-    assert outcome == "unsupported: Undo(Announce)"
+    assert outcome == "boosts by people are not counted here"

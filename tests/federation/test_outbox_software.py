@@ -110,6 +110,7 @@ def test_outbox__exports_what_it_declares() -> None:
         "follows",
         "posts",
         "profiles",
+        "remote_groups",
         "software",
         "subscribers",
     }

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from web.routes import accounts, admin_registration, feed, groups, home, posts, profiles
+from web.routes import (
+    accounts,
+    admin_registration,
+    feed,
+    groups,
+    home,
+    posts,
+    profiles,
+    remote_groups,
+)
 
 
 def web_routes() -> list[BaseRoute]:
@@ -14,6 +23,7 @@ def web_routes() -> list[BaseRoute]:
         *profiles.routes,
         *admin_registration.routes,
         *groups.routes,
+        *remote_groups.routes,
         *posts.routes,
         *feed.routes,
     ]

@@ -23,7 +23,7 @@ async def join_group(request: Request) -> Response:
     """GET: a page to ask to join (with a message); POST: join, or ask to, at once."""
     account = await require_account(request)
     page = await load_group_page(request, request.path_params["handle"])
-    group_path = f"/g/{page.group.actor.username}"
+    group_path = page.path
     if request.method == "GET":
         if page.is_member or page.is_pending:
             return RedirectResponse(group_path, status_code=303)
@@ -48,7 +48,7 @@ async def leave_group(request: Request) -> Response:
     """GET: confirm leaving (or withdrawing a request); POST: leave."""
     account = await require_account(request)
     page = await load_group_page(request, request.path_params["handle"])
-    group_path = f"/g/{page.group.actor.username}"
+    group_path = page.path
     if request.method == "GET":
         if page.membership is None:
             return RedirectResponse(group_path, status_code=303)
@@ -83,7 +83,7 @@ async def decide_request(request: Request) -> Response:
         account.actor,
         accept=decision == "accept",
     )
-    return RedirectResponse(f"/g/{page.group.actor.username}/requests", status_code=303)
+    return RedirectResponse(f"{page.path}/requests", status_code=303)
 
 
 async def change_role(request: Request) -> Response:
@@ -99,7 +99,7 @@ async def change_role(request: Request) -> Response:
     await groups.set_role(
         page.group, account.actor, request.path_params["actor_id"], MemberRole(role)
     )
-    return RedirectResponse(f"/g/{page.group.actor.username}/members", status_code=303)
+    return RedirectResponse(f"{page.path}/members", status_code=303)
 
 
 async def _moderator_page(request: Request) -> GroupPage:

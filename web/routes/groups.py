@@ -119,8 +119,8 @@ async def group_about(request: Request) -> Response:
         {
             **page.as_context("about"),
             "staff": await members.staff_of(page.group),
-            "fediverse_handle": f"@{page.group.actor.username}@{settings.domain}",
-            "group_url": settings.url(f"/g/{page.group.actor.username}"),
+            "fediverse_handle": f"@{page.group.actor.handle(settings.domain)}",
+            "group_url": page.group.actor.url or settings.url(page.path),
         },
     )
 

@@ -18,7 +18,7 @@ from server.services import posts
 from server.services.errors import Conflict, Invalid, NotFound
 from web.context import web
 from web.forms import read_form
-from web.group_page import load_group_page
+from web.group_page import group_path, group_slug, load_group_page
 from web.routes._post_forms import EditPostForm, ReplyForm
 from web.session import current_account, require_account
 
@@ -41,7 +41,7 @@ async def _render_thread(
     status: int = 200,
 ) -> Response:
     account = await current_account(request)
-    page = await load_group_page(request, post.group.actor.username)
+    page = await load_group_page(request, group_slug(post.group.actor))
     tree = await posts.thread(post)
     if tree is None or tree.find(post.id) is None:
         raise NotFound("This post was deleted.")
@@ -135,7 +135,7 @@ async def edit(request: Request) -> Response:
 async def _render_edit(
     request: Request, post: Post, form: EditPostForm, *, status: int = 200
 ) -> Response:
-    page = await load_group_page(request, post.group.actor.username)
+    page = await load_group_page(request, group_slug(post.group.actor))
     return web(request).templates.TemplateResponse(
         request,
         "posts/edit.html",
@@ -149,9 +149,8 @@ async def delete(request: Request) -> Response:
     await read_form(request)
     post = await posts.get_post(request.path_params["post_id"])
     await posts.delete_post(account, post)
-    group_path = f"/g/{post.group.actor.username}"
     if post.is_top_level or await posts.thread(post) is None:
-        return RedirectResponse(group_path, status_code=303)
+        return RedirectResponse(group_path(post.group.actor), status_code=303)
     return RedirectResponse(f"/p/{post.thread_id}", status_code=303)
 
 
@@ -199,7 +198,7 @@ async def _pin(request: Request, *, pinned: bool) -> Response:
         await posts.pin_resource(account, post)
     else:
         await posts.unpin_resource(account, post)
-    return RedirectResponse(f"/g/{post.group.actor.username}/resources", status_code=303)
+    return RedirectResponse(f"{group_path(post.group.actor)}/resources", status_code=303)
 
 
 def _back_to(post: Post) -> RedirectResponse:
