@@ -38,6 +38,7 @@ class FederationRuntime:
             self.signer_for,
             allow_http=settings.federation_allow_http,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
+            poll_interval=settings.worker_poll_seconds,
         )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -64,7 +65,9 @@ class FederationRuntime:
 
         return [
             self.delivery.run_until_stopped(self._stop),
-            InboxProcessor(self).run_until_stopped(self._stop),
+            InboxProcessor(self, poll_interval=self.settings.worker_poll_seconds).run_until_stopped(
+                self._stop
+            ),
         ]
 
     def stop(self) -> None:

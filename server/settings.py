@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         description="How long a delivery worker holds the rows it claimed; a worker that dies "
         "mid-send leaves them to be sent again by another once this has passed.",
     )
+    worker_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often an idle federation worker looks for new deliveries and inbox "
+        "activities, in seconds.",
+    )
     signature_window_seconds: int = Field(
         3600,
         ge=30,

@@ -100,6 +100,8 @@ class Instance:
             LYCEUM_DATABASE_URL=self.database_url,
             LYCEUM_SECRET_KEY=f"live-test-secret-{self.name}-" + "x" * 32,
             LYCEUM_EMBEDDED_WORKER="true",
+            # Idle workers look for work ten times a second, so a hop between instances is quick.
+            LYCEUM_WORKER_POLL_SECONDS="0.1",
             # The peers are plain-http processes on loopback: let fetches and deliveries reach them.
             LYCEUM_FEDERATION_ALLOW_HTTP="true",
             LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
