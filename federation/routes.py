@@ -4,6 +4,9 @@
 activities); they answer whatever the Accept header says. `as2_routes` share their URL with an
 HTML page (a person, a group, a post) and are reached through `ContentNegotiation` only when
 the client asks for ActivityStreams.
+
+Every document except actors (people, groups, the instance actor) and discovery goes through
+`signed_only`: with `require_signed_fetch` on, it answers signed GETs only.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from federation.discovery import Discovery
 from federation.documents import Documents
 from federation.inbox import inbox_routes
+from federation.signed_fetch import Endpoint, signed_only
 from server.settings import Settings
 
 __all__ = ["as2_routes", "federation_routes"]
@@ -23,6 +27,10 @@ GET = ["GET"]  # HEAD is added by Starlette
 def federation_routes(settings: Settings) -> list[BaseRoute]:
     discovery = Discovery(settings)
     docs = Documents(settings)
+
+    def signed(handler: Endpoint) -> Endpoint:
+        return signed_only(settings, handler)
+
     return [
         Route("/.well-known/webfinger", discovery.webfinger, methods=GET),
         Route("/.well-known/host-meta", discovery.host_meta, methods=GET),
@@ -30,17 +38,17 @@ def federation_routes(settings: Settings) -> list[BaseRoute]:
         Route("/.well-known/nodeinfo", discovery.nodeinfo_links, methods=GET),
         Route("/nodeinfo/{version}", discovery.nodeinfo, methods=GET),
         Route("/actor", docs.instance_actor, methods=GET),
-        Route("/actor/outbox", docs.instance_outbox, methods=GET),
-        Route("/u/{name}/outbox", docs.person_outbox, methods=GET),
-        Route("/u/{name}/followers", docs.person_followers, methods=GET),
-        Route("/g/{name}/outbox", docs.group_outbox, methods=GET),
-        Route("/g/{name}/followers", docs.group_followers, methods=GET),
-        Route("/g/{name}/featured", docs.group_featured, methods=GET),
-        Route("/g/{name}/moderators", docs.group_moderators, methods=GET),
-        Route("/g/{name}/announces/{post_id}", docs.announce, methods=GET),
-        Route("/g/{name}/announces/{post_id}/create", docs.announce_create, methods=GET),
-        Route("/p/{post_id}/replies", docs.post_replies, methods=GET),
-        Route("/p/{post_id}/create", docs.post_create, methods=GET),
+        Route("/actor/outbox", signed(docs.instance_outbox), methods=GET),
+        Route("/u/{name}/outbox", signed(docs.person_outbox), methods=GET),
+        Route("/u/{name}/followers", signed(docs.person_followers), methods=GET),
+        Route("/g/{name}/outbox", signed(docs.group_outbox), methods=GET),
+        Route("/g/{name}/followers", signed(docs.group_followers), methods=GET),
+        Route("/g/{name}/featured", signed(docs.group_featured), methods=GET),
+        Route("/g/{name}/moderators", signed(docs.group_moderators), methods=GET),
+        Route("/g/{name}/announces/{post_id}", signed(docs.announce), methods=GET),
+        Route("/g/{name}/announces/{post_id}/create", signed(docs.announce_create), methods=GET),
+        Route("/p/{post_id}/replies", signed(docs.post_replies), methods=GET),
+        Route("/p/{post_id}/create", signed(docs.post_create), methods=GET),
         *inbox_routes(settings),
     ]
 
@@ -50,5 +58,5 @@ def as2_routes(settings: Settings) -> list[BaseRoute]:
     return [
         Route("/u/{name}", docs.person, methods=GET),
         Route("/g/{name}", docs.group, methods=GET),
-        Route("/p/{post_id}", docs.post, methods=GET),
+        Route("/p/{post_id}", signed_only(settings, docs.post), methods=GET),
     ]

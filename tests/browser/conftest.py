@@ -152,9 +152,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the session (Playwright gives it a throw-away profile)."""
+    """One Chromium per test module (Playwright gives it a throw-away profile). Not per session:
+    Playwright's sync API runs an event loop in this thread until it stops, and the async tests
+    that a parallel worker runs after a browser module need the thread free of it."""
     with sync_playwright() as playwright:
         if not CHROMIUM.exists():
             pytest.fail(MISSING_BROWSER)
