@@ -40,9 +40,15 @@ class InstanceNameMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and _may_want_html(scope):
             scope.setdefault("state", {})["instance_name"] = await instance.instance_name()
         await self.app(scope, receive, send)
+
+
+def _may_want_html(scope: Scope) -> bool:
+    """Peers asking for JSON never see a page, so their requests skip the name lookup."""
+    accept = dict(scope["headers"]).get(b"accept", b"text/html")
+    return b"text/html" in accept or b"*/*" in accept
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
