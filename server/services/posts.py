@@ -271,6 +271,14 @@ async def like(
     group = await Group.get(id=post.group_id)
     if not await groups.is_member(group, actor.id):
         raise Forbidden("Join the group to react to its posts.")
+    return await record_reaction(post, actor, kind, ap_id)
+
+
+async def record_reaction(post: Post, actor: Actor, kind: ReactionKind, ap_id: str) -> Reaction:
+    """Store one person's vote on a post (replacing a different one), recount, and publish.
+
+    Callers check who may vote; this is shared by local likes and votes a remote group counted.
+    """
     async with in_transaction():
         reaction = await Reaction.get_or_none(post=post, actor=actor)
         if reaction is not None and reaction.kind == kind:

@@ -36,6 +36,7 @@ from server.models import (
     ReactionKind,
     utcnow,
 )
+from server.services import posts
 from server.services.errors import Forbidden, Invalid, NotFound
 
 # The counters are the owning services' bookkeeping; remote groups keep them the same way.
@@ -149,19 +150,7 @@ async def record_announced_reaction(
 ) -> Reaction:
     """A vote the group counted on one of its posts (no local membership is needed)."""
     await _check_announced(actor, post)
-    async with in_transaction():
-        reaction = await Reaction.get_or_none(post=post, actor=actor)
-        if reaction is not None and reaction.kind == kind:
-            return reaction
-        if reaction is None:
-            reaction = await Reaction.create(post=post, actor=actor, kind=kind, ap_id=ap_id or None)
-        else:
-            reaction.kind = kind
-            reaction.ap_id = ap_id or reaction.ap_id
-            await reaction.save()
-        await _recount_reactions(post)
-        await events.bus.publish(events.PostReacted(reaction.id))
-    return reaction
+    return await posts.record_reaction(post, actor, kind, ap_id)
 
 
 async def withdraw_announced_reaction(actor: Actor, post: Post) -> None:
