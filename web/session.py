@@ -51,6 +51,9 @@ def log_in(request: Request, account: Account) -> None:
     request.session.clear()  # a fresh session (and CSRF token) at every log-in
     request.session["account_id"] = account.id
     request.session["session_version"] = account.session_version
+    # Mint the new CSRF token now: made lazily, two pages opened at once right after logging in
+    # would each mint their own, and the form of one would then be refused.
+    csrf_token(request)
     request.state.account = account
 
 

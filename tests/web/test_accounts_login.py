@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -197,3 +199,15 @@ async def test_login_page__logged_in_people_are_sent_on(client: httpx.AsyncClien
     response = await client.get("/login?next=/u/ada")
     assert response.status_code == 303
     assert response.headers["location"] == "/u/ada"
+
+
+async def test_login__pages_opened_right_after_share_one_csrf_token(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given a person who has just logged in
+    await make_account("ada")
+    await post_login(client)
+    # When two pages are opened at the same moment from that session
+    first, second = await asyncio.gather(csrf(client, "/"), csrf(client, "/groups"))
+    # Then both forms carry the same token, so either can be submitted
+    assert first == second
