@@ -4,19 +4,10 @@ Answers from groups we follow are covered in test_remote_groups_inbox.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from starlette.applications import Starlette
 
-from server.settings import Settings
-from tests.federation._inbox_peer import RemotePeer, build_activity, connected_peer, deliver
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
+from tests.federation._inbox_peer import RemotePeer, build_activity, deliver
 
 
 @pytest.mark.parametrize("kind", ["Accept", "Reject"])

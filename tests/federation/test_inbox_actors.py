@@ -3,9 +3,6 @@ parse_actor.py, server/services/remote.py's upsert)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from starlette.applications import Starlette
 
 from federation.inbox.parse_actor import parse_actor
@@ -23,12 +20,6 @@ from tests.federation._inbox_peer import (
     group_url,
     post_activity,
 )
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 async def test_key_lookup__stand_alone_key_document_leads_to_its_owner(

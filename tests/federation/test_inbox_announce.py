@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from starlette.applications import Starlette
 
 from server.models import Post
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
     build_note,
-    connected_peer,
     deliver,
 )
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 async def test_handle_announce__from_an_untracked_group_is_dropped(

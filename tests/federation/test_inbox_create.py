@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from starlette.applications import Starlette
 
@@ -18,14 +16,12 @@ from server.models import (
     PostKind,
     PostMention,
 )
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     PUBLIC,
     EventLog,
     RemotePeer,
     build_activity,
     build_note,
-    connected_peer,
     deliver,
     group_url,
     join,
@@ -33,12 +29,6 @@ from tests.federation._inbox_peer import (
 from tests.helpers import make_account, make_group, make_post
 
 PHYSICS = group_url("physics")
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 async def test_handle_create__mastodon_note_becomes_a_thread(

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from starlette.applications import Starlette
 
 from server import events
 from server.models import Membership, Post, PostState
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     OTHER_PRIVATE,
     OTHER_PUBLIC,
@@ -18,7 +14,6 @@ from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
     build_note,
-    connected_peer,
     deliver,
     group_url,
     join,
@@ -26,12 +21,6 @@ from tests.federation._inbox_peer import (
 from tests.helpers import make_account, make_group, make_post
 
 PHYSICS = group_url("physics")
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 async def _posted(app: Starlette, peer: RemotePeer, bob: PeerActor) -> str:

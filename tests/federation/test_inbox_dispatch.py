@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -14,20 +13,12 @@ from federation.inbox.dispatch import handler_for
 from federation.inbox.parse import parse_activity
 from federation.inbox.processor import MAX_ATTEMPTS
 from server.models import InboxActivity, utcnow
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
-    connected_peer,
     deliver,
     post_activity,
 )
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 @pytest.mark.parametrize(

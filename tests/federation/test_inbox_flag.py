@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from starlette.applications import Starlette
 
 from server.models import Report
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
     build_note,
-    connected_peer,
     deliver,
     group_url,
     join,
 )
 from tests.helpers import make_account, make_group, make_post
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 async def test_handle_flag__mastodon_array_reports_the_account_and_post(

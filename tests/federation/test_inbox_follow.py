@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from starlette.applications import Starlette
 
 from federation.inbox.parse_actor import parse_actor
@@ -19,24 +16,16 @@ from server.models import (
     MembershipState,
 )
 from server.services.remote import upsert_remote_actor
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     EventLog,
     RemotePeer,
     build_follow_activity,
     build_undo_activity,
-    connected_peer,
     deliver,
     group_url,
     post_activity,
 )
 from tests.helpers import make_account, make_group
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 async def test_handle_follow__open_group_accepts_at_once(app: Starlette, peer: RemotePeer) -> None:

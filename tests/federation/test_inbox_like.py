@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from starlette.applications import Starlette
 
 from server.models import Post, Reaction, ReactionKind
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
-    connected_peer,
     deliver,
     join,
 )
 from tests.helpers import make_account, make_group, make_post
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 async def _thread_url() -> tuple[Post, str]:

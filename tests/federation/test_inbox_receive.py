@@ -26,25 +26,17 @@ from server.models import (
     InboxActivity,
     utcnow,
 )
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     OTHER_PRIVATE,
     OTHER_PUBLIC,
     RemotePeer,
     build_activity,
     build_follow_activity,
-    connected_peer,
     group_url,
     post_activity,
     stored_counts,
 )
 from tests.helpers import make_account, make_group
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 async def test_inbox__signed_follow_is_stored_and_acknowledged(

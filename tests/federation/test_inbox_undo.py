@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from starlette.applications import Starlette
 
 from server import events
 from server.models import Membership, Reaction
-from server.settings import Settings
 from tests.federation._inbox_peer import (
     OTHER_PRIVATE,
     OTHER_PUBLIC,
@@ -18,17 +15,10 @@ from tests.federation._inbox_peer import (
     build_activity,
     build_follow_activity,
     build_undo_activity,
-    connected_peer,
     deliver,
     group_url,
 )
 from tests.helpers import make_account, make_group, make_post
-
-
-@pytest.fixture
-async def peer(app: Starlette, settings: Settings) -> AsyncIterator[RemotePeer]:
-    async with connected_peer(app, settings) as peer:
-        yield peer
 
 
 @pytest.mark.parametrize("embedded", [True, False], ids=["embedded", "by-id"])
