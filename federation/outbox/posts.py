@@ -118,7 +118,7 @@ async def send_post_deleted(settings: Settings, lookup: SoftwareLookup, post_id:
         return
     post, audience = found
     moderators = (
-        await AuditEntry.filter(action="delete_post", target_type="post", target_id=post.id)
+        await AuditEntry.filter(action="post.delete", target_type="post", target_id=post.id)
         .order_by("-created_at")
         .limit(1)
         .values_list("actor_id", flat=True)

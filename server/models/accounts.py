@@ -22,6 +22,7 @@ class AccountState(StrEnum):
     ACTIVE = "active"
     PENDING = "pending"  # waiting for an admin's approval of the sign-up
     SUSPENDED = "suspended"
+    DELETED = "deleted"  # personal data wiped; the actor row remains as a tombstone
 
 
 class Account(Entity):

@@ -41,6 +41,9 @@ class Actor(Entity):
     private_key_pem = fields.TextField(default="")
     key_id = fields.CharField(max_length=2048, default="")
     suspended_at = fields.DatetimeField(null=True)
+    # Set when an account is deleted: the row stays as a tombstone so its URL answers 410 and
+    # its key can still sign the Delete that tells other servers.
+    deleted_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "actor"

@@ -60,6 +60,8 @@ class Report(Entity):
     )
     resolved_at = fields.DatetimeField(null=True)
     resolution = fields.TextField(default="")
+    # When an admin forwarded it as a Flag to the instance the reported content lives on.
+    forwarded_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "report"

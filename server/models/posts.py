@@ -57,6 +57,8 @@ class Post(Entity):
     deleted_at = fields.DatetimeField(null=True)
     removed_at = fields.DatetimeField(null=True)
     removal_reason = fields.TextField(default="")
+    # Why a HELD post waits for a moderator: "first_post" or "new_account_links".
+    held_reason = fields.CharField(max_length=32, default="")
     last_activity_at = fields.DatetimeField(null=True, db_index=True)
     reply_count = fields.IntField(default=0)
     like_count = fields.IntField(default=0)

@@ -20,14 +20,13 @@ from server.models import (
     AccountState,
     Actor,
     ActorKind,
-    AuditEntry,
     Invite,
     PasswordReset,
     RegistrationMode,
     Role,
     utcnow,
 )
-from server.services import instance
+from server.services import audit, instance
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.handles import ensure_handle_free, validate_handle
 from server.services.keys import generate_rsa_keypair
@@ -353,9 +352,9 @@ async def reject_signup(account: Account, by: Account | None = None) -> None:
 
 async def _audit(by: Account | None, action: str, account: Account) -> None:
     actor = await Actor.get(id=account.actor_id)
-    await AuditEntry.create(
-        actor_id=by.actor_id if by else None,
-        action=action,
+    await audit.record(
+        by.actor_id if by else None,
+        action,
         target_type="account",
         target_id=account.id,
         target_label=f"@{actor.username}",

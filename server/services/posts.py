@@ -25,7 +25,6 @@ from server.content import Rendered
 from server.models import (
     Account,
     Actor,
-    AuditEntry,
     Group,
     GroupState,
     Notification,
@@ -38,7 +37,7 @@ from server.models import (
     ReactionKind,
     utcnow,
 )
-from server.services import groups
+from server.services import audit, groups
 from server.services._post_rules import (
     TITLE_MAX_CHARS,
     TOP_LEVEL_KINDS,
@@ -228,13 +227,13 @@ async def delete_post(by: Account | Actor, post: Post) -> Post:
             await _recount_replies(post.root_id)
         await _recount_group(group)
         if not by_author:
-            await AuditEntry.create(
-                actor=actor,
-                action="delete_post",
+            await audit.record(
+                actor,
+                "post.delete",
                 group=group,
                 target_type="post",
                 target_id=post.id,
-                target_label=label[:300],
+                target_label=label,
             )
         await events.bus.publish(events.PostDeleted(post.id))
     return post

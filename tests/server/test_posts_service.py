@@ -239,7 +239,7 @@ async def test_delete_post__moderator_may_and_is_audited_stranger_may_not() -> N
     assert (await Post.get(id=post.id)).state == PostState.PUBLISHED
     await posts.delete_post(owner, post)
     assert (await Post.get(id=post.id)).state == PostState.DELETED
-    assert await AuditEntry.filter(action="delete_post", target_id=post.id).exists()
+    assert await AuditEntry.filter(action="post.delete", target_id=post.id).exists()
 
 
 async def test_delete_post__a_lone_reply_disappears_from_the_thread() -> None:

@@ -6,13 +6,23 @@ from starlette.routing import BaseRoute
 
 from web.routes import (
     accounts,
+    admin_audit,
+    admin_dashboard,
+    admin_domains,
+    admin_federation,
+    admin_groups,
     admin_registration,
+    admin_reports,
+    admin_settings,
+    admin_users,
     feed,
+    group_moderation,
     groups,
     home,
     posts,
     profiles,
     remote_groups,
+    reports,
 )
 
 
@@ -21,9 +31,19 @@ def web_routes() -> list[BaseRoute]:
         *home.routes,
         *accounts.routes,
         *profiles.routes,
+        *admin_dashboard.routes,
+        *admin_settings.routes,
+        *admin_users.routes,
         *admin_registration.routes,
+        *admin_groups.routes,
+        *admin_reports.routes,
+        *admin_domains.routes,
+        *admin_federation.routes,
+        *admin_audit.routes,
         *groups.routes,
+        *group_moderation.routes,
         *remote_groups.routes,
         *posts.routes,
+        *reports.routes,
         *feed.routes,
     ]
