@@ -52,6 +52,13 @@ class GroupPage:
         return self.membership is not None and self.membership.is_moderator
 
     @property
+    def can_moderate(self) -> bool:
+        """The group's moderators, and this instance's admins for a group hosted here."""
+        return self.is_moderator or (
+            not self.is_remote and self.account is not None and self.account.is_admin
+        )
+
+    @property
     def is_owner(self) -> bool:
         return self.is_moderator and self.membership is not None and self.membership.role == "owner"
 
@@ -80,8 +87,8 @@ async def load_group_page(request: Request, handle: str) -> GroupPage:
     group = await groups.get_group(handle, include_hidden=account is not None)
     membership = await groups.membership_of(group, account.actor_id) if account else None
     page = GroupPage(group, await groups.topics_of(group), account, membership)
-    if page.is_hidden and not (page.is_moderator or (account is not None and account.is_admin)):
+    if page.is_hidden and not (page.can_moderate or (account is not None and account.is_admin)):
         raise NotFound("There is no group with that handle.")
-    if page.is_moderator:
+    if page.can_moderate:
         page.pending_requests = await members.count_pending(group)
     return page

@@ -17,6 +17,7 @@ from server import events
 from server.content import render_markdown
 from server.models import (
     Account,
+    AccountState,
     Actor,
     ActorKind,
     Ban,
@@ -28,6 +29,7 @@ from server.models import (
     Membership,
     MembershipState,
     PostingPolicy,
+    Role,
     Topic,
     utcnow,
 )
@@ -274,6 +276,19 @@ async def membership_of(group: Group, actor_id: str) -> Membership | None:
 async def is_moderator(group: Group, actor_id: str) -> bool:
     membership = await membership_of(group, actor_id)
     return membership is not None and membership.is_moderator
+
+
+async def can_moderate(group: Group, actor_id: str) -> bool:
+    """A moderator of the group, or an admin of this instance when the group is hosted here."""
+    if await is_moderator(group, actor_id):
+        return True
+    group_actor = await Actor.get(id=group.actor_id)
+    return (
+        group_actor.is_local
+        and await Account.filter(
+            actor_id=actor_id, role=Role.ADMIN, state=AccountState.ACTIVE
+        ).exists()
+    )
 
 
 async def is_member(group: Group, actor_id: str) -> bool:

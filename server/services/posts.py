@@ -209,7 +209,7 @@ async def delete_post(by: Account | Actor, post: Post) -> Post:
         raise NotFound("That post is already deleted.")
     group = await Group.get(id=post.group_id)
     by_author = post.author_id == actor.id
-    if not by_author and not await groups.is_moderator(group, actor.id):
+    if not by_author and not await groups.can_moderate(group, actor.id):
         raise Forbidden("Only the author or a moderator can delete this post.")
     async with in_transaction():
         label = post.title or post.source[:100]
@@ -249,7 +249,7 @@ async def accept_answer(question: Post, reply: Post, by: Account | Actor) -> Pos
     if reply.root_id != question.id:
         raise Invalid({"": "That reply is not part of this question's thread."})
     group = await Group.get(id=question.group_id)
-    if question.author_id != actor.id and not await groups.is_moderator(group, actor.id):
+    if question.author_id != actor.id and not await groups.can_moderate(group, actor.id):
         raise Forbidden("Only the person who asked, or a moderator, can accept an answer.")
     async with in_transaction():
         unmark = question.accepted_answer_id == reply.id
@@ -324,7 +324,7 @@ async def _set_pinned(by: Account | Actor, post: Post, *, pinned: bool) -> None:
     if post.kind != PostKind.RESOURCE:
         raise Conflict("Only resources can be pinned.")
     group = await Group.get(id=post.group_id)
-    if not await groups.is_moderator(group, actor.id):
+    if not await groups.can_moderate(group, actor.id):
         raise Forbidden("Only moderators can pin resources.")
     post.pinned_at = utcnow() if pinned else None
     await post.save(update_fields=["pinned_at"])

@@ -104,7 +104,7 @@ async def change_role(request: Request) -> Response:
 
 async def _moderator_page(request: Request) -> GroupPage:
     page = await load_group_page(request, request.path_params["handle"])
-    if not page.is_moderator:
+    if not page.can_moderate:
         raise HTTPException(403, "Only the group's moderators can do this.")
     return page
 

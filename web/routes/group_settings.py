@@ -19,7 +19,7 @@ from web.session import require_account
 async def group_settings(request: Request) -> Response:
     await require_account(request)
     page = await load_group_page(request, request.path_params["handle"])
-    if not page.is_moderator:
+    if not page.can_moderate:
         raise HTTPException(403, "Only the group's moderators can change its settings.")
     group = page.group
     if request.method == "GET":

@@ -60,7 +60,7 @@ async def _render_thread(
             "liked": liked,
             "can_accept": root.kind == PostKind.QUESTION
             and account is not None
-            and (root.author_id == viewer or page.is_moderator),
+            and (root.author_id == viewer or page.can_moderate),
             "max_depth": MAX_VISUAL_DEPTH,
             "reply_to": reply_to,
             "reply_body": reply_body,
