@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from server.models import Actor, Group, MemberRole, Membership, MembershipState
 from server.services.errors import Forbidden, NotFound
-from server.services.groups import decide_membership, is_moderator
+from server.services.groups import can_moderate, decide_membership
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ async def decide_request(
     group: Group, membership_id: str, moderator: Actor, *, accept: bool
 ) -> Membership:
     """A moderator of `group` accepts or rejects one of its join requests."""
-    if not await is_moderator(group, moderator.id):
+    if not await can_moderate(group, moderator.id):
         raise Forbidden("Only the group's moderators can decide on join requests.")
     membership = await Membership.get_or_none(id=membership_id, group=group)
     if membership is None:

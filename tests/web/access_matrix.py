@@ -1,0 +1,115 @@
+"""Who may use each route: "METHOD /path" → the roles that get through.
+
+Roles are seen from one group, `g`: an anonymous visitor, a member of `g` (the author of its
+post), a moderator of `g`, and an instance admin who is not in `g`. Every route of the app must
+be listed; `test_access_matrix` fails on a route that is not. Wrong roles must get 403 (or, when
+anonymous, a redirect to log in); SIGNED routes take only signed ActivityPub requests.
+"""
+
+from __future__ import annotations
+
+ROLES = ("anonymous", "member", "moderator", "admin")
+
+PUBLIC = frozenset(ROLES)
+AUTH = frozenset({"member", "moderator", "admin"})
+MOD = frozenset({"moderator", "admin"})  # the group's moderators, and admins for a local group
+ADMIN = frozenset({"admin"})
+AUTHOR = frozenset({"member"})  # the post's author only
+AUTHOR_OR_MOD = frozenset({"member", "moderator", "admin"})
+MEMBERS = frozenset({"member", "moderator"})  # people in the group (the admin is not)
+SIGNED = frozenset({"signed"})  # the inboxes: signed requests from other servers
+TOKEN = frozenset[str]()  # nobody without a secret token (printed at first start, or emailed)
+
+ACCESS: dict[str, frozenset[str]] = {
+    # Discovery and ActivityPub documents: public by design (FEDERATION.md).
+    "GET /.well-known/webfinger": PUBLIC,
+    "GET /.well-known/host-meta": PUBLIC,
+    "GET /.well-known/host-meta.json": PUBLIC,
+    "GET /.well-known/nodeinfo": PUBLIC,
+    "GET /nodeinfo/{version}": PUBLIC,
+    "GET /actor": PUBLIC,
+    "GET /actor/outbox": PUBLIC,
+    "GET /u/{name}/outbox": PUBLIC,
+    "GET /u/{name}/followers": PUBLIC,
+    "GET /g/{name}/outbox": PUBLIC,
+    "GET /g/{name}/followers": PUBLIC,
+    "GET /g/{name}/featured": PUBLIC,
+    "GET /g/{name}/moderators": PUBLIC,
+    "GET /g/{name}/announces/{post_id}": PUBLIC,
+    "GET /g/{name}/announces/{post_id}/create": PUBLIC,
+    "GET /p/{post_id}/replies": PUBLIC,
+    "GET /p/{post_id}/create": PUBLIC,
+    "POST /inbox": SIGNED,
+    "POST /g/{name}/inbox": SIGNED,
+    "POST /u/{name}/inbox": SIGNED,
+    # Getting in and out.
+    "GET /": PUBLIC,
+    "GET /signup": PUBLIC,
+    "POST /signup": PUBLIC,
+    "GET /signup/pending": PUBLIC,
+    "GET /login": PUBLIC,
+    "POST /login": PUBLIC,
+    "POST /logout": AUTH,
+    "GET /reset": PUBLIC,
+    "POST /reset": PUBLIC,
+    "GET /reset/{token}": PUBLIC,
+    "POST /reset/{token}": TOKEN,  # the emailed token
+    "GET /setup/claim": PUBLIC,
+    "POST /setup/claim": TOKEN,
+    # People.
+    "GET /u/{username}": PUBLIC,
+    "GET /settings/profile": AUTH,
+    "POST /settings/profile": AUTH,
+    "GET /settings/password": AUTH,
+    "POST /settings/password": AUTH,
+    # Admin: dashboard and federation health.
+    "GET /admin": ADMIN,
+    "GET /admin/federation": ADMIN,
+    "POST /admin/federation/retry": ADMIN,
+    "POST /admin/federation/domains/{domain}/retry": ADMIN,
+    # Admin: registration.
+    "GET /admin/signups": ADMIN,
+    "POST /admin/signups/{account_id}/approve": ADMIN,
+    "POST /admin/signups/{account_id}/reject": ADMIN,
+    "GET /admin/invites": ADMIN,
+    "POST /admin/invites": ADMIN,
+    "GET /admin/registration": ADMIN,
+    "POST /admin/registration": ADMIN,
+    # Groups.
+    "GET /groups": PUBLIC,
+    "GET /groups/new": AUTH,
+    "POST /groups/new": AUTH,
+    "GET /groups/find": AUTH,
+    "POST /groups/find": AUTH,
+    "GET /g/{handle}": PUBLIC,
+    "GET /g/{handle}/about": PUBLIC,
+    "GET /g/{handle}/members": PUBLIC,
+    "GET /g/{handle}/resources": PUBLIC,
+    "GET /g/{handle}/join": AUTH,
+    "POST /g/{handle}/join": AUTH,
+    "GET /g/{handle}/leave": AUTH,
+    "POST /g/{handle}/leave": AUTH,
+    "GET /g/{handle}/requests": MOD,
+    "POST /g/{handle}/requests/{membership_id}/{decision}": MOD,
+    "POST /g/{handle}/members/{actor_id}/role": frozenset[str](),  # the owner only
+    "GET /g/{handle}/settings": MOD,
+    "POST /g/{handle}/settings": MOD,
+    # Posts.
+    "GET /g/{handle}/new": MEMBERS,
+    "POST /g/{handle}/new": MEMBERS,
+    "GET /p/{post_id}": PUBLIC,
+    "POST /p/{post_id}/reply": MEMBERS,
+    "GET /p/{post_id}/edit": AUTHOR,
+    "POST /p/{post_id}/edit": AUTHOR,
+    "POST /p/{post_id}/delete": AUTHOR_OR_MOD,
+    "POST /p/{post_id}/like": MEMBERS,
+    "POST /p/{post_id}/unlike": AUTH,  # taking back one's own like; nothing to take back is fine
+    "POST /p/{post_id}/accept": AUTHOR_OR_MOD,
+    "POST /p/{post_id}/pin": MOD,
+    "POST /p/{post_id}/unpin": MOD,
+    # Feeds.
+    "GET /home": AUTH,
+    "GET /notifications": AUTH,
+    "POST /notifications/read": AUTH,
+    "GET /tags/{tag}": PUBLIC,
+}
