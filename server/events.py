@@ -95,8 +95,52 @@ class GroupUpdated(Event):
 
 
 @dataclass(frozen=True)
+class ModeratorChanged(Event):
+    """A member was appointed moderator (`appointed`) or stopped being one, by `by_actor_id`."""
+
+    group_id: str
+    actor_id: str
+    by_actor_id: str
+    appointed: bool
+
+
+@dataclass(frozen=True)
+class MemberBanned(Event):
+    """Published after the Ban row is stored and the membership ended; `follow_ap_id` is the
+    banned person's Follow, if they had followed from another server."""
+
+    group_id: str
+    actor_id: str
+    follow_ap_id: str = ""
+
+
+@dataclass(frozen=True)
+class MemberUnbanned(Event):
+    group_id: str
+    actor_id: str
+    by_actor_id: str
+
+
+@dataclass(frozen=True)
 class ActorUpdated(Event):
     actor_id: str
+
+
+@dataclass(frozen=True)
+class ActorDeleted(Event):
+    """A local account was deleted; published while its memberships still exist, so that
+    subscribers can tell who knew the person."""
+
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class ReportForwarded(Event):
+    """A report goes to another server as a `Flag` from the instance actor: to the reported
+    person's server, or (`to_group`) to the server hosting the reported post's group."""
+
+    report_id: str
+    to_group: bool = False
 
 
 Handler = Callable[[Event], Awaitable[None]]

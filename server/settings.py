@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -80,6 +81,22 @@ class Settings(BaseSettings):
     )
     signup_rate_limit: str = Field("5/hour", description="Sign-ups allowed per client address.")
     post_rate_limit: str = Field("30/minute", description="Posts and replies allowed per member.")
+    report_rate_limit: str = Field("10/hour", description="Reports a member may file.")
+    inbox_actor_rate_limit: str = Field(
+        "300/minute",
+        description="Activities the inbox accepts from one remote actor (counted after the "
+        "signature is verified); more are answered 429 with Retry-After.",
+    )
+    inbox_domain_rate_limit: str = Field(
+        "1200/minute",
+        description="Activities the inbox accepts from all the actors of one domain together.",
+    )
+    new_account_days: int = Field(
+        7,
+        ge=0,
+        description="For this many days after sign-up, a local account's posts and replies that "
+        "contain a link wait for a moderator. 0 turns the rule off.",
+    )
     trust_proxy_headers: bool = Field(
         False,
         description="Take the client address from X-Forwarded-For (set it behind your reverse "
@@ -134,6 +151,22 @@ class Settings(BaseSettings):
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise ValueError("must not have a path, query or fragment")
         return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator(
+        "login_rate_limit",
+        "signup_rate_limit",
+        "post_rate_limit",
+        "report_rate_limit",
+        "inbox_actor_rate_limit",
+        "inbox_domain_rate_limit",
+    )
+    @classmethod
+    def _rate_limit_rule(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must be a rate such as 10/minute or 5 per hour") from None
+        return value
 
     @field_validator("log_level")
     @classmethod

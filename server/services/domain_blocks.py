@@ -1,65 +1,169 @@
 """Domain blocks: an instance admin cutting off (suspend) or limiting another server.
 
-`block_domain(domain, severity, reason)` records the block (or changes an existing one). A
-suspension also hides what the domain already put here, for its actors and those of its
-subdomains (`*.example` is blocked with `example`, as the inbox checks it):
-- their published or held posts become REMOVED with the reason "domain suspended" (a state a
-  moderator can restore from, unlike a deletion: a suspension can be lifted);
-- their memberships end, so they no longer count as members or followers of any group.
-New activities from the domain are refused at the inbox (403), and secure-mode fetches too.
-Each removal and ended membership publishes its usual event, in one transaction with the block.
+`block_domain(domain, severity, reason, by=…, public=…)` records the block, or changes an existing
+one, with its audit entry (`domain.block`, or `domain.update` for a change). A block covers the
+domain's subdomains too (`*.example` is blocked with `example`), wherever it is checked.
+
+**Suspend** cuts the server off. What it already put here is hidden, for its actors and those of
+its subdomains: their published or held posts become REMOVED with the reason "domain suspended"
+(a state a moderator can restore from), and their memberships end, so they no longer count as
+members or followers of any group. New activities from it are refused at the inbox (403),
+secure-mode fetches too, and nothing is delivered to it.
+
+**Limit** lets the server stay in touch without reaching people unchecked: its actors cannot
+join (follow) groups here any more, and posts and replies its members send into groups here are
+HELD for the group's moderators (`held_reason` "domain_limited") instead of appearing at once.
+Deliveries to it and reports from it go on as usual; existing memberships stay.
+
+`unblock_domain` lifts a block (`domain.unblock`). It does not bring hidden content back:
+moderators restore what they want, post by post. Each removal and ended membership publishes its
+usual event, in one transaction with the block.
 """
 
 from __future__ import annotations
 
+import re
+
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from server import events
-from server.models import (
-    Actor,
-    DomainBlock,
-    DomainBlockSeverity,
-    Group,
-    Membership,
-    MembershipState,
-    Post,
-    PostState,
-    utcnow,
-)
-from server.services.errors import Invalid
-from server.services.groups import _recount_members
-from server.services.posts import _recount_group, _recount_replies
+from server.models import Actor, DomainBlock, DomainBlockSeverity
+from server.services import audit
+from server.services._hiding import end_memberships, remove_posts
+from server.services.errors import Invalid, NotFound
 
-__all__ = ["SUSPENDED_REASON", "block_domain"]
+__all__ = [
+    "LIMITED_REASON",
+    "REASON_MAX",
+    "SUSPENDED_REASON",
+    "block_domain",
+    "block_of",
+    "clean_domain",
+    "get_block",
+    "is_limited",
+    "list_blocks",
+    "public_blocks",
+    "unblock_domain",
+]
 
 SUSPENDED_REASON = "domain suspended"
-HIDDEN_STATES = (PostState.PUBLISHED, PostState.HELD)
+LIMITED_REASON = "domain_limited"  # the `held_reason` of a limited domain's posts
+REASON_MAX = 2000
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?$")
+_BAD_DOMAIN = "Give a domain name such as example.social."
 
 
-def _clean(domain: str) -> str:
-    cleaned = domain.strip().lower().rstrip(".")
-    if not cleaned or len(cleaned) > 255 or any(ch in cleaned for ch in "/@ \t"):
-        raise Invalid({"domain": "Give a domain name such as example.social."})
+def clean_domain(domain: str) -> str:
+    """The domain in the form blocks are stored and compared in (lower case, punycode)."""
+    cleaned = domain.strip().lower().rstrip(".").removeprefix("*.")
+    if not cleaned.isascii():
+        try:
+            cleaned = cleaned.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise Invalid({"domain": _BAD_DOMAIN}) from None
+    if len(cleaned) > 255 or not _DOMAIN.match(cleaned):
+        raise Invalid({"domain": _BAD_DOMAIN})
     return cleaned
 
 
-async def block_domain(domain: str, severity: DomainBlockSeverity, reason: str = "") -> DomainBlock:
-    """Block the domain (again, with a new severity); a suspension hides its content here."""
-    name = _clean(domain)
+def _clean_reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if len(cleaned) > REASON_MAX or "\x00" in cleaned:
+        raise Invalid({"reason": f"Use at most {REASON_MAX:,} characters of plain text."})
+    return cleaned
+
+
+async def block_domain(
+    domain: str,
+    severity: DomainBlockSeverity,
+    reason: str = "",
+    *,
+    by: Actor | None = None,
+    public: bool | None = None,
+) -> DomainBlock:
+    """Block the domain (again, with a new severity); a suspension hides its content here.
+
+    `public` shows the block and its reason on the public list (None keeps it as it was);
+    `by` is the admin, for the audit log (None: the system, as in imports from the CLI).
+    """
+    name = clean_domain(domain)
+    severity = DomainBlockSeverity(severity)
+    text = _clean_reason(reason)
     async with in_transaction():
         block = await DomainBlock.get_or_none(domain=name)
         if block is None:
-            block = await DomainBlock.create(domain=name, severity=severity, reason=reason.strip())
+            action = "domain.block"
+            block = await DomainBlock.create(
+                domain=name, severity=severity, reason=text, public=bool(public)
+            )
         else:
+            action = "domain.update"
             block.severity = severity
-            block.reason = reason.strip()
-            await block.save(update_fields=["severity", "reason"])
+            block.reason = text
+            block.public = block.public if public is None else public
+            await block.save(update_fields=["severity", "reason", "public"])
+        await audit.record(
+            by,
+            action,
+            target_type="domain",
+            target_id=name,
+            target_label=f"{name} ({severity.value})",
+            reason=text,
+        )
         if severity == DomainBlockSeverity.SUSPEND:
             actor_ids = await _actors_of(name)
-            await _remove_posts(actor_ids)
-            await _end_memberships(actor_ids)
+            await remove_posts(actor_ids, SUSPENDED_REASON)
+            await end_memberships(actor_ids)
     return block
+
+
+async def unblock_domain(by: Actor | None, domain: str) -> None:
+    """Lift the block. Hidden posts stay removed and ended memberships stay ended."""
+    name = clean_domain(domain)
+    async with in_transaction():
+        if not await DomainBlock.filter(domain=name).delete():
+            raise NotFound("That domain is not blocked.")
+        await audit.record(
+            by, "domain.unblock", target_type="domain", target_id=name, target_label=name
+        )
+
+
+async def get_block(domain: str) -> DomainBlock:
+    try:
+        name = clean_domain(domain)
+    except Invalid:
+        raise NotFound("That domain is not blocked.") from None
+    block = await DomainBlock.get_or_none(domain=name)
+    if block is None:
+        raise NotFound("That domain is not blocked.")
+    return block
+
+
+async def list_blocks() -> list[DomainBlock]:
+    return await DomainBlock.all().order_by("domain")
+
+
+async def public_blocks() -> list[DomainBlock]:
+    """The blocks an admin chose to show, with their reasons ("moderated servers")."""
+    return await DomainBlock.filter(public=True).order_by("domain")
+
+
+async def block_of(domain: str) -> DomainBlockSeverity | None:
+    """The block on this domain or any parent domain (`*.example` is blocked with `example`);
+    a suspension wins over a limit."""
+    host = domain.lower().split(":")[0]
+    parts = host.split(".")
+    candidates = {domain.lower(), host} | {".".join(parts[i:]) for i in range(1, len(parts) - 1)}
+    severities = {block.severity for block in await DomainBlock.filter(domain__in=list(candidates))}
+    if DomainBlockSeverity.SUSPEND in severities:
+        return DomainBlockSeverity.SUSPEND
+    return DomainBlockSeverity.LIMIT if severities else None
+
+
+async def is_limited(domain: str) -> bool:
+    """Whether posts from this domain wait for a moderator (a limit, not a suspension)."""
+    return await block_of(domain) == DomainBlockSeverity.LIMIT
 
 
 async def _actors_of(domain: str) -> list[str]:
@@ -71,44 +175,3 @@ async def _actors_of(domain: str) -> list[str]:
         | Q(domain__contains=f".{domain}:")
     ).exclude(domain="")
     return [str(actor_id) for actor_id in await matching.values_list("id", flat=True)]
-
-
-async def _remove_posts(actor_ids: list[str]) -> None:
-    if not actor_ids:
-        return
-    hidden = await Post.filter(author_id__in=actor_ids, state__in=HIDDEN_STATES).select_related(
-        "group"
-    )
-    now = utcnow()
-    groups: dict[str, Group] = {}
-    roots: set[str] = set()
-    for post in hidden:
-        post.state = PostState.REMOVED
-        post.removed_at = now
-        post.removal_reason = SUSPENDED_REASON
-        post.pinned_at = None
-        await post.save(update_fields=["state", "removed_at", "removal_reason", "pinned_at"])
-        groups[post.group_id] = post.group
-        if post.root_id:
-            roots.add(post.root_id)
-    for root_id in roots:
-        await _recount_replies(root_id)
-    for group in groups.values():
-        await _recount_group(group)
-    for post in hidden:
-        await events.bus.publish(events.PostRemoved(post.id, post.group.actor_id))
-
-
-async def _end_memberships(actor_ids: list[str]) -> None:
-    if not actor_ids:
-        return
-    memberships = await Membership.filter(actor_id__in=actor_ids).select_related("group")
-    for membership in memberships:
-        await membership.delete()
-        if membership.state == MembershipState.ACCEPTED:
-            await _recount_members(membership.group)
-        await events.bus.publish(
-            events.MembershipEnded(
-                membership.group_id, membership.actor_id, membership.follow_ap_id
-            )
-        )

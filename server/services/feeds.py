@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tortoise.queryset import QuerySet
+
 from server.models import (
     Account,
     Group,
@@ -33,8 +35,10 @@ __all__ = [
     "ThreadNode",
     "get_post",
     "home_feed",
+    "is_own_held",
     "liked_post_ids",
     "list_threads",
+    "pinned_threads",
     "resource_library",
     "tag_feed",
     "thread",
@@ -87,14 +91,13 @@ async def list_threads(
     unanswered: bool = False,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    exclude_pinned: bool = False,
 ) -> Page[Post]:
-    """Threads by latest activity. `unanswered` means questions without an accepted answer."""
-    query = Post.filter(group=group, parent_id__isnull=True, state=PostState.PUBLISHED)
-    if unanswered:
-        kind = PostKind.QUESTION
-        query = query.filter(accepted_answer_id__isnull=True)
-    if kind is not None:
-        query = query.filter(kind=kind)
+    """Threads by latest activity. `unanswered` means questions without an accepted answer;
+    `exclude_pinned` leaves out the pinned ones, for pages that show `pinned_threads` first."""
+    query = _threads(group, kind, unanswered)
+    if exclude_pinned:
+        query = query.filter(pinned_at__isnull=True)
     return await keyset_page(
         query.select_related("author"),
         field="last_activity_at",
@@ -102,6 +105,28 @@ async def list_threads(
         limit=limit,
         key=_activity,
     )
+
+
+async def pinned_threads(
+    group: Group, *, kind: PostKind | None = None, unanswered: bool = False
+) -> list[Post]:
+    """The group's pinned threads (matching the same filters), most recently pinned first."""
+    return (
+        await _threads(group, kind, unanswered)
+        .filter(pinned_at__isnull=False)
+        .select_related("author")
+        .order_by("-pinned_at", "-id")
+    )
+
+
+def _threads(group: Group, kind: PostKind | None, unanswered: bool) -> QuerySet[Post]:
+    query = Post.filter(group=group, parent_id__isnull=True, state=PostState.PUBLISHED)
+    if unanswered:
+        kind = PostKind.QUESTION
+        query = query.filter(accepted_answer_id__isnull=True)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    return query
 
 
 async def resource_library(
@@ -124,10 +149,11 @@ async def resource_library(
     return ResourceLibrary(pinned, page)
 
 
-async def thread(post: Post) -> ThreadNode | None:
+async def thread(post: Post, *, viewer_id: str = "") -> ThreadNode | None:
     """The whole thread `post` belongs to, replies oldest first under their parents.
 
     None when nothing of it can be shown (its root is gone and no visible reply remains).
+    The viewer's own held posts count as shown, so they can see what waits for a moderator.
     """
     root = post if post.is_top_level else await Post.get(id=post.thread_id)
     if root is not post:
@@ -142,14 +168,21 @@ async def thread(post: Post) -> ThreadNode | None:
         # A reply whose parent is missing (e.g. never fetched from afar) hangs under the root.
         parent = nodes.get(reply.parent_id or "") or nodes[root.id]
         parent.children.append(nodes[reply.id])
-    return _prune(nodes[root.id])
+    return _prune(nodes[root.id], viewer_id)
 
 
-def _prune(node: ThreadNode) -> ThreadNode | None:
-    node.children = [kept for child in node.children if (kept := _prune(child)) is not None]
-    if node.post.is_visible or node.children:
+def _prune(node: ThreadNode, viewer_id: str) -> ThreadNode | None:
+    node.children = [
+        kept for child in node.children if (kept := _prune(child, viewer_id)) is not None
+    ]
+    if node.post.is_visible or node.children or is_own_held(node.post, viewer_id):
         return node
     return None
+
+
+def is_own_held(post: Post, viewer_id: str) -> bool:
+    """A post the viewer wrote that waits for a moderator (they alone see it)."""
+    return bool(viewer_id) and post.state == PostState.HELD and post.author_id == viewer_id
 
 
 async def home_feed(

@@ -33,7 +33,7 @@ from server.models import (
     Topic,
     utcnow,
 )
-from server.services import instance
+from server.services import audit, instance
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.handles import ensure_handle_free, validate_handle
 from server.services.images import ImageKind, delete_image, store_image
@@ -52,6 +52,7 @@ class GroupForm:
     topics: tuple[str, ...] = field(default_factory=tuple)
     join_policy: JoinPolicy = JoinPolicy.OPEN
     posting_policy: PostingPolicy = PostingPolicy.MEMBERS
+    hold_first_posts: bool = False  # each member's first post waits for a moderator
 
 
 def parse_topics(text: str) -> tuple[str, ...]:
@@ -139,6 +140,7 @@ async def _insert_group(
                 banner_path=images.get("banner", ""),
                 join_policy=form.join_policy,
                 posting_policy=form.posting_policy,
+                hold_first_posts=form.hold_first_posts,
                 state=GroupState.PENDING if needs_approval else GroupState.ACTIVE,
                 member_count=1,
             )
@@ -165,10 +167,12 @@ async def update_group(
     banner: bytes | None = None,
     remove_avatar: bool = False,
     remove_banner: bool = False,
+    by: Actor | None = None,
 ) -> Group:
     """Change everything but the handle (which names the group across the fediverse).
 
     A new upload replaces the old image, whose file is deleted once the change is committed.
+    A change of the rules goes into the moderation log as `group.rules`, done by `by`.
     """
     errors = _validate(form)
     images = _store_images(errors, media_dir, avatar=avatar, banner=banner)
@@ -185,17 +189,40 @@ async def update_group(
         group.banner_path = images.get("banner", "")
     try:
         async with in_transaction():
+            rules_changed = group.rules_source != form.rules
+            holding_changed = group.hold_first_posts != form.hold_first_posts
             group.description_source = form.description
             group.description_html = render_markdown(form.description).html
             group.rules_source = form.rules
             group.rules_html = render_markdown(form.rules).html
             group.join_policy = form.join_policy
             group.posting_policy = form.posting_policy
+            group.hold_first_posts = form.hold_first_posts
             await group.save()
             actor.display_name = form.name.strip()
             actor.summary_html = group.description_html
             await actor.save(update_fields=["display_name", "summary_html", "avatar_path"])
             await _set_topics(group, form.topics)
+            if rules_changed:
+                await audit.record(
+                    by,
+                    "group.rules",
+                    group=group,
+                    target_type="group",
+                    target_id=group.id,
+                    target_label=actor.name,
+                )
+            if holding_changed:
+                await audit.record(
+                    by,
+                    "group.hold_first_posts"
+                    if form.hold_first_posts
+                    else "group.release_first_posts",
+                    group=group,
+                    target_type="group",
+                    target_id=group.id,
+                    target_label=actor.name,
+                )
             await events.bus.publish(events.GroupUpdated(group.id))
     except BaseException:
         _discard(images, media_dir)
@@ -282,6 +309,11 @@ async def can_moderate(group: Group, actor_id: str) -> bool:
     """A moderator of the group, or an admin of this instance when the group is hosted here."""
     if await is_moderator(group, actor_id):
         return True
+    return await is_admin_here(group, actor_id)
+
+
+async def is_admin_here(group: Group, actor_id: str) -> bool:
+    """An active admin of this instance, and the group is hosted here."""
     group_actor = await Actor.get(id=group.actor_id)
     return (
         group_actor.is_local
@@ -400,22 +432,84 @@ async def leave_group(group: Group, actor_id: str) -> None:
 
 
 async def set_role(group: Group, by: Actor, target_actor_id: str, role: MemberRole) -> Membership:
-    """Appoint or remove moderators; only the owner may, and ownership is not changed here."""
-    by_membership = await membership_of(group, by.id)
-    if by_membership is None or by_membership.role != MemberRole.OWNER:
-        raise Forbidden("Only the group's owner can change roles.")
+    """Appoint a member moderator, or make a moderator a plain member again: the owner may, and
+    this instance's admins. Ownership is not changed here (`transfer_ownership`).
+
+    Audited as `moderator.appoint` / `moderator.remove`; nothing happens (and nothing is logged)
+    when the member already has that role.
+    """
     if role == MemberRole.OWNER:
         raise Invalid({"role": "Ownership is transferred, not assigned."})
+    if not await _is_owner(group, by.id) and not await is_admin_here(group, by.id):
+        raise Forbidden("Only the group's owner or an admin can change roles.")
     membership = await membership_of(group, target_actor_id)
     if membership is None or membership.state != MembershipState.ACCEPTED:
         raise NotFound("That person is not a member of this group.")
     if membership.role == MemberRole.OWNER:
         raise Forbidden("The owner's role cannot be changed.")
-    membership.role = role
-    await membership.save(update_fields=["role"])
+    if membership.role == role:
+        return membership
+    target = await Actor.get(id=target_actor_id)
+    appointed = role == MemberRole.MODERATOR
     async with in_transaction():
+        membership.role = role
+        await membership.save(update_fields=["role"])
+        await audit.record(
+            by,
+            "moderator.appoint" if appointed else "moderator.remove",
+            group=group,
+            **person_target(target),
+        )
+        await events.bus.publish(
+            events.ModeratorChanged(group.id, target_actor_id, by.id, appointed=appointed)
+        )
         await events.bus.publish(events.GroupUpdated(group.id))
     return membership
+
+
+async def transfer_ownership(by: Actor, group: Group, new_owner_id: str) -> None:
+    """Give the group to another member; the old owner stays on as a moderator.
+
+    The owner may give it to one of the group's moderators; an admin of this instance to any
+    member (say, to rescue a group whose owner left). Either way the new owner needs an active
+    account here, since the group's pages are where it is run. Audited as `group.transfer`.
+    """
+    by_admin = await is_admin_here(group, by.id)
+    owner = await Membership.filter(group=group, role=MemberRole.OWNER).first()
+    if not by_admin and (owner is None or owner.actor_id != by.id):
+        raise Forbidden("Only the group's owner or an admin can transfer ownership.")
+    membership = await membership_of(group, new_owner_id)
+    if membership is None or membership.state != MembershipState.ACCEPTED:
+        raise NotFound("That person is not a member of this group.")
+    if membership.role == MemberRole.OWNER:
+        raise Conflict("They already own this group.")
+    if not by_admin and membership.role != MemberRole.MODERATOR:
+        raise Conflict("Ownership goes to one of the group's moderators; appoint them first.")
+    if not await Account.filter(actor_id=new_owner_id, state=AccountState.ACTIVE).exists():
+        raise Conflict("Only a person with an active account here can own a group.")
+    target = await Actor.get(id=new_owner_id)
+    async with in_transaction():
+        if owner is not None:
+            owner.role = MemberRole.MODERATOR
+            await owner.save(update_fields=["role"])
+        membership.role = MemberRole.OWNER
+        await membership.save(update_fields=["role"])
+        await audit.record(by, "group.transfer", group=group, **person_target(target))
+        await events.bus.publish(events.GroupUpdated(group.id))
+
+
+async def _is_owner(group: Group, actor_id: str) -> bool:
+    membership = await membership_of(group, actor_id)
+    return (
+        membership is not None and membership.is_moderator and membership.role == MemberRole.OWNER
+    )
+
+
+def person_target(actor: Actor) -> dict[str, str]:
+    """An audit entry's target fields for a person: their id, and a label that outlives them."""
+    handle = f"@{actor.username}" + (f"@{actor.domain}" if actor.domain else "")
+    label = f"{actor.display_name} ({handle})" if actor.display_name else handle
+    return {"target_type": "actor", "target_id": actor.id, "target_label": label}
 
 
 async def _recount_members(group: Group) -> None:

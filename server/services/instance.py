@@ -1,10 +1,15 @@
-"""The instance's run-time settings (one row)."""
+"""The instance's run-time settings (one row): its name, description, rules, contact address,
+registration mode and whether new groups need an admin's approval."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from server.models import InstanceConfig, RegistrationMode
+from tortoise.transactions import in_transaction
+
+from server.models import Actor, InstanceConfig, RegistrationMode
+from server.services import audit
 from server.services.errors import Invalid
 
 NAME_TTL_SECONDS = 5.0
@@ -41,5 +46,67 @@ async def set_registration_mode(mode: RegistrationMode | str) -> InstanceConfig:
     config = await get_config()
     config.registration_mode = chosen
     await config.save(update_fields=["registration_mode", "updated_at"])
+    forget_cached_name()
+    return config
+
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 5000
+RULES_MAX = 10000
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    """What the admins' settings page changes."""
+
+    name: str
+    description: str = ""
+    rules: str = ""
+    contact_email: str = ""
+    registration_mode: str = RegistrationMode.OPEN
+    groups_need_approval: bool = False
+
+
+async def update_settings(by: Actor, change: InstanceSettings) -> InstanceConfig:
+    """Save the instance's settings (`instance.settings` in the audit log); Invalid by field,
+    and then nothing is saved. `by` must be an active admin (checked by the caller)."""
+    errors: dict[str, str] = {}
+    name = " ".join(change.name.split())
+    if not name:
+        errors["name"] = "Give the instance a name."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Use at most {NAME_MAX} characters."
+    for field, text, limit in (
+        ("description", change.description, DESCRIPTION_MAX),
+        ("rules", change.rules, RULES_MAX),
+    ):
+        if len(text) > limit or "\x00" in text:
+            errors[field] = f"Use at most {limit:,} characters of text."
+    contact = change.contact_email.strip()
+    if contact:
+        from server.services.accounts import normalise_email  # accounts imports this module
+
+        try:
+            contact = normalise_email(contact)
+        except Invalid as exc:
+            errors["contact_email"] = exc.errors["email"]
+    try:
+        mode = RegistrationMode(change.registration_mode)
+    except ValueError:
+        errors["registration_mode"] = "Choose open, approval required or invite only."
+    if "\x00" in change.name:
+        errors["name"] = "Remove the control characters from the name."
+    if errors:
+        raise Invalid(errors)
+    async with in_transaction():
+        config = await get_config()
+        config.name = name
+        config.description = change.description.strip()
+        config.rules = change.rules.strip()
+        config.contact_email = contact
+        config.registration_mode = mode
+        config.groups_need_approval = change.groups_need_approval
+        await config.save()
+        await audit.record(by, "instance.settings", target_type="instance", target_label=name)
     forget_cached_name()
     return config

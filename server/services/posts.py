@@ -8,7 +8,7 @@ Who may do what:
 - reply and like: accepted members of the group. Reading needs nothing (groups are public), but
   taking part needs membership, the same rule for people here and for followers elsewhere;
 - edit: the author only; delete: the author or a moderator of the group;
-- accept an answer: the asker or a moderator; pin a resource: moderators.
+- accept an answer: the asker or a moderator; pin a thread: moderators.
 
 Reading (thread lists, the thread tree, feeds) lives in `server.services.feeds` and is
 re-exported here.
@@ -37,7 +37,7 @@ from server.models import (
     ReactionKind,
     utcnow,
 )
-from server.services import audit, groups
+from server.services import audit, groups, holds
 from server.services._post_rules import (
     TITLE_MAX_CHARS,
     TOP_LEVEL_KINDS,
@@ -54,6 +54,7 @@ from server.services.feeds import (
     home_feed,
     liked_post_ids,
     list_threads,
+    pinned_threads,
     resource_library,
     tag_feed,
     thread,
@@ -75,11 +76,14 @@ __all__ = [
     "like",
     "liked_post_ids",
     "list_threads",
+    "pin_post",
     "pin_resource",
+    "pinned_threads",
     "resource_library",
     "tag_feed",
     "thread",
     "unlike",
+    "unpin_post",
     "unpin_resource",
 ]
 
@@ -96,29 +100,46 @@ async def create_post(
     *,
     max_chars: int = DEFAULT_MAX_CHARS,
     local_domain: str = "",
+    new_account_days: int = 0,
 ) -> Post:
-    """Start a thread. `local_domain` lets `@name@<this host>` mention a local actor."""
+    """Start a thread. `local_domain` lets `@name@<this host>` mention a local actor.
+
+    The post may be HELD for a moderator (see `holds`; `new_account_days` is the setting), and
+    then publishes nothing until approved.
+    """
     actor = await _actor_of(author)
     await _check_can_take_part(group, actor, starting_thread=True)
     errors, post_kind = check_top_level(kind, title, source, link_url, max_chars)
     if errors:
         raise Invalid(errors)
     rendered, targets = await render_post(source, local_domain)
+    link = link_url.strip() if post_kind == PostKind.RESOURCE else ""
+    held = await holds.hold_reason(
+        group,
+        actor,
+        source=source,
+        html=rendered.html,
+        link_url=link,
+        new_account_days=new_account_days,
+    )
     now = utcnow()
     async with in_transaction():
         post = await Post.create(
             group=group,
             author=actor,
             kind=post_kind,
+            state=PostState.HELD if held else PostState.PUBLISHED,
+            held_reason=held,
             title=" ".join(title.split()),
             source=source,
             content_html=rendered.html,
-            link_url=link_url.strip() if post_kind == PostKind.RESOURCE else "",
+            link_url=link,
             last_activity_at=now,
         )
         await _store_references(post, rendered, targets)
-        await _recount_group(group, last_post_at=now)
-        await events.bus.publish(events.PostCreated(post.id))
+        if not held:
+            await _recount_group(group, last_post_at=now)
+            await events.bus.publish(events.PostCreated(post.id))
     return post
 
 
@@ -129,8 +150,10 @@ async def create_reply(
     *,
     max_chars: int = DEFAULT_MAX_CHARS,
     local_domain: str = "",
+    new_account_days: int = 0,
 ) -> Post:
-    """Reply to a post or to another reply; the reply joins the parent's thread."""
+    """Reply to a post or to another reply; the reply joins the parent's thread (or waits for
+    a moderator, as in `create_post`)."""
     actor = await _actor_of(author)
     group = await Group.get(id=parent.group_id)
     if not parent.is_visible:
@@ -140,6 +163,9 @@ async def create_reply(
     if errors:
         raise Invalid(errors)
     rendered, targets = await render_post(source, local_domain)
+    held = await holds.hold_reason(
+        group, actor, source=source, html=rendered.html, new_account_days=new_account_days
+    )
     root_id = parent.root_id or parent.id
     now = utcnow()
     async with in_transaction():
@@ -147,6 +173,8 @@ async def create_reply(
             group=group,
             author=actor,
             kind=PostKind.REPLY,
+            state=PostState.HELD if held else PostState.PUBLISHED,
+            held_reason=held,
             parent=parent,
             root_id=root_id,
             depth=parent.depth + 1,
@@ -155,9 +183,10 @@ async def create_reply(
             last_activity_at=now,
         )
         await _store_references(reply, rendered, targets)
-        await _recount_replies(root_id, last_activity_at=now)
-        await _recount_group(group, last_post_at=now)
-        await events.bus.publish(events.PostCreated(reply.id))
+        if not held:
+            await _recount_replies(root_id, last_activity_at=now)
+            await _recount_group(group, last_post_at=now)
+            await events.bus.publish(events.PostCreated(reply.id))
     return reply
 
 
@@ -307,27 +336,44 @@ async def unlike(by: Account | Actor, post: Post) -> None:
         )
 
 
-async def pin_resource(by: Account | Actor, post: Post) -> Post:
+async def pin_post(by: Account | Actor, post: Post) -> Post:
+    """Pin a thread: it shows first on the group page (a resource, first in the library too)
+    and in the group's `featured` collection."""
     await _set_pinned(by, post, pinned=True)
     return post
 
 
-async def unpin_resource(by: Account | Actor, post: Post) -> Post:
+async def unpin_post(by: Account | Actor, post: Post) -> Post:
     await _set_pinned(by, post, pinned=False)
     return post
+
+
+pin_resource = pin_post
+unpin_resource = unpin_post
 
 
 async def _set_pinned(by: Account | Actor, post: Post, *, pinned: bool) -> None:
     actor = await _actor_of(by)
     if not post.is_visible:
         raise NotFound("That post is no longer there.")
-    if post.kind != PostKind.RESOURCE:
-        raise Conflict("Only resources can be pinned.")
+    if not post.is_top_level:
+        raise Conflict("Only threads can be pinned, not replies.")
     group = await Group.get(id=post.group_id)
     if not await groups.can_moderate(group, actor.id):
-        raise Forbidden("Only moderators can pin resources.")
-    post.pinned_at = utcnow() if pinned else None
-    await post.save(update_fields=["pinned_at"])
+        raise Forbidden("Only moderators can pin threads.")
+    if (post.pinned_at is not None) == pinned:
+        return
+    async with in_transaction():
+        post.pinned_at = utcnow() if pinned else None
+        await post.save(update_fields=["pinned_at"])
+        await audit.record(
+            actor,
+            "post.pin" if pinned else "post.unpin",
+            group=group,
+            target_type="post",
+            target_id=post.id,
+            target_label=post.title or post.source[:100],
+        )
 
 
 # --- checks -------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from server.models import (
     new_id,
     utcnow,
 )
-from server.services import groups, posts
+from server.services import domain_blocks, groups, holds, posts
 from server.services.errors import Forbidden, Invalid, NotFound
 
 # The counters are the posts service's own bookkeeping; remote posts must keep them the same way.
@@ -182,7 +182,8 @@ async def receive_post(
     parent: Post | None = None,
     via_group: bool = False,
 ) -> Post:
-    """Store a remote post (or, with `parent`, a reply) in a group; publish PostCreated.
+    """Store a remote post (or, with `parent`, a reply) in a group; publish PostCreated
+    (unless the group holds the author's first post for a moderator: see `holds`).
 
     In a local group the author must be a member. A group on another server decides that
     itself: its posts are stored only as the group shares them (`via_group`, its Announce),
@@ -204,12 +205,19 @@ async def receive_post(
     if parent is not None and (parent.group_id != group.id or not parent.is_visible):
         raise NotFound("The post this replies to is not in this group.")
     content = sanitize_html(incoming.content_html)
+    # Only first posts wait here: the new-account rule is about accounts of this instance.
+    held = await holds.hold_reason(group, author) if group_actor.is_local else ""
+    if group_actor.is_local and await domain_blocks.is_limited(author.domain):
+        held = domain_blocks.LIMITED_REASON  # a limited server's posts wait for a moderator
+    state = PostState.HELD if held else PostState.PUBLISHED
     now = utcnow()
     async with in_transaction():
         if parent is None:
             post = await Post.create(
                 group=group,
                 author=author,
+                state=state,
+                held_reason=held,
                 kind=PostKind.RESOURCE if _url(incoming.link_url) else PostKind.DISCUSSION,
                 title=_title(incoming),
                 content_html=content,
@@ -224,6 +232,8 @@ async def receive_post(
                 group=group,
                 author=author,
                 kind=PostKind.REPLY,
+                state=state,
+                held_reason=held,
                 parent=parent,
                 root_id=root_id,
                 depth=parent.depth + 1,
@@ -232,10 +242,12 @@ async def receive_post(
                 ap_id=incoming.ap_id,
                 remote_url=_url(incoming.remote_url),
             )
-            await _recount_replies(root_id, last_activity_at=now)
+            if not held:
+                await _recount_replies(root_id, last_activity_at=now)
         await _store_references(post, incoming)
-        await _recount_group(group, last_post_at=now)
-        await events.bus.publish(events.PostCreated(post.id))
+        if not held:  # a held post is announced (PostCreated) only when a moderator approves it
+            await _recount_group(group, last_post_at=now)
+            await events.bus.publish(events.PostCreated(post.id))
     return post
 
 

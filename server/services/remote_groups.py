@@ -11,6 +11,7 @@ read it, and passes on what they write there:
   of the Follow that asked.
 - what the group announces is stored by `remote.receive_post(..., via_group=True)` (no local
   membership check: the group vouches), `remove_announced_post` (a moderator there removed it),
+  `restore_announced_post` (and restored it),
   `record_announced_reaction` / `withdraw_announced_reaction` (votes it counts).
 
 Nothing here speaks ActivityPub; the federation adapter calls these services.
@@ -49,6 +50,7 @@ __all__ = [
     "record_announced_reaction",
     "record_follow",
     "remove_announced_post",
+    "restore_announced_post",
     "track_remote_group",
     "withdraw_announced_reaction",
 ]
@@ -142,6 +144,29 @@ async def remove_announced_post(group: Group, post: Post, *, reason: str = "") -
             await _recount_replies(post.root_id)
         await _recount_group(group)
         await events.bus.publish(events.PostRemoved(post.id, group_actor.id))
+    return post
+
+
+async def restore_announced_post(group: Group, post: Post) -> Post:
+    """A moderator of the group on its server restored a post it had removed: it is back here
+    too, unless this instance hides its author (suspended here)."""
+    if post.group_id != group.id or not await is_remote(group):
+        raise NotFound("That post is not in this group.")
+    if post.state != PostState.REMOVED:
+        return post
+    author = await Actor.get(id=post.author_id)
+    if author.suspended_at is not None:
+        raise Forbidden("The author is suspended here; the post stays hidden.")
+    group_actor = await Actor.get(id=group.actor_id)
+    async with in_transaction():
+        post.state = PostState.PUBLISHED
+        post.removed_at = None
+        post.removal_reason = ""
+        await post.save(update_fields=["state", "removed_at", "removal_reason"])
+        if post.root_id:
+            await _recount_replies(post.root_id)
+        await _recount_group(group)
+        await events.bus.publish(events.PostRestored(post.id, group_actor.id))
     return post
 
 

@@ -1,0 +1,60 @@
+"""Which new posts wait for a moderator (PostState.HELD) instead of appearing at once.
+
+Two rules, checked where posts are created (local posts in `posts`, remote ones in `remote`):
+- `first_post`: the group holds first posts, and the author has no published post there yet;
+- `new_account_links`: a local account younger than `LYCEUM_NEW_ACCOUNT_DAYS` posts a link.
+Only groups hosted here hold posts (a group elsewhere has its own moderators), and moderators'
+posts are never held. A held post publishes no event until `moderation.approve_held_post`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from server.models import Account, Actor, Group, Post, PostState, utcnow
+from server.services import groups
+
+__all__ = ["FIRST_POST", "NEW_ACCOUNT_LINKS", "contains_link", "hold_reason"]
+
+FIRST_POST = "first_post"
+NEW_ACCOUNT_LINKS = "new_account_links"
+
+# Bare addresses in the text (the renderer does not linkify them, but readers copy them).
+URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S")
+ANCHOR_RE = re.compile(r"<a\s[^>]*>", re.IGNORECASE)
+OWN_LINK_RE = re.compile(r'class="(?:mention|hashtag)"')
+
+
+def contains_link(source: str, html: str, link_url: str = "") -> bool:
+    """A link anywhere: a resource's address, a bare URL, or an anchor that is not one of our
+    own mention or hashtag links."""
+    if link_url.strip() or URL_RE.search(source):
+        return True
+    return any(not OWN_LINK_RE.search(tag) for tag in ANCHOR_RE.findall(html))
+
+
+async def hold_reason(
+    group: Group,
+    author: Actor,
+    *,
+    source: str = "",
+    html: str = "",
+    link_url: str = "",
+    new_account_days: int = 0,
+) -> str:
+    """Why this new post must wait for a moderator, or "" when it is published at once."""
+    group_actor = await Actor.get(id=group.actor_id)
+    if not group_actor.is_local or await groups.can_moderate(group, author.id):
+        return ""
+    if group.hold_first_posts and not await _has_published(group, author):
+        return FIRST_POST
+    if new_account_days > 0 and author.is_local and contains_link(source, html, link_url):
+        account = await Account.get_or_none(actor_id=author.id)
+        if account is not None and account.created_at > utcnow() - timedelta(new_account_days):
+            return NEW_ACCOUNT_LINKS
+    return ""
+
+
+async def _has_published(group: Group, author: Actor) -> bool:
+    return await Post.filter(group=group, author=author, state=PostState.PUBLISHED).exists()
