@@ -3,7 +3,8 @@
 Every answer's `id` is built from the configured base URL and equals the URL a peer fetches.
 - Unknown things answer 404 `{"error": ...}`. So do pending or suspended people and groups, and
   held posts: a 410 would make Mastodon delete the actor for good, and a suspension can be lifted.
-- Deleted and removed posts answer 410 with a `Tombstone`, and so do their Announces.
+- Deleted and removed posts answer 410 with a `Tombstone`, and so do their Announces, and
+  deleted people (their actor row stays as a tombstone).
 - A group's outbox lists the group's `Announce`s of its top-level posts, newest first: for posts
   written here `Announce{Create{Note}}` (FEP-1b12, which Lemmy reads to show a newly found
   community's recent posts), for posts from elsewhere `Announce{<Note id>}` (we cannot
@@ -33,10 +34,12 @@ from federation.render import (
     render_group,
     render_instance_actor,
     render_person,
+    render_person_tombstone,
     render_tombstone,
 )
 from federation.responses import activity_response, error_response
 from server.models import (
+    AuditEntry,
     Group,
     GroupState,
     MemberRole,
@@ -73,6 +76,9 @@ class Documents:
     async def person(self, request: Request) -> Response:
         actor = await queries.active_person(request.path_params["name"])
         if actor is None:
+            gone = await queries.deleted_person(request.path_params["name"])
+            if gone is not None:
+                return activity_response(render_person_tombstone(self.settings, gone), status=410)
             return error_response(404, "There is no person with that name here.")
         return activity_response(render_person(self.settings, actor))
 
@@ -152,11 +158,26 @@ class Documents:
         return group, post
 
     async def announce(self, request: Request) -> Response:
+        """The group's Announce of a post; `?restored=<audit entry>` names the one it sent
+        again after a moderator restored the post (each restoration has its own id)."""
         found = await self._announced(request)
         if isinstance(found, Response):
             return found
         group, post = found
-        return activity_response(render_announce(self.settings, group.actor, post))
+        announce = render_announce(self.settings, group.actor, post)
+        restore_id = request.query_params.get("restored")
+        if restore_id is not None:
+            restored = queries.ROW_ID_RE.fullmatch(restore_id) and (
+                await AuditEntry.filter(
+                    id=restore_id, action="post.restore", target_id=post.id
+                ).exists()
+            )
+            if not restored:
+                return error_response(404, "The group announced no such post.")
+            announce["id"] = urls.announce_restored(
+                self.settings, group.actor.username, post.id, restore_id
+            )
+        return activity_response(announce)
 
     async def announce_create(self, request: Request) -> Response:
         found = await self._announced(request)

@@ -21,6 +21,7 @@ from server.models import (
     Account,
     AccountState,
     Actor,
+    ActorKind,
     Group,
     GroupState,
     Post,
@@ -64,6 +65,13 @@ async def active_person(name: str) -> Actor | None:
     if account is None or account.actor.suspended_at is not None:
         return None
     return account.actor
+
+
+async def deleted_person(name: str) -> Actor | None:
+    """A local person whose account was deleted: its URL answers 410 for good."""
+    return await Actor.get_or_none(
+        username=name.lower(), domain="", kind=ActorKind.PERSON, deleted_at__isnull=False
+    )
 
 
 async def local_post(post_id: str) -> Post | None:

@@ -16,6 +16,7 @@ Remote actors and posts keep the id their own server gave them (`ap_id`); `actor
     /p/<id>/create                the author's Create of a post
     /g/<name>/announces/<post>         the group's Announce of the post (microblog shape)
     /g/<name>/announces/<post>/create  the group's Announce of the Create (threadiverse shape)
+    /g/<name>/announces/<post>?restored=<entry>  its Announce again, after a restoration
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "actor_id",
     "announce",
     "announce_create",
+    "announce_restored",
     "featured",
     "followers",
     "group",
@@ -140,6 +142,18 @@ def announce(settings: Settings, group_name: str, announced_post_id: str) -> str
     Stable so that a moderator's removal can send `Undo` of the very same Announce to Mastodon.
     """
     return f"{group(settings, group_name)}/announces/{announced_post_id}"
+
+
+def announce_restored(
+    settings: Settings, group_name: str, announced_post_id: str, restore_id: str
+) -> str:
+    """The id of the group's fresh `Announce{<Note id>}` of a post a moderator restored.
+
+    Mastodon forgets an undone Announce's id, so a restored post is announced anew; `restore_id`
+    is the restoration's audit entry, so each restoration has its own id, fetchable and stable
+    for the next removal's `Undo`.
+    """
+    return f"{announce(settings, group_name, announced_post_id)}?restored={restore_id}"
 
 
 def announce_create(settings: Settings, group_name: str, announced_post_id: str) -> str:

@@ -2,9 +2,11 @@
 
 Trust: the group's signature covers the Announce, not the activity inside it. So the group is
 trusted only for what it says about its own group: which posts belong to it, and that a
-moderator removed one. What an author wrote is taken from the author's own server: an embedded
-post is used as sent only when it lives on the group's own server (the signer's origin), and
-fetched from its origin otherwise. Every post must live on its author's server.
+moderator removed one (`Delete` by someone other than the author) or restored it (`Undo` of that
+`Delete`, or, in the microblog shape, the post shared again). What an author wrote is taken from
+the author's own server: an embedded post is used as sent only when it lives on the group's own
+server (the signer's origin), and fetched from its origin otherwise. Every post must live on
+its author's server.
 
 Our own posts and votes come back to us inside the group's Announces (the group shares them
 with all its followers); they are here already and are dropped with that reason.
@@ -59,6 +61,9 @@ async def handle_announced(
         case Undo(inner=React() as vote) if vote.actor == inner.actor:
             post = await _group_post(ctx, group, vote.object.id or "")
             await remote_groups.withdraw_announced_reaction(await _actor(ctx, inner.actor), post)
+        case Undo(inner=Delete() as removal) if removal.actor == inner.actor:
+            # Lemmy's (and Lyceum's) restoration of a post a moderator removed.
+            await _restore(ctx, group, await _group_post(ctx, group, removal.object.id or ""))
         case Activity(type="Remove"):
             post = await _group_post(ctx, group, inner.object.id or "")
             await remote_groups.remove_announced_post(group, post)
@@ -77,6 +82,11 @@ async def store_shared_post(
     if ctx.local_path(post_id) is not None:
         raise Dropped(OURS.format(what="post"))
     sent = _parse(embedded) if embedded is not None else None
+    shared = await ctx.find_post(sent.id if sent is not None else post_id)
+    if shared is not None and shared.group_id == group.id and shared.state == PostState.REMOVED:
+        # Shared again after its removal (the microblog shape of a restoration).
+        await _restore(ctx, group, shared)
+        return
     note = await _post_of(ctx, sent, post_id, None)
     if not note.attributed_to:
         raise Dropped("the shared post names no author")
@@ -123,6 +133,19 @@ async def _delete(ctx: InboxContext, group: Group, inner: Delete, *, reason: str
         await posts.delete_post(author, post)
         return
     await remote_groups.remove_announced_post(group, post, reason=reason)
+
+
+async def _restore(ctx: InboxContext, group: Group, post: Post) -> None:
+    """The group brings back a post its moderators removed (not one its author deleted, nor
+    one this instance hides because it blocks the author's server)."""
+    if post.state == PostState.DELETED:
+        raise Dropped("the post was deleted by its author and cannot come back")
+    if post.state != PostState.REMOVED:
+        raise Dropped("the post is not removed here")
+    author = await Actor.get(id=post.author_id)
+    if await block_of(author.domain) == DomainBlockSeverity.SUSPEND:
+        raise Dropped(f"the domain {author.domain} is blocked")
+    await remote_groups.restore_announced_post(group, post)
 
 
 async def _group_post(ctx: InboxContext, group: Group, post_id: str) -> Post:

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from federation import queries
 from federation.fetch import origin
 from federation.inbox.actors import RemoteActors
-from server.models import Actor, DomainBlock, DomainBlockSeverity, Group, Post
+from server.models import Actor, Group, Post
+from server.services.domain_blocks import block_of
 from server.services.instance_actor import get_instance_actor
 from server.settings import Settings
 
@@ -31,18 +32,6 @@ class Dropped(Exception):
 
 def same_origin(a: str, b: str) -> bool:
     return origin(a) == origin(b)
-
-
-async def block_of(domain: str) -> DomainBlockSeverity | None:
-    """The block on this domain or any parent domain (`*.example` is blocked with `example`)."""
-    host = domain.split(":")[0]
-    parts = host.split(".")
-    candidates = {domain, host} | {".".join(parts[i:]) for i in range(1, len(parts) - 1)}
-    blocks = await DomainBlock.filter(domain__in=list(candidates))
-    severities = {block.severity for block in blocks}
-    if DomainBlockSeverity.SUSPEND in severities:
-        return DomainBlockSeverity.SUSPEND
-    return DomainBlockSeverity.LIMIT if severities else None
 
 
 @dataclass

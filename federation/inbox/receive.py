@@ -13,7 +13,11 @@ In order, each failure answering with a short reason and storing nothing:
    never the Host header; date window `settings.signature_window_seconds`), when the key's
    owner is not the activity's actor, or when the activity id is not on the actor's server
    (Announce excepted: a group announces others' activities). Peers such as Fedify retry with
-   the other signature scheme only after a 4xx, so a failure is never answered 202.
+   the other signature scheme only after a 4xx, so a failure is never answered 202;
+7. 429 with `Retry-After` when the verified actor, or its domain, sent more than
+   `settings.inbox_actor_rate_limit` / `inbox_domain_rate_limit` allow. Counted only after
+   verification, so forged requests cannot use up a real actor's budget; the actor's own limit
+   first, so that one noisy actor is stopped before it uses up its domain's.
 Then the domain is marked alive for delivery, and the activity stored once: a duplicate id is
 acknowledged (202) and ignored — except a `Follow` whose earlier follow no longer stands
 (undone, refused): Takahē re-sends the same Follow id when following again, so that one is
@@ -54,6 +58,8 @@ from federation.inbox.processor import InboxProcessor
 from federation.ld import get_id
 from federation.responses import error_response
 from server.models import DomainBlockSeverity, InboxActivity, Membership, MembershipState
+from server.ratelimit import hot_path_limits
+from server.services.errors import RateLimited
 from server.settings import Settings
 
 __all__ = ["MAX_BODY_BYTES", "Inbox", "inbox_routes"]
@@ -97,10 +103,11 @@ class _Memo(Generic[T]):
 
 
 class _Refusal(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.headers = headers or {}
 
 
 _LEAD: Final = object()  # what a waiting request is told when it is its turn to write
@@ -170,6 +177,7 @@ class Inbox:
         self._alive: _Memo[bool] = _Memo()  # domains recently marked alive
         self._blocks: _Memo[tuple[DomainBlockSeverity | None]] = _Memo(BLOCK_MEMO_SECONDS)
         self._writer = _GroupCommit()
+        self._limits = hot_path_limits(settings.rate_limit_storage)
 
     async def post(self, request: Request) -> Response:
         try:
@@ -178,9 +186,11 @@ class Inbox:
             envelope = _envelope(body)
             row = await self._verify_and_store(request, body, envelope)
         except _Refusal as refusal:
-            if refusal.status == 401:
+            if refusal.status in (401, 429):
                 log.info("inbox refused %s: %s", request.url.path, refusal.reason)
-            return error_response(refusal.status, refusal.reason)
+            response = error_response(refusal.status, refusal.reason)
+            response.headers.update(refusal.headers)
+            return response
         if row is not None and getattr(request.app.state, "inbox_process_now", False):
             await InboxProcessor(request.app.state.federation).process(row)
         return Response(status_code=202)
@@ -258,6 +268,7 @@ class Inbox:
             raise _Refusal(401, f"The key {check.key_id} belongs to {owner}, not to {actor_id}.")
         if envelope["type"] != "Announce" and origin(envelope["id"]) != origin(actor_id):
             raise _Refusal(401, "The activity id is not on the actor's server.")
+        await self._count(actor_id, domain)
         if self._alive.get(domain) is None:
             await mark_domain_alive(domain)
             self._alive.put(domain, True)
@@ -270,6 +281,27 @@ class Inbox:
         if await self._writer.insert(row):
             return row
         return await _stored_before(envelope, body)
+
+    async def _count(self, actor_id: str, domain: str) -> None:
+        """One hit on the actor's limit, then one on its domain's; 429 when either is used up."""
+        actor_rule = self.settings.inbox_actor_rate_limit
+        domain_rule = self.settings.inbox_domain_rate_limit
+        try:
+            await self._limits.hit(
+                actor_rule,
+                "inbox-actor",
+                actor_id,
+                message=f"Too many activities from {actor_id} (at most {actor_rule}).",
+            )
+            await self._limits.hit(
+                domain_rule,
+                "inbox-domain",
+                domain,
+                message=f"Too many activities from {domain} (at most {domain_rule}).",
+            )
+        except RateLimited as limited:
+            reason = f"{limited.message} Try again in {limited.retry_after} s."
+            raise _Refusal(429, reason, {"Retry-After": str(limited.retry_after)}) from None
 
     async def _block_of(self, domain: str) -> DomainBlockSeverity | None:
         known = self._blocks.get(domain)

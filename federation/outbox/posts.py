@@ -14,6 +14,7 @@ Lyceum-like peers refetch the object from its origin anyway.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from federation import urls
@@ -43,6 +44,7 @@ from server.models import (
 from server.settings import Settings
 
 __all__ = [
+    "current_boost",
     "send_post_created",
     "send_post_deleted",
     "send_post_edited",
@@ -91,7 +93,7 @@ async def send_post_created(settings: Settings, lookup: SoftwareLookup, post_id:
     if audience.microblog and post.is_top_level:
         # Boosting every comment would flood Mastodon timelines; `published` is now because
         # Mastodon home feeds take boosts only within six hours.
-        boost = render_announce(settings, group_actor, post, published=utcnow())
+        boost = await current_boost(settings, post, published=utcnow())
         await enqueue(boost, group_actor.id, audience.microblog)
 
 
@@ -171,8 +173,27 @@ async def _send_removal(
 
 async def _undo_boost(settings: Settings, post: Post, audience: Audience) -> None:
     group_actor = post.group.actor
-    undo = render_undo(settings, group_actor, render_announce(settings, group_actor, post))
+    undo = render_undo(settings, group_actor, await current_boost(settings, post))
     await enqueue(undo, group_actor.id, audience.microblog)
+
+
+async def current_boost(
+    settings: Settings, post: Post, *, published: datetime | None = None
+) -> dict[str, Any]:
+    """The group's latest `Announce{<Note id>}` of the post (loaded with the group's actor):
+    the stable one, or the one of its latest restoration by a moderator."""
+    group_actor = post.group.actor
+    boost = render_announce(settings, group_actor, post, published=published)
+    restored = (
+        await AuditEntry.filter(action="post.restore", target_type="post", target_id=post.id)
+        .order_by("-created_at", "-id")
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    if restored:
+        entry_id = str(restored[0])
+        boost["id"] = urls.announce_restored(settings, group_actor.username, post.id, entry_id)
+    return boost
 
 
 async def send_post_reacted(settings: Settings, lookup: SoftwareLookup, reaction_id: str) -> None:

@@ -13,24 +13,40 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from weakref import WeakKeyDictionary
 
-from federation.outbox import follows, posts, profiles, remote_groups
+from federation.outbox import (
+    deleted_actors,
+    follows,
+    posts,
+    profiles,
+    remote_groups,
+    reports,
+    restores,
+    staff,
+    votes,
+)
 from federation.outbox.audience import SoftwareLookup
 from federation.outbox.software import cached_software
 from server.events import (
+    ActorDeleted,
     ActorUpdated,
     Event,
     EventBus,
     GroupUpdated,
+    MemberBanned,
     MembershipAccepted,
     MembershipEnded,
     MembershipRejected,
     MembershipRequested,
+    MemberUnbanned,
+    ModeratorChanged,
     PostCreated,
     PostDeleted,
     PostEdited,
     PostReacted,
     PostRemoved,
+    PostRestored,
     PostUnreacted,
+    ReportForwarded,
 )
 from server.settings import Settings
 
@@ -52,9 +68,16 @@ class Outbox:
             (PostEdited, self.on_event),
             (PostDeleted, self.on_event),
             (PostRemoved, self.on_event),
+            (PostRestored, self.on_event),
             (PostReacted, self.on_event),
+            (PostUnreacted, self.on_event),
             (GroupUpdated, self.on_event),
             (ActorUpdated, self.on_event),
+            (ActorDeleted, self.on_event),
+            (MemberBanned, self.on_event),
+            (MemberUnbanned, self.on_event),
+            (ModeratorChanged, self.on_event),
+            (ReportForwarded, self.on_event),
             # People here taking part in groups hosted elsewhere (`remote_groups`).
             (MembershipRequested, self.on_remote_group_event),
             (MembershipEnded, self.on_remote_group_event),
@@ -80,12 +103,26 @@ class Outbox:
                 await posts.send_post_deleted(settings, lookup, post_id)
             case PostRemoved(post_id=post_id, moderator_id=moderator_id):
                 await posts.send_post_removed(settings, lookup, post_id, moderator_id)
+            case PostRestored(post_id=post_id, moderator_id=moderator_id):
+                await restores.send_post_restored(settings, lookup, post_id, moderator_id)
             case PostReacted(reaction_id=reaction_id):
                 await posts.send_post_reacted(settings, lookup, reaction_id)
+            case PostUnreacted(post_id=post_id, actor_id=actor_id, reaction_ap_id=ap_id, kind=kind):
+                await votes.send_post_unreacted(settings, lookup, post_id, actor_id, ap_id, kind)
             case GroupUpdated(group_id=group_id):
                 await profiles.send_group_updated(settings, lookup, group_id)
             case ActorUpdated(actor_id=actor_id):
                 await profiles.send_actor_updated(settings, lookup, actor_id)
+            case ActorDeleted(actor_id=actor_id):
+                await deleted_actors.send_actor_deleted(settings, lookup, actor_id)
+            case MemberBanned(group_id=group_id, actor_id=actor_id, follow_ap_id=follow):
+                await staff.send_member_banned(settings, lookup, group_id, actor_id, follow)
+            case MemberUnbanned(group_id=group_id, actor_id=actor_id, by_actor_id=by):
+                await staff.send_member_unbanned(settings, lookup, group_id, actor_id, by)
+            case ModeratorChanged(group_id=g, actor_id=a, by_actor_id=by, appointed=appointed):
+                await staff.send_moderator_changed(settings, lookup, g, a, by, appointed=appointed)
+            case ReportForwarded(report_id=report_id, to_group=to_group):
+                await reports.send_report(settings, lookup, report_id, to_group=to_group)
             case _:
                 pass  # not an event the outbox sends anything for
 

@@ -4,6 +4,7 @@ from federation.render.actors import (
     render_group,
     render_instance_actor,
     render_person,
+    render_person_tombstone,
     render_public_key,
 )
 from federation.render.collections import page_url, render_collection, render_collection_page
@@ -39,6 +40,7 @@ __all__ = [
     "render_nodeinfo_links",
     "render_note",
     "render_person",
+    "render_person_tombstone",
     "render_public_key",
     "render_tombstone",
     "render_webfinger",

@@ -16,7 +16,13 @@ from federation.render._common import absolute_links, image, timestamp
 from server.models import Actor, Group, JoinPolicy, PostingPolicy
 from server.settings import Settings
 
-__all__ = ["render_group", "render_instance_actor", "render_person", "render_public_key"]
+__all__ = [
+    "render_group",
+    "render_instance_actor",
+    "render_person",
+    "render_person_tombstone",
+    "render_public_key",
+]
 
 RULES_HEADING_HTML = "<p><strong>Rules</strong></p>"
 
@@ -81,6 +87,19 @@ def render_person(settings: Settings, actor: Actor) -> dict[str, Any]:
     """A local member, so that peers can show who wrote a post and mention or follow them."""
     document = _base(settings, actor, "Person")
     document["summary"] = absolute_links(settings, actor.summary_html)
+    return document
+
+
+def render_person_tombstone(settings: Settings, actor: Actor) -> dict[str, Any]:
+    """What a deleted person's URL answers (with status 410), as Mastodon reads it."""
+    document: dict[str, Any] = {
+        "@context": ld.CONTEXT,
+        "id": urls.actor_id(settings, actor),
+        "type": "Tombstone",
+        "formerType": "Person",
+    }
+    if actor.deleted_at is not None:
+        document["deleted"] = timestamp(actor.deleted_at)
     return document
 
 
