@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from server.models import Account, Actor, Group, GroupState, Membership, MembershipState
-from server.services import groups, members
+from server.services import groups, members, moderation
 from server.services.errors import NotFound
 from web.session import current_account
 
@@ -29,6 +29,7 @@ class GroupPage:
     account: Account | None
     membership: Membership | None
     pending_requests: int = 0  # counted for moderators only, shown on the Requests tab
+    held_posts: int = 0  # counted for moderators only, shown on the Moderation tab
 
     @property
     def path(self) -> str:
@@ -91,4 +92,5 @@ async def load_group_page(request: Request, handle: str) -> GroupPage:
         raise NotFound("There is no group with that handle.")
     if page.can_moderate:
         page.pending_requests = await members.count_pending(group)
+        page.held_posts = await moderation.held_count(group)
     return page

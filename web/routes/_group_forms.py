@@ -37,6 +37,7 @@ class GroupSettingsForm(WebForm):
     posting_policy = RadioField(
         "Who can start threads", choices=POSTING_CHOICES, default=PostingPolicy.MEMBERS.value
     )
+    hold_first_posts = BooleanField("Hold each member's first post for a moderator")
     avatar = FileField("Avatar")
     banner = FileField("Banner")
     remove_avatar = BooleanField("Remove the current avatar")
@@ -51,6 +52,7 @@ class GroupSettingsForm(WebForm):
             topics=parse_topics(self.topics.data or ""),
             join_policy=JoinPolicy(self.join_policy.data),
             posting_policy=PostingPolicy(self.posting_policy.data),
+            hold_first_posts=bool(self.hold_first_posts.data),
         )
 
     @classmethod
@@ -62,6 +64,7 @@ class GroupSettingsForm(WebForm):
         form.topics.data = ", ".join(topics)
         form.join_policy.data = group.join_policy.value
         form.posting_policy.data = group.posting_policy.value
+        form.hold_first_posts.data = group.hold_first_posts
         return form
 
 

@@ -87,11 +87,11 @@ async def decide_request(request: Request) -> Response:
 
 
 async def change_role(request: Request) -> Response:
-    """The owner makes a member a moderator, or a moderator a member again."""
+    """The owner (or an admin) makes a member a moderator, or a moderator a member again."""
     account = await require_account(request)
     page = await load_group_page(request, request.path_params["handle"])
-    if not page.is_owner:
-        raise HTTPException(403, "Only the group's owner can change roles.")
+    if not (page.is_owner or (page.can_moderate and account.is_admin)):
+        raise HTTPException(403, "Only the group's owner or an admin can change roles.")
     form = await read_form(request)
     role = form.get("role")
     if not isinstance(role, str) or role not in ASSIGNABLE_ROLES:

@@ -17,7 +17,7 @@ from web.session import require_account
 
 
 async def group_settings(request: Request) -> Response:
-    await require_account(request)
+    account = await require_account(request)
     page = await load_group_page(request, request.path_params["handle"])
     if not page.can_moderate:
         raise HTTPException(403, "Only the group's moderators can change its settings.")
@@ -39,6 +39,7 @@ async def group_settings(request: Request) -> Response:
             banner=await read_upload(formdata, "banner", settings),
             remove_avatar=bool(form.remove_avatar.data),
             remove_banner=bool(form.remove_banner.data),
+            by=account.actor,
         )
     except Invalid as exc:
         form.add_errors(exc.errors)

@@ -1,11 +1,13 @@
 """One post with its thread (/p/{id}), and what members do to posts: reply, edit, delete, like,
-accept an answer, pin a resource.
+accept an answer, pin a thread (moderation proper is in `group_moderation`).
 
 A reply's permalink shows the whole thread with that reply highlighted, so it is read in context.
 Every action answers with a 303 back to where the post is shown.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,6 +18,7 @@ from server.content import plain_text
 from server.models import Post, PostKind
 from server.services import posts
 from server.services.errors import Conflict, Invalid, NotFound
+from server.services.feeds import is_own_held
 from web.context import web
 from web.forms import read_form
 from web.group_page import group_path, group_slug, load_group_page
@@ -42,11 +45,11 @@ async def _render_thread(
 ) -> Response:
     account = await current_account(request)
     page = await load_group_page(request, group_slug(post.group.actor))
-    tree = await posts.thread(post)
+    viewer = account.actor_id if account else ""
+    tree = await posts.thread(post, viewer_id=viewer)
     if tree is None or tree.find(post.id) is None:
         raise NotFound("This post was deleted.")
     root = tree.post
-    viewer = account.actor_id if account else ""
     liked = await posts.liked_post_ids(viewer, _ids(tree)) if account else set()
     return web(request).templates.TemplateResponse(
         request,
@@ -58,6 +61,8 @@ async def _render_thread(
             "target": post,
             "viewer": viewer,
             "liked": liked,
+            # The viewer's own posts that wait for a moderator: shown to them alone.
+            "own_held": {p.id for p in _posts(tree) if is_own_held(p, viewer)},
             "can_accept": root.kind == PostKind.QUESTION
             and account is not None
             and (root.author_id == viewer or page.can_moderate),
@@ -73,7 +78,13 @@ async def _render_thread(
 
 
 def _ids(node: posts.ThreadNode) -> list[str]:
-    return [node.post.id, *(i for child in node.children for i in _ids(child))]
+    return [post.id for post in _posts(node)]
+
+
+def _posts(node: posts.ThreadNode) -> Iterator[Post]:
+    yield node.post
+    for child in node.children:
+        yield from _posts(child)
 
 
 async def reply(request: Request) -> Response:
@@ -87,7 +98,12 @@ async def reply(request: Request) -> Response:
     body = form.body.data or ""
     try:
         created = await posts.create_reply(
-            account, parent, body, max_chars=settings.max_post_chars, local_domain=settings.domain
+            account,
+            parent,
+            body,
+            max_chars=settings.max_post_chars,
+            local_domain=settings.domain,
+            new_account_days=settings.new_account_days,
         )
     except Invalid as exc:
         return await _render_thread(
@@ -195,10 +211,12 @@ async def _pin(request: Request, *, pinned: bool) -> Response:
     await read_form(request)
     post = await posts.get_post(request.path_params["post_id"])
     if pinned:
-        await posts.pin_resource(account, post)
+        await posts.pin_post(account, post)
     else:
-        await posts.unpin_resource(account, post)
-    return RedirectResponse(f"{group_path(post.group.actor)}/resources", status_code=303)
+        await posts.unpin_post(account, post)
+    if post.kind == PostKind.RESOURCE:
+        return RedirectResponse(f"{group_path(post.group.actor)}/resources", status_code=303)
+    return RedirectResponse(group_path(post.group.actor), status_code=303)
 
 
 def _back_to(post: Post) -> RedirectResponse:

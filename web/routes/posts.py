@@ -29,6 +29,13 @@ async def thread_list(request: Request) -> Response:
     page = await load_group_page(request, request.path_params["handle"])
     kind = _kind_filter(request)
     unanswered = _flag(request, "unanswered")
+    first_page = cursor_of(request) is None
+    # Pinned threads come first, on the first page only; the pages after them leave them out.
+    pinned = (
+        await posts.pinned_threads(page.group, kind=kind, unanswered=unanswered)
+        if first_page
+        else []
+    )
     listing = await read_page(
         posts.list_threads(
             page.group,
@@ -36,6 +43,7 @@ async def thread_list(request: Request) -> Response:
             unanswered=unanswered,
             cursor=cursor_of(request),
             limit=web(request).settings.page_size,
+            exclude_pinned=True,
         )
     )
     return web(request).templates.TemplateResponse(
@@ -43,11 +51,12 @@ async def thread_list(request: Request) -> Response:
         "posts/threads.html",
         {
             **page.as_context("unanswered" if unanswered else "threads"),
+            "pinned": pinned,
             "threads": listing.items,
             "older_url": older_url(request, listing.next_cursor),
             "kind": "question" if unanswered else (kind.value if kind else ""),
             "unanswered": unanswered,
-            "first_page": cursor_of(request) is None,
+            "first_page": first_page,
         },
     )
 
@@ -92,6 +101,7 @@ async def new_post(request: Request) -> Response:
             form.link_url.data or "",
             max_chars=settings.max_post_chars,
             local_domain=settings.domain,
+            new_account_days=settings.new_account_days,
         )
     except Invalid as exc:
         form.add_errors(exc.errors)
