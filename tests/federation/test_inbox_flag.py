@@ -63,3 +63,32 @@ async def test_handle_flag__naming_nothing_of_ours_is_dropped(
     flag = build_activity(alice, "Flag", ["https://x.example/u/1"], content="?")
     assert await deliver(app, peer, flag, alice) == "the report names nothing on this instance"
     assert await Report.all().count() == 0
+
+
+async def test_handle_flag__a_forwarded_report_lands_in_the_groups_queue(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a remote member's post in a group here
+    group = await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    await join(app, peer, bob, "physics")
+    note = build_note(bob, cc=group_url("physics"))
+    assert await deliver(app, peer, build_activity(bob, "Create", note), bob) == ""
+    # When another server's instance actor forwards its member's report, as Lyceum sends it
+    # (one object, addressed to the group, the comment in summary and content)
+    instance = peer.add_actor("instance", kind="Application")
+    flag = build_activity(
+        instance,
+        "Flag",
+        note["id"],
+        to=[group_url("physics")],
+        summary="Spam bot",
+        content="Spam bot",
+    )
+    assert await deliver(app, peer, flag, instance) == ""
+    # Then it is in the group's queue, about the post and its author, from that server
+    report = await Report.get(ap_id=flag["id"]).prefetch_related("post", "target_actor")
+    assert report.group_id == group.id  # type: ignore[attr-defined]
+    assert report.post is not None and report.post.ap_id == note["id"]
+    assert report.target_actor is not None and report.target_actor.ap_id == bob.id
+    assert (report.comment, report.origin_domain) == ("Spam bot", "remote.example")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import httpx
 import pytest
 
@@ -103,14 +105,10 @@ async def test_register__twice_subscribes_once(settings: Settings, database: Non
 
 
 def test_outbox__exports_what_it_declares() -> None:
-    exported = set(federation.outbox.__all__)
-    assert exported == {name for name in dir(federation.outbox) if not name.startswith("_")} - {
-        "activities",
-        "audience",
-        "follows",
-        "posts",
-        "profiles",
-        "remote_groups",
-        "software",
-        "subscribers",
+    # Its modules are reached by name (`outbox.posts`); everything else public is declared.
+    public = {
+        name
+        for name, value in vars(federation.outbox).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
     }
+    assert set(federation.outbox.__all__) == public

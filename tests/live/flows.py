@@ -128,3 +128,49 @@ async def standing(person: Person, path: str) -> str:
     if re.search(r"\bLeave\b", header):
         return "member"
     return "outside"
+
+
+# -- moderation ----------------------------------------------------------------------------
+
+
+async def remove(moderator: Person, post: str, reason: str) -> None:
+    """A moderator's Remove under a post (the reason goes to the moderation log)."""
+    response = await moderator.submit(f"{post}/remove", {"reason": reason}, form_page=post)
+    _expect_redirect(response.status_code, f"{moderator.username} removing {post}")
+
+
+async def restore(moderator: Person, post: str, hub: str) -> None:
+    """Restore, from the group's Moderation page where removed posts are listed."""
+    response = await moderator.submit(f"{post}/restore", form_page=hub)
+    _expect_redirect(response.status_code, f"{moderator.username} restoring {post}")
+
+
+async def ban(moderator: Person, path: str, handle: str, reason: str) -> None:
+    """On the group's member list, follow Ban beside the person with `handle` and confirm."""
+    page = await moderator.page(f"{path}/members")
+    for item in page.split("<li>")[1:]:
+        if handle in text_of(item):
+            match = re.search(r'href="([^"]+/ban)"', item)
+            if match:
+                form = match.group(1)
+                response = await moderator.submit(form, {"reason": reason}, form_page=form)
+                _expect_redirect(response.status_code, f"banning {handle}")
+                return
+    raise LiveError(f"{handle} has no Ban button on {path}/members: {text_of(page)}")
+
+
+async def report(person: Person, post: str, comment: str) -> None:
+    """The Report form under a post."""
+    form = f"{post}/report"
+    response = await person.submit(form, {"comment": comment}, form_page=form)
+    _expect_redirect(response.status_code, f"{person.username} reporting {post}")
+
+
+async def block_domain(admin: Person, domain: str, reason: str) -> None:
+    """Admin, Domain blocks: suspend a domain."""
+    response = await admin.submit(
+        "/admin/domains",
+        {"domain": domain, "severity": "suspend", "reason": reason},
+        form_page="/admin/domains",
+    )
+    _expect_redirect(response.status_code, f"blocking {domain}")

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 
 from tests.conftest import BACKEND, _postgres_admin, _postgres_url, csrf_from, run_sync
@@ -222,6 +224,31 @@ class Instance:
         """A group (`lyceum group create`), open unless `approval`; its owner moderates it."""
         flags = ["--approval"] if approval else []
         await self.cli("group", "create", handle, handle.title(), "--owner", owner, *flags)
+
+    # -- looking inside ----------------------------------------------------------------------
+
+    async def query(self, sql: str, *args: object) -> list[dict[str, Any]]:
+        """Rows from the instance's database, for what no page shows (a server's private key,
+        whether its inbox has handled an activity). `?` marks the arguments on both databases.
+        Only reads: every change goes through the instance's pages and commands."""
+        if BACKEND == "postgres":
+            pieces = sql.split("?")
+            numbered = pieces[0] + "".join(f"${n}{piece}" for n, piece in enumerate(pieces[1:], 1))
+            connection = await asyncpg.connect(
+                self.database_url.replace("postgres://", "postgresql://", 1)
+            )
+            try:
+                return [dict(row) for row in await connection.fetch(numbered, *args)]
+            finally:
+                await connection.close()
+        path = self.database_url.removeprefix("sqlite://")
+
+        def read() -> list[dict[str, Any]]:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+                connection.row_factory = sqlite3.Row
+                return [dict(row) for row in connection.execute(sql, args)]
+
+        return await asyncio.to_thread(read)
 
     # -- people on the web -----------------------------------------------------------------
 

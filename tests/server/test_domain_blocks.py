@@ -8,6 +8,7 @@ import pytest
 from server.models import (
     Account,
     Actor,
+    AuditEntry,
     DomainBlock,
     DomainBlockSeverity,
     Group,
@@ -17,8 +18,15 @@ from server.models import (
     PostKind,
     PostState,
 )
-from server.services.domain_blocks import SUSPENDED_REASON, block_domain
-from server.services.errors import Invalid
+from server.services import remote
+from server.services.domain_blocks import (
+    LIMITED_REASON,
+    SUSPENDED_REASON,
+    block_domain,
+    clean_domain,
+    unblock_domain,
+)
+from server.services.errors import Invalid, NotFound
 from tests.helpers import make_account, make_group, make_post, make_remote_actor
 
 
@@ -111,3 +119,81 @@ async def test_block_domain__bad_domain_is_invalid(client: httpx.AsyncClient, do
     assert "domain" in refused.value.errors
     assert await DomainBlock.all().count() == 0
     assert (await Post.get(id=post.id)).state == PostState.PUBLISHED
+
+
+async def test_block_domain__audited_with_who_and_why(client: httpx.AsyncClient) -> None:
+    admin = await make_account("eve", admin=True)
+    await block_domain("spam.example", DomainBlockSeverity.LIMIT, "spam", by=admin.actor)
+    await block_domain("spam.example", DomainBlockSeverity.SUSPEND, "worse", by=admin.actor)
+    entries = await AuditEntry.filter(target_id="spam.example").order_by("created_at")
+    assert [(e.action, e.reason, e.actor_id) for e in entries] == [  # type: ignore[attr-defined]
+        ("domain.block", "spam", admin.actor_id),
+        ("domain.update", "worse", admin.actor_id),
+    ]
+
+
+async def test_block_domain__public_flag_is_kept_unless_given(client: httpx.AsyncClient) -> None:
+    await block_domain("spam.example", DomainBlockSeverity.LIMIT, public=True)
+    await block_domain("spam.example", DomainBlockSeverity.SUSPEND)
+    assert (await DomainBlock.get(domain="spam.example")).public is True
+    await block_domain("spam.example", DomainBlockSeverity.SUSPEND, public=False)
+    assert (await DomainBlock.get(domain="spam.example")).public is False
+
+
+async def test_unblock_domain__lifts_the_block_but_restores_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given a suspended domain whose post was hidden
+    _, bob, post = await _remote_post_in_group()
+    admin = await make_account("eve", admin=True)
+    await block_domain("remote.example", DomainBlockSeverity.SUSPEND, by=admin.actor)
+    # When the suspension is lifted
+    await unblock_domain(admin.actor, "Remote.Example")
+    # Then the block is gone, audited, and the post stays removed, the member gone
+    assert not await DomainBlock.exists(domain="remote.example")
+    assert await AuditEntry.filter(action="domain.unblock", target_id="remote.example").exists()
+    assert (await Post.get(id=post.id)).state == PostState.REMOVED
+    assert not await Membership.filter(actor=bob).exists()
+    # And lifting a block that does not exist is NotFound
+    with pytest.raises(NotFound):
+        await unblock_domain(admin.actor, "remote.example")
+
+
+async def test_receive_post__a_limited_domains_posts_wait_for_a_moderator(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given a remote member of a group, whose domain is limited
+    group, bob, _ = await _remote_post_in_group()
+    await block_domain("remote.example", DomainBlockSeverity.LIMIT)
+    # When they post into the group
+    incoming = remote.IncomingPost(ap_id="https://remote.example/n/2", content_html="<p>Hi</p>")
+    post = await remote.receive_post(bob, group, incoming)
+    # Then the post is held for the moderators, with the reason, and not on the group's page
+    assert (post.state, post.held_reason) == (PostState.HELD, LIMITED_REASON)
+    assert "Hi" not in (await client.get("/g/physics")).text
+    # And a server that is not limited posts at once
+    carol = await make_remote_actor("carol", "fine.example")
+    await Membership.create(group=group, actor=carol, state=MembershipState.ACCEPTED)
+    fine = remote.IncomingPost(ap_id="https://fine.example/n/1", content_html="<p>Yo</p>")
+    assert (await remote.receive_post(carol, group, fine)).state == PostState.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("Example.Social.", "example.social"),
+        ("*.example.social", "example.social"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("example.social:8443", "example.social:8443"),
+    ],
+)
+def test_clean_domain__normal_forms(domain: str, expected: str) -> None:
+    assert clean_domain(domain) == expected
+
+
+@pytest.mark.parametrize(
+    "domain", ["a..b", "-a.example", "a_b.example", "<x>.example", "a.example:"]
+)
+def test_clean_domain__refuses_what_is_not_a_domain(domain: str) -> None:
+    with pytest.raises(Invalid):
+        clean_domain(domain)

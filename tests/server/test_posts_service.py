@@ -340,14 +340,14 @@ async def test_like__non_member_is_forbidden() -> None:
     assert await Reaction.all().count() == 0
 
 
-async def test_pin_resource__moderators_only_and_resources_only() -> None:
+async def test_pin_resource__moderators_only_and_threads_only() -> None:
     owner, member, group = await group_with_member()
     resource = await make_post(member, group, kind="resource", link_url="https://example.org")
-    discussion = await make_post(member, group)
+    reply = await make_reply(member, resource)
     with pytest.raises(Forbidden):
         await posts.pin_resource(member, resource)
     with pytest.raises(Conflict):
-        await posts.pin_resource(owner, discussion)
+        await posts.pin_resource(owner, reply)
     assert (await Post.get(id=resource.id)).pinned_at is None
     await posts.pin_resource(owner, resource)
     assert (await Post.get(id=resource.id)).pinned_at is not None

@@ -18,7 +18,7 @@ AUTHOR = frozenset({"member"})  # the post's author only
 AUTHOR_OR_MOD = frozenset({"member", "moderator", "admin"})
 MEMBERS = frozenset({"member", "moderator"})  # people in the group (the admin is not)
 SIGNED = frozenset({"signed"})  # the inboxes: signed requests from other servers
-TOKEN = frozenset[str]()  # nobody without a secret token (printed at first start, or emailed)
+TOKEN = frozenset({"token"})  # nobody without a secret token (printed at first start, or emailed)
 
 ACCESS: dict[str, frozenset[str]] = {
     # Discovery and ActivityPub documents: public by design (FEDERATION.md).
@@ -75,6 +75,27 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /admin/invites": ADMIN,
     "GET /admin/registration": ADMIN,
     "POST /admin/registration": ADMIN,
+    # Admin: settings, users, groups, audit log (admin_settings/users/groups/audit.py).
+    "GET /about": PUBLIC,
+    "GET /admin/settings": ADMIN,
+    "POST /admin/settings": ADMIN,
+    "GET /admin/users": ADMIN,
+    "GET /admin/users/{account_id}": ADMIN,
+    "POST /admin/users/{account_id}/suspend": ADMIN,
+    "POST /admin/users/{account_id}/unsuspend": ADMIN,
+    "POST /admin/users/{account_id}/delete": ADMIN,
+    "POST /admin/users/{account_id}/role": ADMIN,
+    "POST /admin/users/{account_id}/password-reset": ADMIN,
+    "GET /admin/actors/{actor_id}": ADMIN,
+    "POST /admin/actors/{actor_id}/suspend": ADMIN,
+    "POST /admin/actors/{actor_id}/unsuspend": ADMIN,
+    "GET /admin/groups": ADMIN,
+    "GET /admin/groups/{handle}": ADMIN,
+    "POST /admin/groups/{handle}/approve": ADMIN,
+    "POST /admin/groups/{handle}/suspend": ADMIN,
+    "POST /admin/groups/{handle}/unsuspend": ADMIN,
+    "POST /admin/groups/{handle}/transfer": ADMIN,
+    "GET /admin/audit": ADMIN,
     # Groups.
     "GET /groups": PUBLIC,
     "GET /groups/new": AUTH,
@@ -91,9 +112,17 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /g/{handle}/leave": AUTH,
     "GET /g/{handle}/requests": MOD,
     "POST /g/{handle}/requests/{membership_id}/{decision}": MOD,
-    "POST /g/{handle}/members/{actor_id}/role": frozenset[str](),  # the owner only
+    "POST /g/{handle}/members/{actor_id}/role": ADMIN,  # the owner, or an admin
     "GET /g/{handle}/settings": MOD,
     "POST /g/{handle}/settings": MOD,
+    # Group staff: bans, handing over, the moderation log (web/routes/group_staff.py).
+    "GET /g/{handle}/members/{actor_id}/ban": MOD,
+    "POST /g/{handle}/members/{actor_id}/ban": MOD,
+    "POST /g/{handle}/members/{actor_id}/unban": MOD,  # not banned: 404
+    "GET /g/{handle}/bans": MOD,
+    "GET /g/{handle}/members/{actor_id}/transfer": ADMIN,  # the owner, or an admin
+    "POST /g/{handle}/members/{actor_id}/transfer": ADMIN,
+    "GET /g/{handle}/modlog": frozenset({"member", "moderator", "admin"}),
     # Posts.
     "GET /g/{handle}/new": MEMBERS,
     "POST /g/{handle}/new": MEMBERS,
@@ -107,9 +136,38 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /p/{post_id}/accept": AUTHOR_OR_MOD,
     "POST /p/{post_id}/pin": MOD,
     "POST /p/{post_id}/unpin": MOD,
+    # Group moderation of posts (a published post: restore/approve/reject answer 409 to mods).
+    "GET /g/{handle}/moderation": MOD,
+    "POST /p/{post_id}/remove": MOD,
+    "POST /p/{post_id}/restore": MOD,
+    "POST /p/{post_id}/approve": MOD,
+    "POST /p/{post_id}/reject": MOD,
     # Feeds.
     "GET /home": AUTH,
     "GET /notifications": AUTH,
     "POST /notifications/read": AUTH,
     "GET /tags/{tag}": PUBLIC,
+    # Reports (web/routes/reports.py, admin_reports.py).
+    "GET /p/{post_id}/report": AUTH,
+    "POST /p/{post_id}/report": AUTH,
+    "GET /u/{username}/report": AUTH,
+    "POST /u/{username}/report": AUTH,
+    "GET /reports/sent": AUTH,
+    "GET /g/{handle}/reports": MOD,
+    "GET /g/{handle}/reports/{report_id}": MOD,
+    "POST /g/{handle}/reports/{report_id}": MOD,
+    "GET /admin/reports": ADMIN,
+    "GET /admin/reports/{report_id}": ADMIN,
+    "POST /admin/reports/{report_id}": ADMIN,
+    "POST /admin/reports/{report_id}/forward": ADMIN,
+    # Domain blocks (web/routes/admin_domains.py).
+    "GET /admin/domains": ADMIN,
+    "POST /admin/domains": ADMIN,
+    "GET /admin/domains/export.csv": ADMIN,
+    "GET /admin/domains/import": ADMIN,
+    "POST /admin/domains/import": ADMIN,
+    "GET /admin/domains/{domain}": ADMIN,
+    "POST /admin/domains/{domain}": ADMIN,
+    "POST /admin/domains/{domain}/unblock": ADMIN,
+    "GET /about/blocks": PUBLIC,
 }

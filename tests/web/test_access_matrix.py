@@ -22,11 +22,11 @@ from server.models import (
     Membership,
     Report,
 )
-from server.services import groups, passwords
+from server.services import groups
 from server.settings import Settings
 from tests.conftest import BASE_URL, csrf_from
-from tests.helpers import PASSWORD, make_account, make_group, make_post
-from tests.web.access_matrix import ACCESS, ROLES
+from tests.helpers import PASSWORD, make_account, make_group, make_people_cheaply, make_post
+from tests.web.access_matrix import ACCESS, ROLES, SIGNED, TOKEN
 
 PLACEHOLDER = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -158,26 +158,12 @@ def refused(role: str, response: httpx.Response) -> bool:
 
 
 @pytest.fixture
-def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at its cheapest: this test is about who gets through, not about hashing cost."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
+def cheap_people(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This test is about who gets through, not about making people."""
+    make_people_cheaply(monkeypatch)
 
 
-@pytest.fixture
-def one_key_pair(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every new actor gets the same key pair: generating RSA keys is the slow part of a world."""
-    from server.services import accounts, keys
-
-    pair = keys.generate_rsa_keypair()
-    monkeypatch.setattr(accounts, "generate_rsa_keypair", lambda: pair)
-    monkeypatch.setattr(groups, "generate_rsa_keypair", lambda: pair)
-
-
-@pytest.mark.usefixtures("cheap_hashing", "one_key_pair")
+@pytest.mark.usefixtures("cheap_people")
 @pytest.mark.parametrize("route", ROUTES)
 async def test_access_matrix(route: str, app: Starlette) -> None:
     method, path = route.split(" ", 1)
@@ -185,9 +171,15 @@ async def test_access_matrix(route: str, app: Starlette) -> None:
     if allowed is None:
         pytest.fail(f"{route} is not in tests/web/access_matrix.py")
     shared = await build_world(0)
-    if allowed == {"signed"}:
+    if allowed == SIGNED:
         response = await probe(app, "signed", shared, method, path)
         assert response.status_code == 401, f"{route} took an unsigned request"
+        return
+    if allowed == TOKEN:
+        for role in ROLES:
+            response = await probe(app, role, shared, method, path)
+            kept_out = refused(role, response) or 400 <= response.status_code < 500
+            assert kept_out, f"{route} let {role} in without the token ({response.status_code})"
         return
     worlds = 0
     for role in ROLES:
