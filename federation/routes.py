@@ -17,6 +17,7 @@ from federation.discovery import Discovery
 from federation.documents import Documents
 from federation.inbox import inbox_routes
 from federation.signed_fetch import Endpoint, signed_only
+from server import url_convertors  # noqa: F401  (registers {x:id}, {x:name})
 from server.settings import Settings
 
 __all__ = ["as2_routes", "federation_routes"]
@@ -39,16 +40,20 @@ def federation_routes(settings: Settings) -> list[BaseRoute]:
         Route("/nodeinfo/{version}", discovery.nodeinfo, methods=GET),
         Route("/actor", docs.instance_actor, methods=GET),
         Route("/actor/outbox", signed(docs.instance_outbox), methods=GET),
-        Route("/u/{name}/outbox", signed(docs.person_outbox), methods=GET),
-        Route("/u/{name}/followers", signed(docs.person_followers), methods=GET),
-        Route("/g/{name}/outbox", signed(docs.group_outbox), methods=GET),
-        Route("/g/{name}/followers", signed(docs.group_followers), methods=GET),
-        Route("/g/{name}/featured", signed(docs.group_featured), methods=GET),
-        Route("/g/{name}/moderators", signed(docs.group_moderators), methods=GET),
-        Route("/g/{name}/announces/{post_id}", signed(docs.announce), methods=GET),
-        Route("/g/{name}/announces/{post_id}/create", signed(docs.announce_create), methods=GET),
-        Route("/p/{post_id}/replies", signed(docs.post_replies), methods=GET),
-        Route("/p/{post_id}/create", signed(docs.post_create), methods=GET),
+        Route("/u/{name:name}/outbox", signed(docs.person_outbox), methods=GET),
+        Route("/u/{name:name}/followers", signed(docs.person_followers), methods=GET),
+        Route("/g/{name:name}/outbox", signed(docs.group_outbox), methods=GET),
+        Route("/g/{name:name}/followers", signed(docs.group_followers), methods=GET),
+        Route("/g/{name:name}/featured", signed(docs.group_featured), methods=GET),
+        Route("/g/{name:name}/moderators", signed(docs.group_moderators), methods=GET),
+        Route("/g/{name:name}/announces/{post_id:id}", signed(docs.announce), methods=GET),
+        Route(
+            "/g/{name:name}/announces/{post_id:id}/create",
+            signed(docs.announce_create),
+            methods=GET,
+        ),
+        Route("/p/{post_id:id}/replies", signed(docs.post_replies), methods=GET),
+        Route("/p/{post_id:id}/create", signed(docs.post_create), methods=GET),
         *inbox_routes(settings),
     ]
 
@@ -56,7 +61,7 @@ def federation_routes(settings: Settings) -> list[BaseRoute]:
 def as2_routes(settings: Settings) -> list[BaseRoute]:
     docs = Documents(settings)
     return [
-        Route("/u/{name}", docs.person, methods=GET),
-        Route("/g/{name}", docs.group, methods=GET),
-        Route("/p/{post_id}", signed_only(settings, docs.post), methods=GET),
+        Route("/u/{name:name}", docs.person, methods=GET),
+        Route("/g/{name:name}", docs.group, methods=GET),
+        Route("/p/{post_id:id}", signed_only(settings, docs.post), methods=GET),
     ]

@@ -52,6 +52,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+_SHARED_KEYS: tuple[str, str] | None = None
+
+
+def make_people_cheaply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New accounts and groups share one RSA key pair and hash passwords with the cheapest
+    Argon2id: generating a key and hashing take a tenth of a second each, and almost no test is
+    about them (`@pytest.mark.real_keys` keeps the real cost for those that are)."""
+    global _SHARED_KEYS
+    from argon2 import PasswordHasher
+
+    from server.services import accounts, groups, keys, passwords
+
+    if _SHARED_KEYS is None:
+        _SHARED_KEYS = keys.generate_rsa_keypair()
+    pair = _SHARED_KEYS
+    monkeypatch.setattr(accounts, "generate_rsa_keypair", lambda: pair)
+    monkeypatch.setattr(groups, "generate_rsa_keypair", lambda: pair)
+    cheapest = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheapest)
+
+
+@pytest.fixture(autouse=True)
+def _people_made_cheaply(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_keys") is None:
+        make_people_cheaply(monkeypatch)
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database URL holding a freshly migrated schema, made once per test run (per worker)."""

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 
 from server.app import create_app
 from server.models import Account, Actor, Post, Role
@@ -136,23 +135,3 @@ async def make_remote_actor(
         software=software,
         public_key_pem="",
     )
-
-
-_SHARED_KEYS: tuple[str, str] | None = None
-
-
-def make_people_cheaply(monkeypatch: pytest.MonkeyPatch) -> None:
-    """New accounts and groups share one key pair and hash passwords with the cheapest Argon2,
-    for tests whose subject is not making people (each key pair and hash takes a while)."""
-    global _SHARED_KEYS
-    from argon2 import PasswordHasher
-
-    from server.services import keys, passwords
-
-    if _SHARED_KEYS is None:
-        _SHARED_KEYS = keys.generate_rsa_keypair()
-    pair = _SHARED_KEYS
-    monkeypatch.setattr(accounts, "generate_rsa_keypair", lambda: pair)
-    monkeypatch.setattr(groups, "generate_rsa_keypair", lambda: pair)
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", cheap)

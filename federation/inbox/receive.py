@@ -57,6 +57,7 @@ from federation.inbox.parse_actor import domain_of
 from federation.inbox.processor import InboxProcessor
 from federation.ld import get_id
 from federation.responses import error_response
+from server import url_convertors  # noqa: F401  (registers {x:id}, {x:name})
 from server.models import DomainBlockSeverity, InboxActivity, Membership, MembershipState
 from server.ratelimit import hot_path_limits
 from server.services.errors import RateLimited
@@ -378,6 +379,6 @@ def inbox_routes(settings: Settings) -> list[BaseRoute]:
     inbox = Inbox(settings)
     return [
         Route("/inbox", inbox.post, methods=["POST"]),
-        Route("/g/{name}/inbox", inbox.post, methods=["POST"]),
-        Route("/u/{name}/inbox", inbox.post, methods=["POST"]),
+        Route("/g/{name:name}/inbox", inbox.post, methods=["POST"]),
+        Route("/u/{name:name}/inbox", inbox.post, methods=["POST"]),
     ]

@@ -405,6 +405,9 @@ async def decide_membership(
         membership.decided_at = utcnow()
         membership.decided_by = moderator
         await membership.save()
+        person = await Actor.get(id=membership.actor_id)
+        action = "member.accept" if accept else "member.reject"
+        await audit.record(moderator, action, group=group, **person_target(person))
         if accept:
             await _recount_members(group)
             await events.bus.publish(events.MembershipAccepted(membership.id))

@@ -429,6 +429,11 @@ async def _recount_replies(root_id: str, *, last_activity_at: datetime | None = 
 
 
 async def _recount_reactions(post: Post) -> None:
+    # Lock the post first: two votes arriving together (a web like and one from the inbox
+    # worker) then count one after the other, each seeing the other's committed vote, instead
+    # of both counting only their own and losing one. NO KEY: the votes' own inserts hold key
+    # locks on the post, which a plain FOR UPDATE would deadlock on. (SQLite serialises writers.)
+    await Post.select_for_update(no_key=True).filter(id=post.id).only("id")
     post.like_count = await Reaction.filter(post=post, kind=ReactionKind.LIKE).count()
     post.dislike_count = await Reaction.filter(post=post, kind=ReactionKind.DISLIKE).count()
     await Post.filter(id=post.id).update(

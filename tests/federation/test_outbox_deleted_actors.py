@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 
 from federation.outbox import register
 from server import events
@@ -14,10 +13,6 @@ from server.models import Actor, ActorKind, Delivery, Group, Membership, Members
 from server.services import groups, users
 from server.settings import Settings
 from tests.helpers import join_as_member, make_account, make_group, make_post, make_remote_actor
-from tests.web._admin_world import fast_accounts
-
-pytestmark = pytest.mark.usefixtures("fast_accounts")
-__all__ = ["fast_accounts"]  # a fixture, used by name
 
 AS2 = {"Accept": "application/activity+json"}
 BEN = "http://lyceum.test/u/ben"

@@ -36,18 +36,12 @@ from tests.helpers import (
     join_as_member,
     make_account,
     make_group,
-    make_people_cheaply,
     make_remote_actor,
 )
 
 INSTANCE = "http://lyceum.test/actor"
 MASTODON_INBOX = "https://mastodon.example/inbox"
 LEMMY_INBOX = "https://lemmy.example/inbox"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_people(monkeypatch: pytest.MonkeyPatch) -> None:
-    make_people_cheaply(monkeypatch)
 
 
 @dataclass

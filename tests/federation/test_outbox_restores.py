@@ -18,7 +18,6 @@ from server.settings import Settings
 from tests.helpers import (
     make_account,
     make_group,
-    make_people_cheaply,
     make_post,
     make_remote_actor,
     make_reply,
@@ -40,7 +39,6 @@ class World:
 @pytest.fixture
 async def world(settings: Settings, database: None, monkeypatch: pytest.MonkeyPatch) -> World:
     """A group with a member, one follower on a Mastodon server and one on a Lemmy server."""
-    make_people_cheaply(monkeypatch)
     register(events.bus, settings)
     owner = await make_account("ada")
     member = await make_account("grace")

@@ -13,7 +13,7 @@ from server import events
 from server.models import Account, Actor, Delivery, Group, MemberRole
 from server.services import bans, groups
 from server.settings import Settings
-from tests.helpers import make_account, make_group, make_people_cheaply, make_remote_actor
+from tests.helpers import make_account, make_group, make_remote_actor
 
 GROUP_ID = "http://lyceum.test/g/physics"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -23,7 +23,6 @@ LEMMY_FOLLOW = "https://lemmy.example/activities/follow/1"
 
 @pytest.fixture(autouse=True)
 async def outbox(settings: Settings, database: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_people_cheaply(monkeypatch)
     register(events.bus, settings)
 
 

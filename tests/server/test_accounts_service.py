@@ -42,6 +42,20 @@ async def test_sign_up__open_mode_creates_an_active_account() -> None:
     assert verify_password(stored.password_hash, PASSWORD)
 
 
+@pytest.mark.real_keys
+async def test_sign_up__uses_argon2id_at_full_cost_and_a_key_of_its_own() -> None:
+    # Given the real hashing and key generation (other tests share one cheap set)
+    # When two people sign up
+    ada = await accounts.sign_up(signup("ada"))
+    ben = await accounts.sign_up(signup("ben", email="ben@example.org"))
+    # Then the hash carries Argon2id's default cost (64 MiB, 3 passes), not a test's
+    stored = await Account.get(id=ada.id).select_related("actor")
+    assert "$m=65536,t=3," in stored.password_hash
+    # And each person has a key pair of their own
+    other = await Account.get(id=ben.id).select_related("actor")
+    assert stored.actor.private_key_pem != other.actor.private_key_pem
+
+
 async def test_sign_up__reports_every_bad_field_at_once() -> None:
     # When a sign-up breaks several rules
     with pytest.raises(Invalid) as caught:

@@ -22,18 +22,12 @@ from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.helpers import (
     make_account,
     make_group,
-    make_people_cheaply,
     make_post,
     make_remote_actor,
     make_reply,
 )
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-@pytest.fixture(autouse=True)
-def cheap_people(monkeypatch: pytest.MonkeyPatch) -> None:
-    make_people_cheaply(monkeypatch)
 
 
 def record(*kinds: type[events.Event]) -> list[events.Event]:

@@ -10,14 +10,9 @@ from server.models import Account, AuditEntry, Group, MemberRole, Membership
 from server.services import groups
 from server.services.errors import Conflict, Forbidden, NotFound
 from server.services.groups import GroupForm
-from tests.helpers import make_account, make_group, make_people_cheaply, make_remote_actor
+from tests.helpers import make_account, make_group, make_remote_actor
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-@pytest.fixture(autouse=True)
-def cheap_people(monkeypatch: pytest.MonkeyPatch) -> None:
-    make_people_cheaply(monkeypatch)
 
 
 def record(*kinds: type[events.Event]) -> list[events.Event]:

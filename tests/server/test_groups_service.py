@@ -12,6 +12,7 @@ from PIL import Image
 
 from server.models import (
     Actor,
+    AuditEntry,
     Group,
     GroupState,
     GroupTopic,
@@ -346,6 +347,21 @@ async def test_decide_request__accepting_counts_the_member() -> None:
     assert (await Group.get(id=group.id)).member_count == 2
     assert await members.pending_requests(group) == []
     assert await GroupTopic.all().count() == 0
+
+
+async def test_decide_request__each_decision_is_in_the_moderation_log() -> None:
+    owner = await make_account("olga")
+    group = await make_group(owner, "closed", join_policy=JoinPolicy.APPROVAL)
+    asker, spammer = await make_account("asker"), await make_account("spammer")
+    welcome = await groups.request_membership(group, await Actor.get(id=asker.actor_id))
+    refuse = await groups.request_membership(group, await Actor.get(id=spammer.actor_id))
+    await members.decide_request(group, welcome.id, owner.actor, accept=True)
+    await members.decide_request(group, refuse.id, owner.actor, accept=False)
+    entries = await AuditEntry.filter(group=group).order_by("created_at")
+    assert [(e.action, e.actor_id, e.target_id) for e in entries] == [
+        ("member.accept", owner.actor_id, asker.actor_id),
+        ("member.reject", owner.actor_id, spammer.actor_id),
+    ]
 
 
 @pytest.fixture

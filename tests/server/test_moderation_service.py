@@ -26,18 +26,12 @@ from tests.helpers import (
     join_as_member,
     make_account,
     make_group,
-    make_people_cheaply,
     make_post,
     make_remote_actor,
     make_reply,
 )
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-@pytest.fixture(autouse=True)
-def _cheap_people(monkeypatch: pytest.MonkeyPatch) -> None:
-    make_people_cheaply(monkeypatch)
 
 
 def record(*event_types: type[events.Event]) -> list[events.Event]:

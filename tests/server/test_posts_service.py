@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -329,6 +330,20 @@ async def test_like__counts_once_per_person_and_unlike_takes_it_back() -> None:
     assert (await Post.get(id=post.id)).like_count == 1
     assert len(unreacted) == 1
     assert await posts.liked_post_ids(owner.actor_id, [post.id]) == {post.id}
+
+
+async def test_like__votes_made_at_the_same_moment_are_all_counted() -> None:
+    # Given a thread, and five members voting on it at once (web likes and inbox votes run
+    # in transactions of their own, side by side on PostgreSQL)
+    owner, _, group = await group_with_member()
+    post = await make_post(owner, group)
+    voters = [await make_account(f"voter{n}") for n in range(5)]
+    for voter in voters:
+        await join_as_member(group, voter)
+    # When they all like it together
+    await asyncio.gather(*(posts.like(voter, post) for voter in voters))
+    # Then no vote is lost from the count
+    assert (await Post.get(id=post.id)).like_count == 5
 
 
 async def test_like__non_member_is_forbidden() -> None:

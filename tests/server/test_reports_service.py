@@ -22,12 +22,7 @@ from server.models import (
 from server.services import reports
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.reports import ReportAction
-from tests.helpers import join_as_member, make_account, make_group, make_people_cheaply, make_post
-
-
-@pytest.fixture(autouse=True)
-def _cheap_people(monkeypatch: pytest.MonkeyPatch) -> None:
-    make_people_cheaply(monkeypatch)
+from tests.helpers import join_as_member, make_account, make_group, make_post
 
 
 @dataclass

@@ -30,10 +30,8 @@ from tests.helpers import (
     make_post_row,
     make_remote_actor,
 )
-from tests.web._admin_world import fast_accounts
 
-pytestmark = pytest.mark.usefixtures("database", "fast_accounts")
-__all__ = ["fast_accounts"]  # a fixture, used by name
+pytestmark = pytest.mark.usefixtures("database")
 
 
 async def _admin() -> Actor:

@@ -10,17 +10,11 @@ from starlette.applications import Starlette
 
 from server.models import Account
 from tests.conftest import BASE_URL
-from tests.helpers import log_in, make_account, make_people_cheaply
+from tests.helpers import log_in, make_account
 
 
 @pytest.fixture
-def fast_accounts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests are about the admin pages, not about making people."""
-    make_people_cheaply(monkeypatch)
-
-
-@pytest.fixture
-async def admin(fast_accounts: None, database: None) -> Account:
+async def admin(database: None) -> Account:
     return await make_account("olga", admin=True, display_name="Olga Admin")
 
 
@@ -42,4 +36,4 @@ async def member_client(app: Starlette, username: str) -> httpx.AsyncClient:
     return client
 
 
-__all__ = ["admin", "admin_client", "fast_accounts", "member_client"]
+__all__ = ["admin", "admin_client", "member_client"]

@@ -11,9 +11,9 @@ from starlette.applications import Starlette
 from server.models import Account, AuditEntry
 from server.services import audit, audit_log, users
 from tests.helpers import make_account, make_group, make_remote_actor
-from tests.web._admin_world import admin, admin_client, fast_accounts, member_client
+from tests.web._admin_world import admin, admin_client, member_client
 
-__all__ = ["admin", "admin_client", "fast_accounts"]  # fixtures used by name
+__all__ = ["admin", "admin_client"]  # fixtures used by name
 
 
 def actions(html: str) -> list[str]:

@@ -30,7 +30,6 @@ from tests.helpers import (
     log_in,
     make_account,
     make_group,
-    make_people_cheaply,
     make_remote_actor,
 )
 
@@ -47,7 +46,6 @@ HEADER = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfus
 async def admin(
     app: Starlette, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[httpx.AsyncClient]:
-    make_people_cheaply(monkeypatch)
     await make_account("eve", admin=True)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers={"Accept": "text/html"}

@@ -20,9 +20,9 @@ from server.models import (
 from server.services import group_admin, groups, instance
 from server.services.errors import Conflict, Forbidden, Invalid
 from tests.helpers import csrf, join_as_member, make_account, make_group, make_post
-from tests.web._admin_world import admin, admin_client, fast_accounts, member_client
+from tests.web._admin_world import admin, admin_client, member_client
 
-__all__ = ["admin", "admin_client", "fast_accounts"]  # fixtures used by name
+__all__ = ["admin", "admin_client"]  # fixtures used by name
 
 
 async def post_form(client: httpx.AsyncClient, path: str, **fields: str) -> httpx.Response:

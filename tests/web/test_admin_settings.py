@@ -9,9 +9,9 @@ from starlette.applications import Starlette
 from server.models import Account, AuditEntry, GroupState, InstanceConfig, RegistrationMode
 from server.services import instance
 from tests.helpers import csrf, make_account, make_group
-from tests.web._admin_world import admin, admin_client, fast_accounts, member_client
+from tests.web._admin_world import admin, admin_client, member_client
 
-__all__ = ["admin", "admin_client", "fast_accounts"]  # fixtures used by name
+__all__ = ["admin", "admin_client"]  # fixtures used by name
 
 VALID = {
     "name": "Physics Commons",

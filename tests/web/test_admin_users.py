@@ -32,9 +32,9 @@ from tests.helpers import (
     make_post,
     make_remote_actor,
 )
-from tests.web._admin_world import admin, admin_client, fast_accounts, member_client
+from tests.web._admin_world import admin, admin_client, member_client
 
-__all__ = ["admin", "admin_client", "fast_accounts"]  # fixtures used by name
+__all__ = ["admin", "admin_client"]  # fixtures used by name
 
 
 async def post_form(

@@ -23,7 +23,6 @@ from tests.helpers import (
     log_in,
     make_account,
     make_group,
-    make_people_cheaply,
     make_post,
     make_reply,
 )
@@ -40,7 +39,6 @@ class World:
 @pytest.fixture
 async def world(database: None, monkeypatch: pytest.MonkeyPatch) -> World:
     """A group `physics` owned by olga, with ben, a member, who wrote a thread."""
-    make_people_cheaply(monkeypatch)
     owner = await make_account("olga")
     member = await make_account("ben")
     group = await make_group(owner, "physics")

@@ -9,14 +9,9 @@ import pytest
 
 from server.models import Account, AuditEntry, Ban, Group, MemberRole, Membership
 from server.services import audit, bans, groups
-from tests.helpers import csrf, log_in, make_account, make_group, make_people_cheaply
+from tests.helpers import csrf, log_in, make_account, make_group
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-@pytest.fixture(autouse=True)
-def cheap_people(monkeypatch: pytest.MonkeyPatch) -> None:
-    make_people_cheaply(monkeypatch)
 
 
 async def club() -> tuple[Group, Account, Account, Account]:

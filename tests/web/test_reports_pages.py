@@ -37,7 +37,6 @@ from tests.helpers import (
     log_in,
     make_account,
     make_group,
-    make_people_cheaply,
     make_post,
     make_remote_actor,
 )
@@ -54,7 +53,6 @@ class World:
 
 @pytest.fixture
 async def world(database: None, monkeypatch: pytest.MonkeyPatch) -> World:
-    make_people_cheaply(monkeypatch)
     owner = await make_account("olga")
     author = await make_account("ben")
     reader = await make_account("cy")

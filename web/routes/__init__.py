@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from server import url_convertors
 from web.routes import (
     accounts,
     admin_audit,
@@ -25,6 +26,8 @@ from web.routes import (
     remote_groups,
     reports,
 )
+
+__all__ = ["url_convertors", "web_routes"]  # imported first: the route modules use them
 
 
 def web_routes() -> list[BaseRoute]:

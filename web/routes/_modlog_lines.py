@@ -13,6 +13,8 @@ from server.models import AuditEntry
 
 # action -> (the words before the target, the words after it)
 SENTENCES: dict[str, tuple[str, str]] = {
+    "member.accept": ("let", " join the group"),
+    "member.reject": ("turned away the join request of", ""),
     "member.ban": ("banned", " from the group"),
     "member.unban": ("lifted the ban on", ""),
     "moderator.appoint": ("made", " a moderator"),

@@ -212,9 +212,11 @@ routes: list[BaseRoute] = [
         methods=["GET", "POST"],
         name="admin_domains_import",
     ),
-    Route("/admin/domains/{domain}", block_detail, methods=["GET", "POST"], name="admin_domain"),
     Route(
-        "/admin/domains/{domain}/unblock",
+        "/admin/domains/{domain:domain}", block_detail, methods=["GET", "POST"], name="admin_domain"
+    ),
+    Route(
+        "/admin/domains/{domain:domain}/unblock",
         unblock,
         methods=["POST"],
         name="admin_domain_unblock",

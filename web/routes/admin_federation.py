@@ -56,7 +56,7 @@ routes = [
         name="admin_federation_retry_all",
     ),
     Route(
-        "/admin/federation/domains/{domain}/retry",
+        "/admin/federation/domains/{domain:domain}/retry",
         retry_domain,
         methods=["POST"],
         name="admin_federation_retry",

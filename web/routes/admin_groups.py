@@ -175,11 +175,23 @@ async def transfer(request: Request) -> Response:
 POST = ["POST"]
 routes = [
     Route("/admin/groups", group_list, name="admin_groups"),
-    Route("/admin/groups/{handle}", group_detail, name="admin_group"),
-    Route("/admin/groups/{handle}/approve", approve, methods=POST, name="admin_group_approve"),
-    Route("/admin/groups/{handle}/suspend", suspend, methods=POST, name="admin_group_suspend"),
+    Route("/admin/groups/{handle:handle}", group_detail, name="admin_group"),
     Route(
-        "/admin/groups/{handle}/unsuspend", unsuspend, methods=POST, name="admin_group_unsuspend"
+        "/admin/groups/{handle:handle}/approve", approve, methods=POST, name="admin_group_approve"
     ),
-    Route("/admin/groups/{handle}/transfer", transfer, methods=POST, name="admin_group_transfer"),
+    Route(
+        "/admin/groups/{handle:handle}/suspend", suspend, methods=POST, name="admin_group_suspend"
+    ),
+    Route(
+        "/admin/groups/{handle:handle}/unsuspend",
+        unsuspend,
+        methods=POST,
+        name="admin_group_unsuspend",
+    ),
+    Route(
+        "/admin/groups/{handle:handle}/transfer",
+        transfer,
+        methods=POST,
+        name="admin_group_transfer",
+    ),
 ]

@@ -143,8 +143,10 @@ async def registration(request: Request) -> Response:
 
 routes = [
     Route("/admin/signups", signups, name="admin_signups"),
-    Route("/admin/signups/{account_id}/approve", approve, methods=["POST"], name="admin_approve"),
-    Route("/admin/signups/{account_id}/reject", reject, methods=["POST"], name="admin_reject"),
+    Route(
+        "/admin/signups/{account_id:id}/approve", approve, methods=["POST"], name="admin_approve"
+    ),
+    Route("/admin/signups/{account_id:id}/reject", reject, methods=["POST"], name="admin_reject"),
     Route("/admin/invites", invites, methods=["GET", "POST"], name="admin_invites"),
     Route("/admin/registration", registration, methods=["GET", "POST"], name="admin_registration"),
 ]

@@ -98,13 +98,13 @@ def _detail(view: ReportView) -> dict[str, Any]:
 routes: list[BaseRoute] = [
     Route("/admin/reports", report_list, name="admin_reports"),
     Route(
-        "/admin/reports/{report_id}",
+        "/admin/reports/{report_id:id}",
         report_detail,
         methods=["GET", "POST"],
         name="admin_report",
     ),
     Route(
-        "/admin/reports/{report_id}/forward",
+        "/admin/reports/{report_id:id}/forward",
         forward,
         methods=["POST"],
         name="admin_report_forward",

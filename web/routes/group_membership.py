@@ -110,14 +110,19 @@ async def _moderator_page(request: Request) -> GroupPage:
 
 
 routes: list[BaseRoute] = [
-    Route("/g/{handle}/join", join_group, methods=["GET", "POST"], name="join_group"),
-    Route("/g/{handle}/leave", leave_group, methods=["GET", "POST"], name="leave_group"),
-    Route("/g/{handle}/requests", join_requests, name="join_requests"),
+    Route("/g/{handle:handle}/join", join_group, methods=["GET", "POST"], name="join_group"),
+    Route("/g/{handle:handle}/leave", leave_group, methods=["GET", "POST"], name="leave_group"),
+    Route("/g/{handle:handle}/requests", join_requests, name="join_requests"),
     Route(
-        "/g/{handle}/requests/{membership_id}/{decision}",
+        "/g/{handle:handle}/requests/{membership_id:id}/{decision}",
         decide_request,
         methods=["POST"],
         name="decide_request",
     ),
-    Route("/g/{handle}/members/{actor_id}/role", change_role, methods=["POST"], name="change_role"),
+    Route(
+        "/g/{handle:handle}/members/{actor_id:id}/role",
+        change_role,
+        methods=["POST"],
+        name="change_role",
+    ),
 ]

@@ -126,9 +126,9 @@ async def _moderated_post(request: Request) -> tuple[Post, GroupPage]:
 
 
 routes: list[BaseRoute] = [
-    Route("/g/{handle}/moderation", hub, name="group_moderation"),
-    Route("/p/{post_id}/remove", remove, methods=["POST"], name="post_remove"),
-    Route("/p/{post_id}/restore", restore, methods=["POST"], name="post_restore"),
-    Route("/p/{post_id}/approve", approve, methods=["POST"], name="post_approve"),
-    Route("/p/{post_id}/reject", reject, methods=["POST"], name="post_reject"),
+    Route("/g/{handle:handle}/moderation", hub, name="group_moderation"),
+    Route("/p/{post_id:id}/remove", remove, methods=["POST"], name="post_remove"),
+    Route("/p/{post_id:id}/restore", restore, methods=["POST"], name="post_restore"),
+    Route("/p/{post_id:id}/approve", approve, methods=["POST"], name="post_approve"),
+    Route("/p/{post_id:id}/reject", reject, methods=["POST"], name="post_reject"),
 ]

@@ -59,5 +59,10 @@ def _render(
 
 
 routes: list[BaseRoute] = [
-    Route("/g/{handle}/settings", group_settings, methods=["GET", "POST"], name="group_settings"),
+    Route(
+        "/g/{handle:handle}/settings",
+        group_settings,
+        methods=["GET", "POST"],
+        name="group_settings",
+    ),
 ]

@@ -151,23 +151,23 @@ async def _person(request: Request) -> Actor:
 
 routes: list[BaseRoute] = [
     Route(
-        "/g/{handle}/members/{actor_id}/ban",
+        "/g/{handle:handle}/members/{actor_id:id}/ban",
         ban_member,
         methods=["GET", "POST"],
         name="ban_member",
     ),
     Route(
-        "/g/{handle}/members/{actor_id}/unban",
+        "/g/{handle:handle}/members/{actor_id:id}/unban",
         unban_member,
         methods=["POST"],
         name="unban_member",
     ),
-    Route("/g/{handle}/bans", group_bans, name="group_bans"),
+    Route("/g/{handle:handle}/bans", group_bans, name="group_bans"),
     Route(
-        "/g/{handle}/members/{actor_id}/transfer",
+        "/g/{handle:handle}/members/{actor_id:id}/transfer",
         transfer_ownership,
         methods=["GET", "POST"],
         name="transfer_ownership",
     ),
-    Route("/g/{handle}/modlog", group_modlog, name="group_modlog"),
+    Route("/g/{handle:handle}/modlog", group_modlog, name="group_modlog"),
 ]

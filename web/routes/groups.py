@@ -144,8 +144,8 @@ async def group_members(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/groups", group_directory, name="group_directory"),
     Route("/groups/new", new_group, methods=["GET", "POST"], name="new_group"),
-    Route("/g/{handle}/about", group_about, name="group_about"),
-    Route("/g/{handle}/members", group_members, name="group_members"),
+    Route("/g/{handle:handle}/about", group_about, name="group_about"),
+    Route("/g/{handle:handle}/members", group_members, name="group_members"),
     *group_membership.routes,
     *group_settings.routes,
 ]

@@ -226,13 +226,13 @@ def _back_to(post: Post) -> RedirectResponse:
 
 
 routes: list[BaseRoute] = [
-    Route("/p/{post_id}", permalink, name="post"),
-    Route("/p/{post_id}/reply", reply, methods=["POST"], name="post_reply"),
-    Route("/p/{post_id}/edit", edit, methods=["GET", "POST"], name="post_edit"),
-    Route("/p/{post_id}/delete", delete, methods=["POST"], name="post_delete"),
-    Route("/p/{post_id}/like", like, methods=["POST"], name="post_like"),
-    Route("/p/{post_id}/unlike", unlike, methods=["POST"], name="post_unlike"),
-    Route("/p/{post_id}/accept", accept, methods=["POST"], name="post_accept"),
-    Route("/p/{post_id}/pin", pin, methods=["POST"], name="post_pin"),
-    Route("/p/{post_id}/unpin", unpin, methods=["POST"], name="post_unpin"),
+    Route("/p/{post_id:id}", permalink, name="post"),
+    Route("/p/{post_id:id}/reply", reply, methods=["POST"], name="post_reply"),
+    Route("/p/{post_id:id}/edit", edit, methods=["GET", "POST"], name="post_edit"),
+    Route("/p/{post_id:id}/delete", delete, methods=["POST"], name="post_delete"),
+    Route("/p/{post_id:id}/like", like, methods=["POST"], name="post_like"),
+    Route("/p/{post_id:id}/unlike", unlike, methods=["POST"], name="post_unlike"),
+    Route("/p/{post_id:id}/accept", accept, methods=["POST"], name="post_accept"),
+    Route("/p/{post_id:id}/pin", pin, methods=["POST"], name="post_pin"),
+    Route("/p/{post_id:id}/unpin", unpin, methods=["POST"], name="post_unpin"),
 ]

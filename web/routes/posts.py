@@ -147,8 +147,8 @@ async def resources(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/g/{handle}", thread_list, name="group"),
-    Route("/g/{handle}/new", new_post, methods=["GET", "POST"], name="new_post"),
-    Route("/g/{handle}/resources", resources, name="group_resources"),
+    Route("/g/{handle:handle}", thread_list, name="group"),
+    Route("/g/{handle:handle}/new", new_post, methods=["GET", "POST"], name="new_post"),
+    Route("/g/{handle:handle}/resources", resources, name="group_resources"),
     *post_page.routes,
 ]

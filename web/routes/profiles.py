@@ -122,7 +122,7 @@ def _password_page(
 
 
 routes = [
-    Route("/u/{username}", profile_page, name="profile"),
+    Route("/u/{username:name}", profile_page, name="profile"),
     Route("/settings/profile", profile_settings, methods=["GET", "POST"], name="settings_profile"),
     Route(
         "/settings/password", password_settings, methods=["GET", "POST"], name="settings_password"

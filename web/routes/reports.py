@@ -164,12 +164,14 @@ def _detail(view: ReportView) -> dict[str, Any]:
 
 
 routes: list[BaseRoute] = [
-    Route("/p/{post_id}/report", report_post, methods=["GET", "POST"], name="post_report"),
-    Route("/u/{username}/report", report_person, methods=["GET", "POST"], name="profile_report"),
-    Route("/reports/sent", report_sent, name="report_sent"),
-    Route("/g/{handle}/reports", group_reports, name="group_reports"),
+    Route("/p/{post_id:id}/report", report_post, methods=["GET", "POST"], name="post_report"),
     Route(
-        "/g/{handle}/reports/{report_id}",
+        "/u/{username:name}/report", report_person, methods=["GET", "POST"], name="profile_report"
+    ),
+    Route("/reports/sent", report_sent, name="report_sent"),
+    Route("/g/{handle:handle}/reports", group_reports, name="group_reports"),
+    Route(
+        "/g/{handle:handle}/reports/{report_id:id}",
         group_report,
         methods=["GET", "POST"],
         name="group_report",
