@@ -8,8 +8,23 @@ members (the moderation log); the instance-wide ones by admins.
 from __future__ import annotations
 
 from server.models import Actor, AuditEntry, Group
+from server.services.errors import Invalid
 
 LABEL_LENGTH = 300
+REASON_MAX_CHARS = 2000
+
+
+def checked_reason(reason: str, *, required: bool = False) -> str:
+    """The why of an action, as every entry keeps it: trimmed plain text of at most
+    `REASON_MAX_CHARS`; `required` for actions that must give one. Invalid (`reason`) otherwise."""
+    cleaned = reason.strip()
+    if required and not cleaned:
+        raise Invalid({"reason": "Say why: the audit log keeps the reason."})
+    if len(cleaned) > REASON_MAX_CHARS or "\x00" in cleaned:
+        raise Invalid(
+            {"reason": f"Keep the reason under {REASON_MAX_CHARS:,} characters of plain text."}
+        )
+    return cleaned
 
 
 async def record(

@@ -34,12 +34,10 @@ from server.models import (
 )
 from server.services import audit, groups, moderation
 from server.services._paging import Page, keyset_page
-from server.services.errors import Conflict, Forbidden, Invalid, NotFound
+from server.services.errors import Conflict, Forbidden, NotFound
 from server.services.groups import _recount_members
 
-__all__ = ["REASON_MAX_CHARS", "ban", "bans_of", "check_may_ban", "unban"]
-
-REASON_MAX_CHARS = 2000
+__all__ = ["ban", "bans_of", "check_may_ban", "unban"]
 
 
 async def ban(
@@ -47,7 +45,7 @@ async def ban(
 ) -> Ban:
     """Ban `target` from `group`; with `remove_posts`, also remove what they posted there."""
     await check_may_ban(by, group, target)
-    reason = _clean(reason)
+    reason = audit.checked_reason(reason)
     if await groups.is_banned(group, target.id):
         raise Conflict("They are already banned from this group.")
     try:
@@ -144,12 +142,3 @@ async def _remove_posts(by: Actor, group: Group, target: Actor, reason: str) -> 
     ).order_by("created_at", "id")
     for post in visible:
         await moderation.remove_post(by, post, reason)
-
-
-def _clean(reason: str) -> str:
-    cleaned = reason.strip()
-    if len(cleaned) > REASON_MAX_CHARS:
-        raise Invalid({"reason": f"Keep the reason under {REASON_MAX_CHARS:,} characters."})
-    if "\x00" in cleaned:
-        raise Invalid({"reason": "The reason contains a character that cannot be stored."})
-    return cleaned

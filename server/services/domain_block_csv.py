@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from tortoise.transactions import in_transaction
 
 from server.models import Actor, DomainBlock, DomainBlockSeverity
-from server.services.domain_blocks import REASON_MAX, block_domain, clean_domain
+from server.services.audit import REASON_MAX_CHARS
+from server.services.domain_blocks import block_domain, clean_domain
 from server.services.errors import Invalid
 
 __all__ = [
@@ -142,9 +143,9 @@ def _row(line: int, cells: dict[str, str]) -> BlockRow:
             raise Invalid({"file": f"Line {line}: {name} must be true or false."})
         flags[name] = BOOLEANS[value]
     comment = cells.get("#public_comment", "").strip()
-    if len(comment) > REASON_MAX:
+    if len(comment) > REASON_MAX_CHARS:
         raise Invalid(
-            {"file": f"Line {line}: the comment is longer than {REASON_MAX:,} characters."}
+            {"file": f"Line {line}: the comment is longer than {REASON_MAX_CHARS:,} characters."}
         )
     return BlockRow(
         domain=domain,

@@ -34,7 +34,6 @@ from server.services.errors import Invalid, NotFound
 
 __all__ = [
     "LIMITED_REASON",
-    "REASON_MAX",
     "SUSPENDED_REASON",
     "block_domain",
     "block_of",
@@ -48,7 +47,6 @@ __all__ = [
 
 SUSPENDED_REASON = "domain suspended"
 LIMITED_REASON = "domain_limited"  # the `held_reason` of a limited domain's posts
-REASON_MAX = 2000
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DOMAIN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?$")
 _BAD_DOMAIN = "Give a domain name such as example.social."
@@ -67,13 +65,6 @@ def clean_domain(domain: str) -> str:
     return cleaned
 
 
-def _clean_reason(reason: str) -> str:
-    cleaned = reason.strip()
-    if len(cleaned) > REASON_MAX or "\x00" in cleaned:
-        raise Invalid({"reason": f"Use at most {REASON_MAX:,} characters of plain text."})
-    return cleaned
-
-
 async def block_domain(
     domain: str,
     severity: DomainBlockSeverity,
@@ -89,7 +80,7 @@ async def block_domain(
     """
     name = clean_domain(domain)
     severity = DomainBlockSeverity(severity)
-    text = _clean_reason(reason)
+    text = audit.checked_reason(reason)
     async with in_transaction():
         block = await DomainBlock.get_or_none(domain=name)
         if block is None:

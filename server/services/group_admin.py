@@ -18,7 +18,7 @@ from server.models import Actor, Group, GroupState
 from server.services import audit
 from server.services._paging import Page, keyset_page
 from server.services.errors import Conflict, Invalid, NotFound
-from server.services.users import REASON_MAX, ensure_admin
+from server.services.users import ensure_admin
 
 __all__ = [
     "GroupQuery",
@@ -82,11 +82,7 @@ async def approve_group(by: Actor, group: Group) -> None:
 
 
 async def suspend_group(by: Actor, group: Group, reason: str) -> None:
-    reason = reason.strip()
-    if not reason:
-        raise Invalid({"reason": "Say why: the audit log keeps the reason."})
-    if len(reason) > REASON_MAX or "\x00" in reason:
-        raise Invalid({"reason": f"Use at most {REASON_MAX:,} characters of plain text."})
+    reason = audit.checked_reason(reason, required=True)
     await _change_state(by, group, None, GroupState.SUSPENDED, "group.suspend", reason)
 
 

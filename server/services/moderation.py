@@ -23,11 +23,10 @@ from server import events
 from server.content import plain_text
 from server.models import Actor, Group, Post, PostState, utcnow
 from server.services import audit, groups
-from server.services.errors import Conflict, Forbidden, Invalid, NotFound
+from server.services.errors import Conflict, Forbidden, NotFound
 from server.services.posts import _recount_group, _recount_replies
 
 __all__ = [
-    "REASON_MAX_CHARS",
     "approve_held_post",
     "held_count",
     "held_posts",
@@ -37,7 +36,6 @@ __all__ = [
     "restore_post",
 ]
 
-REASON_MAX_CHARS = 2000
 LABEL_CHARS = 100
 DEFAULT_LIMIT = 50
 
@@ -48,7 +46,9 @@ async def remove_post(by: Actor, post: Post, reason: str = "") -> Post:
     if post.state not in (PostState.PUBLISHED, PostState.HELD):
         raise _not_removable(post)
     was_published = post.state == PostState.PUBLISHED
-    return await _take_out(by, post, group, "post.remove", _clean(reason), announce=was_published)
+    return await _take_out(
+        by, post, group, "post.remove", audit.checked_reason(reason), announce=was_published
+    )
 
 
 async def restore_post(by: Actor, post: Post) -> Post:
@@ -96,7 +96,9 @@ async def reject_held_post(by: Actor, post: Post, reason: str = "") -> Post:
     group = await _moderated_group(by, post)
     if post.state != PostState.HELD:
         raise Conflict("That post is not waiting for a moderator.")
-    return await _take_out(by, post, group, "post.reject", _clean(reason), announce=False)
+    return await _take_out(
+        by, post, group, "post.reject", audit.checked_reason(reason), announce=False
+    )
 
 
 async def held_posts(group: Group, *, limit: int = DEFAULT_LIMIT) -> list[Post]:
@@ -145,15 +147,6 @@ def _not_removable(post: Post) -> Conflict:
     if post.state == PostState.REMOVED:
         return Conflict("That post is already removed.")
     return Conflict("That post cannot be removed.")
-
-
-def _clean(reason: str) -> str:
-    cleaned = reason.strip()
-    if len(cleaned) > REASON_MAX_CHARS:
-        raise Invalid({"reason": f"Keep the reason under {REASON_MAX_CHARS} characters."})
-    if "\x00" in cleaned:
-        raise Invalid({"reason": "The reason contains a character that cannot be stored."})
-    return cleaned
 
 
 async def _take_out(

@@ -43,7 +43,6 @@ from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 __all__ = [
     "COMMENT_MAX",
-    "REASON_MAX",
     "ReportAction",
     "ReportView",
     "actions_for",
@@ -59,7 +58,6 @@ __all__ = [
 ]
 
 COMMENT_MAX = 1000  # Mastodon's limit for a report's comment
-REASON_MAX = 2000
 LABEL_CHARS = 100
 RELATED = ("reporter", "target_actor", "post__group__actor", "group__actor", "resolved_by")
 
@@ -258,7 +256,7 @@ async def resolve_report(
         raise Forbidden("Only the group's moderators and the admins can handle this report.")
     if chosen not in await actions_for(by, report):
         raise Forbidden("That action is not available for this report.")
-    text = _checked_text(reason, REASON_MAX, "reason")
+    text = audit.checked_reason(reason)
     if forward and not can_forward(report):
         raise Conflict("This report cannot be forwarded (nothing reported lives elsewhere).")
     group = _group_of(report)

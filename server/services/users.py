@@ -44,7 +44,6 @@ from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.images import delete_image
 
 __all__ = [
-    "REASON_MAX",
     "SUSPENDED_REASON",
     "delete_account",
     "ensure_admin",
@@ -57,7 +56,6 @@ __all__ = [
 ]
 
 SUSPENDED_REASON = "account suspended"
-REASON_MAX = 2000
 UNUSABLE_PASSWORD = "!deleted"  # not an Argon2 hash: no password ever verifies against it
 
 
@@ -87,7 +85,7 @@ async def suspend_actor(by: Actor, actor: Actor, reason: str) -> None:
     """Suspend a person here or elsewhere (see the module docstring); Forbidden, Conflict or
     Invalid (`reason`) when it cannot be done, and then nothing changes."""
     await _check_may_act_on(by, actor, "suspend")
-    reason = _checked_reason(reason)
+    reason = audit.checked_reason(reason, required=True)
     if actor.deleted_at is not None:
         raise Conflict("This account has been deleted.")
     async with in_transaction():
@@ -138,7 +136,7 @@ async def delete_account(
     avatar file goes too once the deletion is committed."""
     actor = await Actor.get(id=account.actor_id)
     await _check_may_act_on(by, actor, "delete")
-    reason = _checked_reason(reason)
+    reason = audit.checked_reason(reason, required=True)
     if account.state == AccountState.DELETED or actor.deleted_at is not None:
         raise Conflict("This account has already been deleted.")
     owned = await Membership.filter(
@@ -243,15 +241,6 @@ async def _check_may_act_on(by: Actor, actor: Actor, verb: str) -> None:
     is_admin = await Account.filter(actor_id=actor.id, role=Role.ADMIN).exists()
     if is_admin and not await other_admins.exists():
         raise Forbidden(f"You cannot {verb} the last admin.")
-
-
-def _checked_reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise Invalid({"reason": "Say why: the audit log keeps the reason."})
-    if len(reason) > REASON_MAX or "\x00" in reason:
-        raise Invalid({"reason": f"Use at most {REASON_MAX:,} characters of plain text."})
-    return reason
 
 
 async def _audit(

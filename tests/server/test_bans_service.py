@@ -17,7 +17,7 @@ from server.models import (
     Membership,
     PostState,
 )
-from server.services import bans, groups, posts
+from server.services import audit, bans, groups, posts
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.helpers import (
     make_account,
@@ -176,7 +176,7 @@ async def test_ban__a_group_actor_cannot_be_banned(database: None) -> None:
 async def test_ban__too_long_reason_is_invalid_and_changes_nothing(database: None) -> None:
     group, owner, _, bert = await club()
     with pytest.raises(Invalid) as raised:
-        await bans.ban(owner.actor, group, bert.actor, "x" * (bans.REASON_MAX_CHARS + 1))
+        await bans.ban(owner.actor, group, bert.actor, "x" * (audit.REASON_MAX_CHARS + 1))
     assert "reason" in raised.value.errors
     assert await groups.is_member(group, bert.actor_id)
     assert not await Ban.exists()

@@ -19,7 +19,7 @@ from server.models import (
     PostState,
     utcnow,
 )
-from server.services import groups, moderation, posts, remote
+from server.services import audit, groups, moderation, posts, remote
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.settings import Settings
 from tests.helpers import (
@@ -153,7 +153,7 @@ async def test_remove_post__too_long_reason_is_invalid_and_changes_nothing() -> 
     owner, member, group = await group_with_member()
     post = await make_post(member, group)
     with pytest.raises(Invalid) as caught:
-        await moderation.remove_post(owner.actor, post, "x" * (moderation.REASON_MAX_CHARS + 1))
+        await moderation.remove_post(owner.actor, post, "x" * (audit.REASON_MAX_CHARS + 1))
     assert "reason" in caught.value.errors
     assert (await Post.get(id=post.id)).state == PostState.PUBLISHED
     assert await AuditEntry.all().count() == 0

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from server.models import Account, AuditEntry, Group, Post, PostState
-from server.services import moderation
+from server.services import audit, moderation
 from tests.conftest import BASE_URL
 from tests.helpers import (
     csrf,
@@ -143,7 +143,7 @@ async def test_remove__anonymous_is_sent_to_log_in(world: World, client: httpx.A
 async def test_remove__too_long_reason_is_422_with_the_error_inline(
     world: World, moderator: httpx.AsyncClient
 ) -> None:
-    reason = "x" * (moderation.REASON_MAX_CHARS + 1)
+    reason = "x" * (audit.REASON_MAX_CHARS + 1)
     response = await post_form(moderator, f"/p/{world.post.id}/remove", reason=reason)
     assert response.status_code == 422
     assert "Keep the reason under" in response.text
@@ -264,7 +264,7 @@ async def test_reject__with_a_reason_and_422_for_a_bad_one(
     assert (await post_form(member, f"/p/{held.id}/reject")).status_code == 403
     assert (await post_form(member, f"/p/{held.id}/approve")).status_code == 403
     # A reason too long shows the hub again, with the error next to that post's field
-    too_long = "y" * (moderation.REASON_MAX_CHARS + 1)
+    too_long = "y" * (audit.REASON_MAX_CHARS + 1)
     response = await post_form(moderator, f"/p/{held.id}/reject", reason=too_long)
     assert response.status_code == 422
     assert f'id="reject-error-{held.id}"' in response.text

@@ -84,7 +84,7 @@ async def test_ban__too_long_reason_is_422_and_changes_nothing(client: httpx.Asy
     token = await as_user(client, "mina")
     response = await client.post(
         f"/g/club/members/{bert.actor_id}/ban",
-        data={"csrf_token": token, "reason": "x" * (bans.REASON_MAX_CHARS + 1)},
+        data={"csrf_token": token, "reason": "x" * (audit.REASON_MAX_CHARS + 1)},
     )
     assert response.status_code == 422
     assert 'aria-invalid="true"' in response.text and "Keep the reason under" in response.text
