@@ -14,7 +14,7 @@ from typing import Any
 
 from federation import ld, urls
 from federation.render._common import timestamp
-from server.models import Actor, Post, new_id, utcnow
+from server.models import Actor, Post, ReactionKind, new_id, utcnow
 from server.settings import Settings
 
 __all__ = [
@@ -143,6 +143,11 @@ def render_undo(settings: Settings, actor: Actor, activity: dict[str, Any]) -> d
         "cc": activity.get("cc", []),
         "object": embedded(activity),
     }
+
+
+def vote_type(kind: str) -> str:
+    """The activity type of a stored vote: `Like`, or `Dislike` (threadiverse downvotes)."""
+    return "Dislike" if kind == ReactionKind.DISLIKE else "Like"
 
 
 def render_like(

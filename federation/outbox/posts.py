@@ -27,6 +27,7 @@ from federation.outbox.activities import (
     render_like,
     render_undo,
     render_update,
+    vote_type,
 )
 from federation.outbox.audience import Audience, SoftwareLookup, group_audience, inbox_of
 from federation.queries import NOTE_PREFETCH, NOTE_SELECT, note_of
@@ -38,7 +39,6 @@ from server.models import (
     Post,
     PostState,
     Reaction,
-    ReactionKind,
     utcnow,
 )
 from server.settings import Settings
@@ -212,7 +212,7 @@ async def send_post_reacted(settings: Settings, lookup: SoftwareLookup, reaction
         return
     if post.group.state != GroupState.ACTIVE:
         return
-    kind = "Dislike" if reaction.kind == ReactionKind.DISLIKE else "Like"
+    kind = vote_type(reaction.kind)
     voter_id = urls.actor_id(settings, voter)
     if voter.is_local:
         activity_id = f"{voter_id}#{kind.lower()}s/{reaction.id}"

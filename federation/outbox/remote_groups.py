@@ -23,6 +23,7 @@ from federation.outbox.activities import (
     render_like,
     render_undo,
     render_update,
+    vote_type,
 )
 from federation.outbox.audience import inbox_of
 from federation.queries import NOTE_PREFETCH, NOTE_SELECT, note_of
@@ -35,7 +36,6 @@ from server.models import (
     Post,
     PostState,
     Reaction,
-    ReactionKind,
 )
 from server.services import remote_groups
 from server.settings import Settings
@@ -143,10 +143,6 @@ async def send_post_deleted(settings: Settings, post_id: str) -> None:
     await enqueue(delete, post.author.id, [inbox_of(post.group.actor)])
 
 
-def _vote_kind(kind: str) -> str:
-    return "Dislike" if kind == ReactionKind.DISLIKE else "Like"
-
-
 async def send_reaction(settings: Settings, reaction_id: str) -> None:
     """A vote here on a post of a group elsewhere: to the group (which counts and announces
     it) and to the post's author when they are elsewhere too (Lemmy does the same)."""
@@ -160,7 +156,7 @@ async def send_reaction(settings: Settings, reaction_id: str) -> None:
     post, group_actor = reaction.post, reaction.post.group.actor
     if group_actor.is_local or post.state != PostState.PUBLISHED:
         return
-    kind = _vote_kind(reaction.kind)
+    kind = vote_type(reaction.kind)
     voter_id = urls.actor_id(settings, reaction.actor)
     like = render_like(
         settings,
@@ -183,7 +179,7 @@ async def send_unreaction(settings: Settings, post_id: str, actor_id: str, kind:
     if voter is None or not voter.is_local or post is None or post.group.actor.is_local:
         return
     voter_id = urls.actor_id(settings, voter)
-    vote_kind = _vote_kind(kind)
+    vote_kind = vote_type(kind)
     like = render_like(
         settings,
         voter_id,

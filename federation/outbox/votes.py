@@ -15,9 +15,10 @@ from federation.outbox.activities import (
     render_announce_activity,
     render_like,
     render_undo,
+    vote_type,
 )
 from federation.outbox.audience import SoftwareLookup, group_audience, inbox_of
-from server.models import Actor, GroupState, Post, PostState, ReactionKind
+from server.models import Actor, GroupState, Post, PostState
 from server.settings import Settings
 
 
@@ -36,7 +37,7 @@ async def send_post_unreacted(
     group_actor = post.group.actor
     if not group_actor.is_local or post.group.state != GroupState.ACTIVE:
         return
-    vote_kind = "Dislike" if kind == ReactionKind.DISLIKE else "Like"
+    vote_kind = vote_type(kind)
     voter_id = urls.actor_id(settings, voter)
     vote = render_like(
         settings,

@@ -79,6 +79,8 @@ __all__ = [
     "pin_post",
     "pin_resource",
     "pinned_threads",
+    "record_reaction",
+    "remove_reaction",
     "resource_library",
     "tag_feed",
     "thread",
@@ -324,7 +326,14 @@ async def record_reaction(post: Post, actor: Actor, kind: ReactionKind, ap_id: s
 
 async def unlike(by: Account | Actor, post: Post) -> None:
     """Take one's reaction back; nothing happens when there is none."""
-    actor = await _actor_of(by)
+    await remove_reaction(post, await _actor_of(by))
+
+
+async def remove_reaction(post: Post, actor: Actor) -> None:
+    """Take a person's vote off a post (none: nothing happens), recount, and publish.
+
+    Shared by local un-likes and votes a remote group says were taken back.
+    """
     async with in_transaction():
         reaction = await Reaction.get_or_none(post=post, actor=actor)
         if reaction is None:

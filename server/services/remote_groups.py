@@ -42,7 +42,7 @@ from server.services.errors import Forbidden, Invalid, NotFound
 
 # The counters are the owning services' bookkeeping; remote groups keep them the same way.
 from server.services.groups import _recount_members
-from server.services.posts import _recount_group, _recount_reactions, _recount_replies
+from server.services.posts import _recount_group, _recount_replies, remove_reaction
 
 __all__ = [
     "confirm_remote_membership",
@@ -181,15 +181,7 @@ async def record_announced_reaction(
 async def withdraw_announced_reaction(actor: Actor, post: Post) -> None:
     """The voter took their vote back, as the group announced."""
     await _check_announced(actor, post)
-    async with in_transaction():
-        reaction = await Reaction.get_or_none(post=post, actor=actor)
-        if reaction is None:
-            return
-        await reaction.delete()
-        await _recount_reactions(post)
-        await events.bus.publish(
-            events.PostUnreacted(post.id, actor.id, reaction.ap_id, str(reaction.kind))
-        )
+    await remove_reaction(post, actor)
 
 
 async def _check_announced(actor: Actor, post: Post) -> None:
