@@ -58,7 +58,13 @@ from federation.inbox.processor import InboxProcessor
 from federation.ld import get_id
 from federation.responses import error_response
 from server import url_convertors  # noqa: F401  (registers {x:id}, {x:name})
-from server.models import DomainBlockSeverity, InboxActivity, Membership, MembershipState
+from server.models import (
+    DomainBlockSeverity,
+    InboxActivity,
+    Membership,
+    MembershipState,
+    inbox_dedup_key,
+)
 from server.ratelimit import hot_path_limits
 from server.services.errors import RateLimited
 from server.settings import Settings
@@ -151,16 +157,16 @@ class _GroupCommit:
             self._hand_over()
         for entry, waiter in batch:
             if waiter is not turn and not waiter.done():
-                waiter.set_result(stored.get(entry.ap_id) == entry.id)
-        return stored.get(row.ap_id) == row.id
+                waiter.set_result(stored.get(entry.dedup_key) == entry.id)
+        return stored.get(row.dedup_key) == row.id
 
     async def _write(self, rows: list[InboxActivity]) -> dict[str, str]:
-        """Insert the rows that are new; return ap_id -> id of the row stored for each."""
+        """Insert the rows that are new; return dedup_key -> id of the row stored for each."""
         await InboxActivity.bulk_create(rows, ignore_conflicts=True)
-        found = await InboxActivity.filter(ap_id__in=[row.ap_id for row in rows]).values_list(
-            "ap_id", "id"
-        )
-        return {str(ap_id): str(row_id) for ap_id, row_id in found}
+        found = await InboxActivity.filter(
+            dedup_key__in=[row.dedup_key for row in rows]
+        ).values_list("dedup_key", "id")
+        return {str(key): str(row_id) for key, row_id in found}
 
     def _hand_over(self) -> None:
         """Let the first request still waiting write the next batch (or stop writing)."""
@@ -273,15 +279,18 @@ class Inbox:
         if self._alive.get(domain) is None:
             await mark_domain_alive(domain)
             self._alive.put(domain, True)
+        sender = origin(actor_id)
         row = InboxActivity(
             ap_id=envelope["id"],
+            origin=sender,
+            dedup_key=inbox_dedup_key(sender, envelope["id"]),
             actor_ap_id=envelope["actor"],
             activity_type=envelope["type"],
             payload=body.decode(),
         )
         if await self._writer.insert(row):
             return row
-        return await _stored_before(envelope, body)
+        return await _stored_before(row, envelope, body)
 
     async def _count(self, actor_id: str, domain: str) -> None:
         """One hit on the actor's limit, then one on its domain's; 429 when either is used up."""
@@ -354,9 +363,11 @@ def _envelope(body: bytes) -> dict[str, Any]:
     return {"id": data["id"], "type": kind, "actor": actor}
 
 
-async def _stored_before(envelope: dict[str, Any], body: bytes) -> InboxActivity | None:
+async def _stored_before(
+    row: InboxActivity, envelope: dict[str, Any], body: bytes
+) -> InboxActivity | None:
     """The id is stored already: ignore the duplicate (None), unless it is a Follow to redo."""
-    existing = await InboxActivity.get_or_none(ap_id=envelope["id"])
+    existing = await InboxActivity.get_or_none(dedup_key=row.dedup_key)
     if existing is None or envelope["type"] != "Follow" or not await _follow_undone(existing):
         return None
     # A Follow seen before whose follow no longer stands: handle it again.

@@ -1,9 +1,16 @@
 """The domain's tables. Every model change comes with a migration in `migrations/`."""
 
 from server.models._base import Entity, new_id, utcnow
-from server.models.accounts import Account, AccountState, Invite, PasswordReset, Role
+from server.models.accounts import Account, AccountState, Invite, PasswordReset, Role, Session
 from server.models.actors import Actor, ActorKind
-from server.models.delivery import Delivery, DeliveryState, DomainHealth, InboxActivity
+from server.models.delivery import (
+    Delivery,
+    DeliveryState,
+    DomainHealth,
+    InboxActivity,
+    SeenSignature,
+    inbox_dedup_key,
+)
 from server.models.groups import (
     Ban,
     Group,
@@ -73,7 +80,10 @@ __all__ = [
     "Report",
     "ReportState",
     "Role",
+    "SeenSignature",
+    "Session",
     "Topic",
+    "inbox_dedup_key",
     "new_id",
     "utcnow",
 ]

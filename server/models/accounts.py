@@ -73,3 +73,24 @@ class PasswordReset(Entity):
 
     class Meta:
         table = "password_reset"
+
+
+class Session(Entity):
+    """A logged-in browser, found by the hash of the random token its cookie holds.
+
+    Server-side, so that logging out, a password change or a suspension ends it at once.
+    """
+
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="sessions", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    last_seen_at = fields.DatetimeField()
+    user_agent = fields.CharField(max_length=255, default="")
+    ip_address = fields.CharField(max_length=64, default="")
+
+    account_id: str
+
+    class Meta:
+        table = "session"

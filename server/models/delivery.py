@@ -6,10 +6,12 @@ delivery worker, which claims them with a lease so that two workers never send o
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.models import Model
 
 from server.models._base import Entity
 
@@ -57,9 +59,16 @@ class DomainHealth(Entity):
 
 
 class InboxActivity(Entity):
-    """An activity received at an inbox, kept for de-duplication and for the worker."""
+    """An activity received at an inbox, kept for de-duplication and for the worker.
 
-    ap_id = fields.CharField(max_length=2048, unique=True)
+    De-duplication keys on (the signer's origin, the activity id): an id is only ever unique
+    within the server that minted it, so a sender cannot squat another server's ids.
+    `dedup_key` is a SHA-256 of both, so the unique index stays small whatever the id's length.
+    """
+
+    ap_id = fields.CharField(max_length=2048)
+    origin = fields.CharField(max_length=300, default="")  # scheme://host[:port] of the signer
+    dedup_key = fields.CharField(max_length=64, unique=True)
     actor_ap_id = fields.CharField(max_length=2048)
     activity_type = fields.CharField(max_length=64)
     payload = fields.TextField()
@@ -67,6 +76,22 @@ class InboxActivity(Entity):
     attempts = fields.IntField(default=0)
     lease_until = fields.DatetimeField(null=True)
     error = fields.TextField(default="")
+    dead_at = fields.DatetimeField(null=True)  # failed every attempt: waits for an admin's retry
 
     class Meta:
         table = "inbox_activity"
+
+
+def inbox_dedup_key(origin: str, ap_id: str) -> str:
+    """The unique key of an incoming activity: its id within the origin that signed it."""
+    return hashlib.sha256(f"{origin} {ap_id}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class SeenSignature(Model):
+    """A signature the inbox accepted, kept while its date is in the window (replays refused)."""
+
+    key = fields.CharField(max_length=64, primary_key=True)  # SHA-256 of the signature value
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "seen_signature"

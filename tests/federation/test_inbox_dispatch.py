@@ -12,7 +12,7 @@ from federation.inbox import InboxProcessor
 from federation.inbox.dispatch import handler_for
 from federation.inbox.parse import parse_activity
 from federation.inbox.processor import MAX_ATTEMPTS
-from server.models import InboxActivity, utcnow
+from server.models import InboxActivity, inbox_dedup_key, utcnow
 from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
@@ -58,6 +58,7 @@ async def test_processor__unreadable_row_is_closed_with_the_reason(
     # Given a stored row whose payload is not an activity we can read
     await InboxActivity.create(
         ap_id="https://r.example/1",
+        dedup_key=inbox_dedup_key("https://r.example", "https://r.example/1"),
         actor_ap_id="x",
         activity_type="Create",
         payload=json.dumps({"id": "https://r.example/1", "type": "Create", "actor": "x"}),

@@ -23,12 +23,13 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from federation.fetch import origin
 from federation.inbox import InboxProcessor
 from federation.inbox.parse import POST_TYPES, ParseError, parse_activity
 from federation.inbox.parse_actor import ACTOR_TYPES, parse_actor
 from federation.inbox.parse_note import parse_post_object
 from federation.runtime import FederationRuntime
-from server.models import InboxActivity
+from server.models import InboxActivity, inbox_dedup_key
 from server.services.errors import Invalid
 from server.services.remote import upsert_remote_actor
 from server.settings import Settings
@@ -116,6 +117,7 @@ async def _activity_outcome(document: dict[str, Any], runtime: FederationRuntime
     # Stored as the inbox stores it, then handled by the worker
     row = await InboxActivity.create(
         ap_id=activity.id,
+        dedup_key=inbox_dedup_key(origin(activity.actor), activity.id),
         actor_ap_id=activity.actor,
         activity_type=activity.type,
         payload=json.dumps(document),

@@ -12,6 +12,7 @@ from server.models import (
     DeliveryState,
     DomainHealth,
     InboxActivity,
+    inbox_dedup_key,
     utcnow,
 )
 from server.services import federation_health
@@ -54,6 +55,7 @@ async def _delivery(
 async def _inbox(n: int, *, processed: bool) -> None:
     await InboxActivity.create(
         ap_id=f"https://remote.example/a/{n}",
+        dedup_key=inbox_dedup_key("https://remote.example", f"https://remote.example/a/{n}"),
         actor_ap_id="https://remote.example/users/bob",
         activity_type="Like",
         payload="{}",
