@@ -31,6 +31,7 @@ from federation.fetch.fetcher import (
     Fetched,
     Fetcher,
     origin,
+    origin_key,
 )
 from federation.fetch.transport import make_client, make_ssl_context
 
@@ -60,4 +61,5 @@ __all__ = [
     "make_client",
     "make_ssl_context",
     "origin",
+    "origin_key",
 ]

@@ -89,6 +89,12 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port
 
 
+def origin_key(url: str) -> str:
+    """The origin as one string, `scheme://host:port`, for storing and keying by it."""
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}"
+
+
 class Fetcher:
     def __init__(
         self,

@@ -49,7 +49,7 @@ from starlette.routing import BaseRoute, Route
 
 from federation import queries
 from federation.delivery.worker import mark_domain_alive
-from federation.fetch import origin
+from federation.fetch import origin, origin_key
 from federation.httpsig import verify_request
 from federation.inbox.actors import RemoteActors
 from federation.inbox.context import block_of
@@ -279,7 +279,7 @@ class Inbox:
         if self._alive.get(domain) is None:
             await mark_domain_alive(domain)
             self._alive.put(domain, True)
-        sender = origin(actor_id)
+        sender = origin_key(actor_id)
         row = InboxActivity(
             ap_id=envelope["id"],
             origin=sender,

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from federation.fetch import origin
+from federation.fetch import origin_key
 from federation.inbox import InboxProcessor
 from federation.inbox.parse import POST_TYPES, ParseError, parse_activity
 from federation.inbox.parse_actor import ACTOR_TYPES, parse_actor
@@ -117,7 +117,7 @@ async def _activity_outcome(document: dict[str, Any], runtime: FederationRuntime
     # Stored as the inbox stores it, then handled by the worker
     row = await InboxActivity.create(
         ap_id=activity.id,
-        dedup_key=inbox_dedup_key(origin(activity.actor), activity.id),
+        dedup_key=inbox_dedup_key(origin_key(activity.actor), activity.id),
         actor_ap_id=activity.actor,
         activity_type=activity.type,
         payload=json.dumps(document),
