@@ -21,7 +21,6 @@ Failures raise the `federation.fetch.errors` tree; nothing here returns None for
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from federation import jsondoc
 from federation.fetch.errors import (
     BadContentType,
     BadStatus,
@@ -227,7 +227,7 @@ class Fetcher:
             )
         body = await self._read_capped(url, response)
         try:
-            data = json.loads(body)
+            data = jsondoc.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise NotJSON(f"{url} did not return JSON", url=url) from None
         if not isinstance(data, dict):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import timedelta
 from typing import Protocol
@@ -27,6 +26,7 @@ import httpx
 from tortoise import Tortoise
 from tortoise.expressions import Q
 
+from federation import jsondoc
 from federation.fetch import Fetcher
 from federation.inbox._software import note_software
 from federation.inbox.actors import RemoteActors
@@ -107,7 +107,7 @@ class InboxProcessor:
 
     async def _handle(self, row: InboxActivity) -> str:
         try:
-            activity = parse_activity(json.loads(row.payload))
+            activity = parse_activity(jsondoc.loads(row.payload))
         except (ParseError, ValueError) as error:
             return f"unreadable: {error}"[:ERROR_MAX_CHARS]
         settings = self.runtime.settings

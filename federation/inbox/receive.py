@@ -36,7 +36,6 @@ rows whose unique id was already taken.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -47,7 +46,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from federation import queries
+from federation import jsondoc, queries
 from federation.delivery.worker import mark_domain_alive
 from federation.fetch import origin, origin_key
 from federation.httpsig import verify_request
@@ -341,7 +340,9 @@ def _is_http_url(value: str) -> bool:
 def _envelope(body: bytes) -> dict[str, Any]:
     """The parts of the activity the inbox itself needs, checked; 400 with a reason if absent."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = jsondoc.loads(body.decode("utf-8"))
+    except jsondoc.TooDeep as deep:
+        raise _Refusal(400, str(deep)) from None
     except (ValueError, UnicodeDecodeError):
         raise _Refusal(400, "The body is not UTF-8 JSON.") from None
     if not isinstance(data, dict):
