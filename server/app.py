@@ -16,12 +16,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation.group_lookup import resolver_for
 from federation.negotiation import ContentNegotiation
-from federation.outbox import register as register_outbox
 from federation.routes import as2_routes, federation_routes
 from federation.runtime import FederationRuntime
 from server import db, events
+from server.assembly import subscribe_all
 from server.ratelimit import RateLimits
-from server.services import instance, notifications
+from server.services import instance
 from server.settings import Settings
 from web.context import WebContext
 from web.errors import EXCEPTION_HANDLERS
@@ -95,8 +95,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
-    notifications.register(events.bus)
-    register_outbox(events.bus, settings)
+    subscribe_all(events.bus, settings)
     app.state.settings = settings
     app.state.federation = federation
     # The web finds groups on other servers through this port (it cannot import federation).

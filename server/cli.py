@@ -84,7 +84,13 @@ def migrate() -> None:
 @click.option("--host", default=None, help="Address to bind [LYCEUM_HOST].")
 @click.option("--port", type=int, default=None, help="Port to listen on [LYCEUM_PORT].")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Web processes.")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--fd",
+    type=click.IntRange(0),
+    default=None,
+    help="Serve on this already-bound socket instead (socket activation; --host/--port unused).",
+)
+def serve(host: str | None, port: int | None, workers: int | None, fd: int | None) -> None:
     import uvicorn
 
     settings = _settings()
@@ -108,6 +114,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        fd=fd,
         workers=workers or settings.web_processes,
         log_level=settings.log_level,
         proxy_headers=settings.trust_proxy_headers,
@@ -139,10 +146,10 @@ async def _claim_token(settings: Settings) -> str:
 def worker() -> None:
     import signal
 
-    from federation.runtime import FederationRuntime
+    from server.assembly import worker_runtime
 
     async def work(settings: Settings) -> None:
-        runtime = FederationRuntime(settings)
+        runtime = worker_runtime(settings)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, runtime.stop)

@@ -154,6 +154,10 @@ class EventBus:
         if handler not in self._handlers[event_type]:
             self._handlers[event_type].append(handler)
 
+    def subscriptions(self) -> dict[type[Event], list[Handler]]:
+        """Who listens to what (a copy), for checking how a process was assembled."""
+        return {kind: list(handlers) for kind, handlers in self._handlers.items() if handlers}
+
     def clear(self) -> None:
         self._handlers.clear()
 

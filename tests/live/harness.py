@@ -66,7 +66,11 @@ class Instance:
     data_dir: Path
     listener: socket.socket
     database_url: str = ""
+    # 0: the web process runs the federation worker (the default layout). N: production's
+    # layout, `lyceum serve` with the embedded worker off and N `lyceum worker` processes.
+    separate_workers: int = 0
     process: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _log_file: Any = field(default=None, repr=False)
 
     @property
@@ -101,7 +105,7 @@ class Instance:
             LYCEUM_DATA_DIR=str(self.data_dir),
             LYCEUM_DATABASE_URL=self.database_url,
             LYCEUM_SECRET_KEY=f"live-test-secret-{self.name}-" + "x" * 32,
-            LYCEUM_EMBEDDED_WORKER="true",
+            LYCEUM_EMBEDDED_WORKER="false" if self.separate_workers else "true",
             # Idle workers look for work ten times a second, so a hop between instances is quick.
             LYCEUM_WORKER_POLL_SECONDS="0.1",
             # The peers are plain-http processes on loopback: let fetches and deliveries reach them.
@@ -118,22 +122,18 @@ class Instance:
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start uvicorn on the socket the parent bound (the database must be migrated)."""
+        """Start the web process on the socket the parent bound (the database must be
+        migrated), and the separate workers if this instance has them."""
         fd = self.listener.fileno()
         self._log_file = self.log_path.open("wb")
+        if self.separate_workers:
+            # As an operator runs it: the `lyceum` command, then `lyceum worker` beside it.
+            command = [str(BIN / "lyceum"), "serve", "--fd", str(fd)]
+        else:
+            command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
+            command += ["--fd", str(fd), "--log-level", "warning", "--no-access-log"]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server.app:create_app",
-                "--factory",
-                "--fd",
-                str(fd),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            command,
             env=self.env,
             cwd=REPO_ROOT,
             pass_fds=[fd],
@@ -141,6 +141,17 @@ class Instance:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,  # a file, never a pipe: a full pipe would stall the server
         )
+        self.workers = [
+            subprocess.Popen(
+                [str(BIN / "lyceum"), "worker"],
+                env=self.env,
+                cwd=REPO_ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(self.separate_workers)
+        ]
 
     def wait_until_ready(self, deadline: float) -> None:
         """Poll GET / until it answers 200; fail with the server's output past the deadline."""
@@ -172,15 +183,23 @@ class Instance:
         assert self.process is not None and self.process.poll() is None, (
             f"instance {self.name} died; its output:\n{self.log_tail()}"
         )
+        for number, worker in enumerate(self.workers, 1):
+            assert worker.poll() is None, (
+                f"worker {number} of {self.name} died; the output:\n{self.log_tail()}"
+            )
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        for process in [*self.workers, self.process]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+        for process in [*self.workers, self.process]:
+            if process is None:
+                continue
             try:
-                self.process.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+                process.kill()
+                process.wait(timeout=5)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
@@ -375,11 +394,20 @@ def _bind_loopback() -> socket.socket:
     return listener
 
 
-def start_instances(names: Iterable[str], root: Path) -> list[Instance]:
+def start_instances(
+    names: Iterable[str], root: Path, *, separate_workers: dict[str, int] | None = None
+) -> list[Instance]:
     """Make, migrate and start one instance per name, all at once, each with an admin account
-    named `OPERATOR`; stop them all on failure."""
+    named `OPERATOR`; stop them all on failure. `separate_workers` gives, by name, how many
+    `lyceum worker` processes an instance runs instead of its embedded worker."""
+    workers = separate_workers or {}
     instances = [
-        Instance(name=name, data_dir=root / name.lower(), listener=_bind_loopback())
+        Instance(
+            name=name,
+            data_dir=root / name.lower(),
+            listener=_bind_loopback(),
+            separate_workers=workers.get(name, 0),
+        )
         for name in names
     ]
     try:

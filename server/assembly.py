@@ -1,0 +1,31 @@
+"""Who listens to domain events, decided once for every kind of Lyceum process.
+
+Subscribers run inside the transaction of the change that publishes the event (server.events),
+so they must be subscribed in *every* process that changes the domain: the web processes (pages
+and the inbox's own checks) and the federation workers (an incoming Follow, post or reply is
+handled there). `create_app` and `lyceum worker` both call `subscribe_all`; a worker built any
+other way would accept no follower and announce no post.
+"""
+
+from __future__ import annotations
+
+from federation.outbox import register as register_outbox
+from federation.runtime import FederationRuntime
+from server import events
+from server.services import notifications
+from server.settings import Settings
+
+__all__ = ["subscribe_all", "worker_runtime"]
+
+
+def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
+    """Subscribe notifications and the federation outbox to `bus` (a second call changes
+    nothing but the outbox's settings)."""
+    notifications.register(bus)
+    register_outbox(bus, settings)
+
+
+def worker_runtime(settings: Settings) -> FederationRuntime:
+    """What `lyceum worker` runs: the federation workers, with every subscriber in place."""
+    subscribe_all(events.bus, settings)
+    return FederationRuntime(settings)
