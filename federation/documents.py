@@ -25,6 +25,7 @@ from tortoise.queryset import QuerySet
 
 from federation import queries, urls
 from federation.render import (
+    microblog_note,
     page_url,
     render_announce,
     render_announce_create,
@@ -37,6 +38,7 @@ from federation.render import (
     render_person_tombstone,
     render_tombstone,
 )
+from federation.requester import wants_microblog_shape
 from federation.responses import activity_response, error_response
 from server.models import (
     AuditEntry,
@@ -113,7 +115,10 @@ class Documents:
         post = await self._post(request)
         if isinstance(post, Response):
             return post
-        return activity_response(queries.note_of(self.settings, post))
+        note = queries.note_of(self.settings, post)
+        if await wants_microblog_shape(request):
+            note = microblog_note(note)
+        return activity_response(note)
 
     async def post_create(self, request: Request) -> Response:
         post = await self._post(request)

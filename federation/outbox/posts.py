@@ -31,7 +31,12 @@ from federation.outbox.activities import (
 )
 from federation.outbox.audience import Audience, SoftwareLookup, group_audience, inbox_of
 from federation.queries import NOTE_PREFETCH, NOTE_SELECT, note_of
-from federation.render import render_announce, render_announce_create, render_create
+from federation.render import (
+    microblog_note,
+    render_announce,
+    render_announce_create,
+    render_create,
+)
 from server.models import (
     Actor,
     AuditEntry,
@@ -110,7 +115,8 @@ async def send_post_edited(settings: Settings, lookup: SoftwareLookup, post_id: 
         announce = render_announce_activity(settings, group_actor, update)
         await enqueue(announce, group_actor.id, audience.threadiverse)
     if audience.microblog and author.is_local:
-        await enqueue(update, author.id, audience.microblog)
+        note = microblog_note(update["object"])
+        await enqueue({**update, "object": note}, author.id, audience.microblog)
 
 
 async def send_post_deleted(settings: Settings, lookup: SoftwareLookup, post_id: str) -> None:

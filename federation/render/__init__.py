@@ -17,6 +17,7 @@ from federation.render.discovery import (
     render_webfinger,
 )
 from federation.render.notes import (
+    microblog_note,
     render_announce,
     render_announce_create,
     render_create,
@@ -26,6 +27,7 @@ from federation.render.notes import (
 
 __all__ = [
     "NodeStats",
+    "microblog_note",
     "page_url",
     "render_announce",
     "render_announce_create",

@@ -3,7 +3,9 @@
 A post is a `Note` for everyone (Mastodon shows only a title and a link for `Page`/`Article`
 and drops the body). Threadiverse readers (Lemmy, PieFed, Mbin) take the title from `name` and
 the body from the Markdown `source`; Mastodon readers see `content`, which therefore starts with
-the title and carries the link of a resource. `context` (FEP-7888) and `audience` (FEP-1b12)
+the title and carries the link of a resource. Microblog servers get the Note without `name`
+(`microblog_note`): Takahē shows a Note's `name` as a content warning, and the title is in
+`content` already. `context` (FEP-7888) and `audience` (FEP-1b12)
 name the group on every post and reply, and a `Mention` of the group makes a Mastodon user's
 reply address the group too.
 """
@@ -21,6 +23,7 @@ from server.models import Actor, Post
 from server.settings import Settings
 
 __all__ = [
+    "microblog_note",
     "render_announce",
     "render_announce_create",
     "render_create",
@@ -118,6 +121,12 @@ def render_note(
     if post.edited_at is not None:
         note["updated"] = timestamp(post.edited_at)
     return note
+
+
+def microblog_note(note: dict[str, Any]) -> dict[str, Any]:
+    """The Note as microblog servers should read it: without `name`, which Takahē (and others
+    of its family) would show as a content warning; `content` starts with the title."""
+    return {key: value for key, value in note.items() if key != "name"}
 
 
 def render_tombstone(settings: Settings, post: Post) -> dict[str, Any]:

@@ -179,11 +179,15 @@ async def test_post_edited__update_with_updated(world: World) -> None:
     assert (update["type"], update["actor"]) == ("Update", "http://lyceum.test/u/ada")
     assert "updated" in update["object"]
     assert "really" in update["object"]["content"]
-    # And Lemmy gets the group's Announce of that Update
+    # without `name` (Takahē would show it as a content warning): the title leads `content`
+    assert "name" not in update["object"]
+    assert update["object"]["content"].startswith("<p><strong>Entropy</strong></p>")
+    # And Lemmy gets the group's Announce of that Update, the title in `name`
     signer, announce = rows[LEMMY_INBOX]
     assert signer == world.group.actor_id
     assert announce["object"]["type"] == "Update"
     assert announce["object"]["id"] == update["id"]
+    assert announce["object"]["object"]["name"] == "Entropy"
 
 
 async def test_post_deleted__author_delete_and_announced_delete(world: World) -> None:
