@@ -1,0 +1,186 @@
+"""The media proxy: remote avatars and icons, fetched by us and served from this instance.
+
+    GET /proxy/media/<signature>/<url in URL-safe base64>    (made by server.media_urls)
+
+Pages never make a visitor's browser contact another server (which would tell it who looks at
+what, and let a remote actor point our pages at addresses on the visitor's network). The route
+serves only URLs whose signature we made (403 otherwise, 400 when the path is not readable),
+fetches them with the safe fetcher (the address guard at connect time, verified TLS, timeouts,
+each redirect re-checked) and a streaming size cap (413), and accepts only PNG, JPEG, GIF, WebP
+and AVIF: the declared type must be one of them and the first bytes must say the same (415
+otherwise; SVG never, as it can carry scripts). What it serves carries the type it checked,
+`nosniff` and a sandboxing Content-Security-Policy.
+
+Images are kept in a `MediaCache` on disk; requests for one URL that arrive together fetch it
+once (a lock per URL in this process), and a URL that failed is not asked again for a few
+minutes. Failures of the remote server answer 404 or 502, never 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+import weakref
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from federation.fetch import (
+    BadContentType,
+    Fetcher,
+    FetchError,
+    Gone,
+    NotFound,
+    Refused,
+    TooLarge,
+)
+from federation.media_cache import MediaCache
+from server.media_urls import PROXY_PREFIX, BadProxyPath, read_proxy_path
+from server.settings import Settings
+
+__all__ = ["MediaProxy", "image_type", "media_proxy_routes"]
+
+log = logging.getLogger("lyceum.federation.media")
+
+ACCEPT = "image/avif,image/webp,image/png,image/jpeg,image/gif;q=0.9"
+# What a server may declare; `image/jpg` and `image/pjpeg` are common misspellings of JPEG.
+DECLARED_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/gif", "image/webp", "image/avif"}
+)
+CACHE_SECONDS = 7 * 24 * 3600
+FAILURE_SECONDS = 300
+_MAX_FAILURES_REMEMBERED = 10_000
+SERVED_HEADERS = {
+    "Cache-Control": f"public, max-age={CACHE_SECONDS}",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Content-Disposition": "inline",
+}
+REFUSAL_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+def image_type(body: bytes) -> str | None:
+    """The media type the first bytes of `body` show, among those we serve; None otherwise."""
+    if body.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if body.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if body.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if body[:4] == b"RIFF" and body[8:12] == b"WEBP":
+        return "image/webp"
+    if body[4:8] == b"ftyp" and _is_avif(body):
+        return "image/avif"
+    return None
+
+
+def _is_avif(body: bytes) -> bool:
+    """An ISO-BMFF `ftyp` box naming AVIF as its major or one of its compatible brands."""
+    size = int.from_bytes(body[:4], "big")
+    if not 16 <= size <= min(len(body), 256):
+        return False
+    brands = [body[8:12]] + [body[at : at + 4] for at in range(16, size - 3, 4)]
+    return any(brand in (b"avif", b"avis") for brand in brands)
+
+
+class MediaProxy:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.cache = MediaCache(
+            settings.media_cache_dir, max_bytes=settings.media_cache_max_mb * 1024 * 1024
+        )
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._failures: dict[str, tuple[float, int, str]] = {}
+
+    async def serve(self, request: Request) -> Response:
+        try:
+            url = read_proxy_path(
+                self.settings, request.path_params["signature"], request.path_params["encoded"]
+            )
+        except BadProxyPath as error:
+            return _refusal(403 if error.forged else 400, str(error))
+        key = hashlib.sha256(url.encode()).hexdigest()
+        body = await self._cached(key)
+        if body is None:
+            lock = self._locks.setdefault(key, asyncio.Lock())
+            async with lock:  # the first request fetches, the others then find it cached
+                body = await self._cached(key)
+                if body is None:
+                    failure = self._failures.get(key)
+                    if failure and failure[0] > time.monotonic():
+                        return _refusal(failure[1], failure[2])
+                    fetched = await self._fetch(request.app.state.federation.fetcher, url)
+                    if isinstance(fetched, Response):
+                        return fetched
+                    body = fetched
+                    try:
+                        await self.cache.put(key, body)
+                    except OSError as error:  # a full or read-only disk: serve it uncached
+                        log.warning("media proxy: cannot cache %s: %s", url, error)
+        media_type = image_type(body)
+        assert media_type is not None  # only checked images are cached
+        return Response(body, media_type=media_type, headers=SERVED_HEADERS)
+
+    async def _cached(self, key: str) -> bytes | None:
+        try:
+            body = await self.cache.get(key)
+        except OSError as error:
+            log.warning("media proxy: cannot read the cache: %s", error)
+            return None
+        if body is not None and image_type(body) is None:  # damaged on disk: fetch it anew
+            with contextlib.suppress(OSError):
+                await self.cache.delete(key)
+            return None
+        return body
+
+    async def _fetch(self, fetcher: Fetcher, url: str) -> bytes | Response:
+        """The checked image at `url`, or the refusal to answer instead (remembered a while)."""
+        key = hashlib.sha256(url.encode()).hexdigest()
+        try:
+            fetched = await fetcher.get_bytes(
+                url,
+                accept=ACCEPT,
+                media_types=DECLARED_TYPES,
+                max_bytes=self.settings.media_proxy_max_bytes,
+            )
+        except FetchError as error:
+            status, reason = _status_for(error)
+            log.info("media proxy: %s: %s", url, error)
+        else:
+            if image_type(fetched.body) is not None:
+                return fetched.body
+            status, reason = 415, "The remote file is not a PNG, JPEG, GIF, WebP or AVIF image."
+            log.info("media proxy: %s: declared %s, is not an image", url, fetched.media_type)
+        if len(self._failures) >= _MAX_FAILURES_REMEMBERED:
+            self._failures.clear()
+        self._failures[key] = (time.monotonic() + FAILURE_SECONDS, status, reason)
+        return _refusal(status, reason)
+
+
+def _status_for(error: FetchError) -> tuple[int, str]:
+    if isinstance(error, Refused):
+        return 404, "Lyceum does not fetch images from that address."
+    if isinstance(error, NotFound | Gone):
+        return 404, "The remote server has no such image."
+    if isinstance(error, TooLarge):
+        return 413, "The remote image is larger than this server accepts."
+    if isinstance(error, BadContentType):
+        return 415, "The remote file is not a PNG, JPEG, GIF, WebP or AVIF image."
+    return 502, "The remote server did not deliver the image."
+
+
+def _refusal(status: int, reason: str) -> Response:
+    return PlainTextResponse(reason, status_code=status, headers=REFUSAL_HEADERS)
+
+
+def media_proxy_routes(settings: Settings) -> list[Route]:
+    proxy = MediaProxy(settings)
+    return [Route(PROXY_PREFIX + "{signature}/{encoded}", proxy.serve, methods=["GET"])]
