@@ -63,7 +63,8 @@ def read_proxy_path(settings: Settings, signature: str, encoded: str) -> str:
     if len(encoded) > URL_MAX * 2:
         raise BadProxyPath("The image address is too long.")
     try:
-        url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        padded = encoded + "=" * (-len(encoded) % 4)
+        url = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError):
         raise BadProxyPath("The image address is not readable.") from None
     expected = _signature(settings, url).encode()
