@@ -19,7 +19,7 @@ from server.app import create_app
 from server.media_urls import PROXY_PREFIX, media_url
 from server.settings import Settings
 from tests.conftest import BASE_URL
-from tests.federation._fetch_server import Server, respond
+from tests.federation._fetch_server import Server, redirect, respond
 
 BROWSER_ACCEPT = "image/avif,image/webp,image/png,*/*;q=0.8"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -323,3 +323,51 @@ async def test_media_proxy__unreachable_server_is_502(proxy: Proxy, server: Serv
     # Then the proxy says the remote server did not deliver
     response = await client.get(_path(app, url))
     assert response.status_code == 502
+
+
+async def test_media_proxy__size_cap_is_the_setting_not_the_documents_cap(
+    proxy: Proxy, server: Server
+) -> None:
+    # Given a 1.5 MB remote image: over the fetcher's 1 MB cap for documents, under the proxy's
+    big = PNG + b"\0" * 1_500_000
+    server.routes["/big.png"] = respond(body=big, content_type="image/png")
+    app, client = await proxy()
+    # When it is asked for, Then it is served whole
+    response = await client.get(_path(app, server.url("/big.png")))
+    assert response.status_code == 200
+    assert response.content == big
+
+
+async def test_media_proxy__cache_evicts_beyond_its_setting(proxy: Proxy, server: Server) -> None:
+    # Given a proxy whose cache may hold 1 MB, and two remote images of 0.7 MB
+    for name in ("a", "b"):
+        server.routes[f"/{name}.png"] = respond(
+            body=PNG + b"\0" * 700_000, content_type="image/png"
+        )
+    app, client = await proxy(media_cache_max_mb=1)
+    a, b = (_path(app, server.url(f"/{name}.png")) for name in ("a", "b"))
+    # When "a" then "b" are shown, then "a" again
+    for path in (a, b, a):
+        assert (await client.get(path)).status_code == 200
+    # Then "a" had left the cache to make room for "b", and was fetched a second time
+    assert [path for path, _ in server.requests] == ["/a.png", "/b.png", "/a.png"]
+
+
+async def test_media_proxy__follows_a_redirect_to_an_image(proxy: Proxy, server: Server) -> None:
+    server.routes["/a.png"] = redirect("/files/a.png")
+    server.routes["/files/a.png"] = respond(body=PNG, content_type="image/png")
+    app, client = await proxy()
+    response = await client.get(_path(app, server.url("/a.png")))
+    assert response.content == PNG
+
+
+async def test_media_proxy__a_redirect_is_checked_like_the_first_address(
+    proxy: Proxy, server: Server
+) -> None:
+    # Given an allowed server (127.0.0.1) redirecting to a loopback address not allowed
+    server.routes["/a.png"] = redirect(server.url("/a.png", host="127.0.0.2"))
+    app, client = await proxy()
+    # When the image is asked for, Then the redirect is refused, not followed
+    response = await client.get(_path(app, server.url("/a.png")))
+    assert response.status_code == 404
+    assert "does not fetch" in response.text

@@ -14,10 +14,10 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 
+from server.media_urls import PROXY_PREFIX
 from server.models import Actor, ActorKind, Post
 from server.services import groups, remote_groups
 from server.services.remote import IncomingPost, RemoteProfile, receive_post, upsert_remote_actor
-from server.media_urls import PROXY_PREFIX
 from tests.conftest import BASE_URL
 from tests.helpers import log_in, make_account, make_group, make_post
 
