@@ -24,6 +24,7 @@ import hashlib
 import logging
 import time
 import weakref
+from dataclasses import dataclass, replace
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -42,7 +43,7 @@ from federation.media_cache import MediaCache
 from server.media_urls import PROXY_PREFIX, BadProxyPath, read_proxy_path
 from server.settings import Settings
 
-__all__ = ["MediaProxy", "image_type", "media_proxy_routes"]
+__all__ = ["MediaProxy", "Refusal", "image_type", "media_proxy_routes"]
 
 log = logging.getLogger("lyceum.federation.media")
 
@@ -91,6 +92,16 @@ def _is_avif(body: bytes) -> bool:
     return any(brand in (b"avif", b"avis") for brand in brands)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    reason: str
+    until: float = 0.0  # while remembered: the monotonic time it is forgotten
+
+
+NOT_AN_IMAGE = Refusal(415, "The remote file is not a PNG, JPEG, GIF, WebP or AVIF image.")
+
+
 class MediaProxy:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -98,7 +109,7 @@ class MediaProxy:
             settings.media_cache_dir, max_bytes=settings.media_cache_max_mb * 1024 * 1024
         )
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._failures: dict[str, tuple[float, int, str]] = {}
+        self._failures: dict[str, Refusal] = {}
 
     async def serve(self, request: Request) -> Response:
         try:
@@ -106,28 +117,34 @@ class MediaProxy:
                 self.settings, request.path_params["signature"], request.path_params["encoded"]
             )
         except BadProxyPath as error:
-            return _refusal(403 if error.forged else 400, str(error))
+            return _refusal(Refusal(403 if error.forged else 400, str(error)))
+        image = await self._image(request.app.state.federation.fetcher, url)
+        if isinstance(image, Refusal):
+            return _refusal(image)
+        media_type = image_type(image)
+        assert media_type is not None  # only checked images are cached or served
+        return Response(image, media_type=media_type, headers=SERVED_HEADERS)
+
+    async def _image(self, fetcher: Fetcher, url: str) -> bytes | Refusal:
         key = hashlib.sha256(url.encode()).hexdigest()
-        body = await self._cached(key)
-        if body is None:
-            lock = self._locks.setdefault(key, asyncio.Lock())
-            async with lock:  # the first request fetches, the others then find it cached
-                body = await self._cached(key)
-                if body is None:
-                    failure = self._failures.get(key)
-                    if failure and failure[0] > time.monotonic():
-                        return _refusal(failure[1], failure[2])
-                    fetched = await self._fetch(request.app.state.federation.fetcher, url)
-                    if isinstance(fetched, Response):
-                        return fetched
-                    body = fetched
-                    try:
-                        await self.cache.put(key, body)
-                    except OSError as error:  # a full or read-only disk: serve it uncached
-                        log.warning("media proxy: cannot cache %s: %s", url, error)
-        media_type = image_type(body)
-        assert media_type is not None  # only checked images are cached
-        return Response(body, media_type=media_type, headers=SERVED_HEADERS)
+        if (cached := await self._cached(key)) is not None:
+            return cached
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # the first request fetches; the others then find it cached
+            if (cached := await self._cached(key)) is not None:
+                return cached
+            failure = self._failures.get(key)
+            if failure is not None and failure.until > time.monotonic():
+                return failure
+            image = await self._fetch(fetcher, url)
+            if isinstance(image, Refusal):
+                self._remember(key, image)
+                return image
+            try:
+                await self.cache.put(key, image)
+            except OSError as error:  # a full or read-only disk: serve it uncached
+                log.warning("media proxy: cannot cache %s: %s", url, error)
+            return image
 
     async def _cached(self, key: str) -> bytes | None:
         try:
@@ -141,9 +158,7 @@ class MediaProxy:
             return None
         return body
 
-    async def _fetch(self, fetcher: Fetcher, url: str) -> bytes | Response:
-        """The checked image at `url`, or the refusal to answer instead (remembered a while)."""
-        key = hashlib.sha256(url.encode()).hexdigest()
+    async def _fetch(self, fetcher: Fetcher, url: str) -> bytes | Refusal:
         try:
             fetched = await fetcher.get_bytes(
                 url,
@@ -152,33 +167,35 @@ class MediaProxy:
                 max_bytes=self.settings.media_proxy_max_bytes,
             )
         except FetchError as error:
-            status, reason = _status_for(error)
             log.info("media proxy: %s: %s", url, error)
-        else:
-            if image_type(fetched.body) is not None:
-                return fetched.body
-            status, reason = 415, "The remote file is not a PNG, JPEG, GIF, WebP or AVIF image."
-            log.info("media proxy: %s: declared %s, is not an image", url, fetched.media_type)
+            return _refusal_for(error)
+        if image_type(fetched.body) is None:
+            log.info("media proxy: %s: declared %s, is not one", url, fetched.media_type)
+            return NOT_AN_IMAGE
+        return fetched.body
+
+    def _remember(self, key: str, refusal: Refusal) -> None:
+        """Ask no server again for a while for what it failed to give (pages show an avatar
+        on every visit)."""
         if len(self._failures) >= _MAX_FAILURES_REMEMBERED:
             self._failures.clear()
-        self._failures[key] = (time.monotonic() + FAILURE_SECONDS, status, reason)
-        return _refusal(status, reason)
+        self._failures[key] = replace(refusal, until=time.monotonic() + FAILURE_SECONDS)
 
 
-def _status_for(error: FetchError) -> tuple[int, str]:
+def _refusal_for(error: FetchError) -> Refusal:
     if isinstance(error, Refused):
-        return 404, "Lyceum does not fetch images from that address."
+        return Refusal(404, "Lyceum does not fetch images from that address.")
     if isinstance(error, NotFound | Gone):
-        return 404, "The remote server has no such image."
+        return Refusal(404, "The remote server has no such image.")
     if isinstance(error, TooLarge):
-        return 413, "The remote image is larger than this server accepts."
+        return Refusal(413, "The remote image is larger than this server accepts.")
     if isinstance(error, BadContentType):
-        return 415, "The remote file is not a PNG, JPEG, GIF, WebP or AVIF image."
-    return 502, "The remote server did not deliver the image."
+        return NOT_AN_IMAGE
+    return Refusal(502, "The remote server did not deliver the image.")
 
 
-def _refusal(status: int, reason: str) -> Response:
-    return PlainTextResponse(reason, status_code=status, headers=REFUSAL_HEADERS)
+def _refusal(refusal: Refusal) -> Response:
+    return PlainTextResponse(refusal.reason, status_code=refusal.status, headers=REFUSAL_HEADERS)
 
 
 def media_proxy_routes(settings: Settings) -> list[Route]:

@@ -43,7 +43,10 @@ def media_url(settings: Settings, url: str | None) -> str:
         return ""
     if url.startswith("/media/") and not url.startswith("//"):
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [IPv6] bracket
+        return ""
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > URL_MAX:
         return ""
     if parts.username is not None or parts.password is not None:

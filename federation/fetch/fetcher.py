@@ -213,9 +213,14 @@ class Fetcher:
             self._check_url(current)
             if budget is not None:
                 budget.spend(current)
-            request = self.client.build_request(
-                "GET", current, headers={"Accept": accept}, timeout=self.timeout
-            )
+            try:
+                request = self.client.build_request(
+                    "GET", current, headers={"Accept": accept}, timeout=self.timeout
+                )
+            except (httpx.InvalidURL, ValueError) as error:  # bad IDNA labels, NUL bytes…
+                raise RefusedURL(
+                    f"refused to fetch a malformed URL: {error}", url=current
+                ) from None
             try:
                 response = await self.client.send(request, auth=auth, stream=True)
             except RefusedAddress as error:
@@ -242,7 +247,10 @@ class Fetcher:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _check_url(self, url: str) -> None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # an unclosed [IPv6] bracket
+            raise RefusedURL("refused to fetch a malformed URL", url=url) from None
         allowed = ("https", "http") if self.allow_http else ("https",)
         if parts.scheme.lower() not in allowed:
             raise RefusedURL(f"refused to fetch a {parts.scheme or 'relative'} URL", url=url)

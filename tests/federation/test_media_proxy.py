@@ -20,6 +20,7 @@ from server.media_urls import PROXY_PREFIX, media_url
 from server.settings import Settings
 from tests.conftest import BASE_URL
 from tests.federation._fetch_server import Server, redirect, respond
+from tests.helpers import log_in, make_account
 
 BROWSER_ACCEPT = "image/avif,image/webp,image/png,*/*;q=0.8"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -371,3 +372,38 @@ async def test_media_proxy__a_redirect_is_checked_like_the_first_address(
     response = await client.get(_path(app, server.url("/a.png")))
     assert response.status_code == 404
     assert "does not fetch" in response.text
+
+
+async def test_media_proxy__a_shared_cache_never_stores_a_session(
+    proxy: Proxy, server: Server
+) -> None:
+    # Given a logged-in visitor (answers marked public may be kept by shared caches)
+    server.routes["/a.png"] = respond(body=PNG, content_type="image/png")
+    app, client = await proxy()
+    await make_account("ada")
+    await log_in(client, "ada")
+    # When their page loads a remote image
+    response = await client.get(_path(app, server.url("/a.png")))
+    # Then the answer carries no cookie and does not depend on one
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+    assert "cookie" not in response.headers.get("vary", "").lower()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://a..b.example/a.png",  # an empty label
+        "https://" + "a" * 70 + ".example/a.png",  # a label over 63 characters
+        "https://xn--/a.png",  # a malformed A-label
+        "https://elsewhere.example/\x00.png",
+    ],
+)
+async def test_media_proxy__malformed_remote_urls_are_refused_not_500(
+    proxy: Proxy, url: str
+) -> None:
+    # Given an icon URL a remote server sent that no request can be made to
+    app, client = await proxy()
+    # When a page's proxy path for it is requested, Then it is refused without a server error
+    response = await client.get(_path(app, url))
+    assert response.status_code in (404, 502)

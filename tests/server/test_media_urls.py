@@ -57,6 +57,7 @@ def test_media_url__remote_url_becomes_a_signed_proxy_path(settings: Settings, u
         "https://user:pw@elsewhere.example/a.png",
         "https://elsewhere.example/" + "a" * 2048,
         "https://elsewhere.example/\ud800.png",
+        "https://[::1/a.png",
         "/static/../../etc/passwd",
     ],
 )
