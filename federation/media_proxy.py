@@ -7,9 +7,12 @@ what, and let a remote actor point our pages at addresses on the visitor's netwo
 serves only URLs whose signature we made (403 otherwise, 400 when the path is not readable),
 fetches them with the safe fetcher (the address guard at connect time, verified TLS, timeouts,
 each redirect re-checked) and a streaming size cap (413), and accepts only PNG, JPEG, GIF, WebP
-and AVIF: the declared type must be one of them and the first bytes must say the same (415
-otherwise; SVG never, as it can carry scripts). What it serves carries the type it checked,
-`nosniff` and a sandboxing Content-Security-Policy.
+and AVIF: the declared type must be one of them, the first bytes must say the same and Pillow
+must read the header as that format (415 otherwise; SVG never, as it can carry scripts), with
+at most `MAX_PIXELS` (413: a small file can unpack to gigabytes in a browser). What it serves
+carries the type it checked, `nosniff` and a sandboxing Content-Security-Policy. Images are
+passed on as they are, not re-encoded: they are public where they come from, and decoding
+every frame of an animation to strip it would cost more than it protects.
 
 Images are kept in a `MediaCache` on disk; requests for one URL that arrive together fetch it
 once (a lock per URL in this process), and a URL that failed is not asked again for a few
@@ -21,11 +24,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import logging
 import time
+import warnings
 import weakref
 from dataclasses import dataclass, replace
 
+from PIL import Image
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -43,7 +49,7 @@ from federation.media_cache import MediaCache
 from server.media_urls import PROXY_PREFIX, BadProxyPath, read_proxy_path
 from server.settings import Settings
 
-__all__ = ["MediaProxy", "Refusal", "image_type", "media_proxy_routes"]
+__all__ = ["MediaProxy", "Refusal", "image_refusal", "image_type", "media_proxy_routes"]
 
 log = logging.getLogger("lyceum.federation.media")
 
@@ -52,6 +58,14 @@ ACCEPT = "image/avif,image/webp,image/png,image/jpeg,image/gif;q=0.9"
 DECLARED_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/gif", "image/webp", "image/avif"}
 )
+_PILLOW_FORMATS = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WEBP",
+    "image/avif": "AVIF",
+}
+MAX_PIXELS = 7680 * 4320
 CACHE_SECONDS = 7 * 24 * 3600
 FAILURE_SECONDS = 300
 _MAX_FAILURES_REMEMBERED = 10_000
@@ -100,6 +114,24 @@ class Refusal:
 
 
 NOT_AN_IMAGE = Refusal(415, "The remote file is not a PNG, JPEG, GIF, WebP or AVIF image.")
+TOO_MANY_PIXELS = Refusal(413, "The remote image has more pixels than this server shows.")
+
+
+def image_refusal(body: bytes) -> Refusal | None:
+    """Why `body` is not an image we serve (not one of our formats, or too many pixels)."""
+    media_type = image_type(body)
+    if media_type is None:
+        return NOT_AN_IMAGE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(body), formats=[_PILLOW_FORMATS[media_type]]) as image:
+                width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return TOO_MANY_PIXELS
+    except Exception:  # a hostile header can upset a parser in many ways: none is served
+        return NOT_AN_IMAGE
+    return TOO_MANY_PIXELS if width * height > MAX_PIXELS else None
 
 
 class MediaProxy:
@@ -169,9 +201,10 @@ class MediaProxy:
         except FetchError as error:
             log.info("media proxy: %s: %s", url, error)
             return _refusal_for(error)
-        if image_type(fetched.body) is None:
-            log.info("media proxy: %s: declared %s, is not one", url, fetched.media_type)
-            return NOT_AN_IMAGE
+        refusal = image_refusal(fetched.body)
+        if refusal is not None:
+            log.info("media proxy: %s (declared %s): %s", url, fetched.media_type, refusal.reason)
+            return refusal
         return fetched.body
 
     def _remember(self, key: str, refusal: Refusal) -> None:

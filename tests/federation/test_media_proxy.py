@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import struct
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,7 +16,7 @@ from PIL import Image
 from starlette.applications import Starlette
 
 from federation.media_cache import MediaCache
-from federation.media_proxy import image_type
+from federation.media_proxy import MAX_PIXELS, image_refusal, image_type
 from server.app import create_app
 from server.media_urls import PROXY_PREFIX, media_url
 from server.settings import Settings
@@ -33,6 +35,19 @@ def _image(kind: str) -> bytes:
 
 
 PNG = _image("PNG")
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims `width` x `height` pixels in a few bytes (what a decompression bomb
+    looks like before it is unpacked)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
 @pytest.fixture
@@ -102,6 +117,39 @@ async def test_media_proxy__serves_a_remote_image_with_safe_headers(
 @pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF", "WEBP", "AVIF"])
 def test_image_type__knows_each_served_format(kind: str) -> None:
     assert image_type(_image(kind)) == f"image/{kind.lower()}"
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF", "WEBP", "AVIF"])
+def test_image_refusal__accepts_each_served_format(kind: str) -> None:
+    assert image_refusal(_image(kind)) is None
+
+
+def test_image_refusal__counts_pixels_not_bytes() -> None:
+    # Given headers claiming 8K exactly, one row more, and a size Pillow calls a bomb
+    width = 7680
+    headers = [
+        _png_header(width, MAX_PIXELS // width),
+        _png_header(width, MAX_PIXELS // width + 1),
+        _png_header(20_000, 20_000),
+    ]
+    # Then only the first is accepted, and the others are refused as too large
+    statuses = [getattr(image_refusal(header), "status", None) for header in headers]
+    assert statuses == [None, 413, 413]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x89PNG\r\n\x1a\n" + b"garbage" * 10,  # the signature, then nothing a PNG holds
+        b"\xff\xd8\xff" + b"\0" * 40,
+        b"GIF89a",
+        _image("PNG")[:20],
+    ],
+)
+def test_image_refusal__right_first_bytes_but_no_image(body: bytes) -> None:
+    refusal = image_refusal(body)
+    assert refusal is not None
+    assert refusal.status == 415
 
 
 def test_image_type__avif_named_among_compatible_brands() -> None:
@@ -407,3 +455,14 @@ async def test_media_proxy__malformed_remote_urls_are_refused_not_500(
     # When a page's proxy path for it is requested, Then it is refused without a server error
     response = await client.get(_path(app, url))
     assert response.status_code in (404, 502)
+
+
+async def test_media_proxy__too_many_pixels_is_413(proxy: Proxy, server: Server) -> None:
+    # Given a tiny remote PNG that claims 20,000 by 20,000 pixels
+    server.routes["/bomb.png"] = respond(body=_png_header(20_000, 20_000), content_type="image/png")
+    app, client = await proxy()
+    # When it is asked for, Then it is refused and not cached
+    response = await client.get(_path(app, server.url("/bomb.png")))
+    assert response.status_code == 413
+    assert "pixels" in response.text
+    assert not any(p.is_file() for p in app.state.settings.media_cache_dir.rglob("*"))
