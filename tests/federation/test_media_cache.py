@@ -60,3 +60,39 @@ def test_media_cache__keys_are_digests_only(tmp_path: Path) -> None:
     cache = MediaCache(tmp_path / "c", max_bytes=1000)
     with pytest.raises(ValueError, match="SHA-256"):
         cache.path("../../etc/passwd")
+
+
+def _files(folder: Path) -> int:
+    return sum(1 for path in folder.rglob("*") if path.is_file())
+
+
+async def test_media_cache__eviction_leaves_room_for_the_next_images(tmp_path: Path) -> None:
+    # Given a full 1,000-byte cache of ten 100-byte images
+    cache = MediaCache(tmp_path / "c", max_bytes=1000)
+    for number in range(10):
+        await cache.put(_key(str(number)), b"x" * 100)
+    assert _files(tmp_path / "c") == 10
+    # When one more goes over the cap
+    await cache.put(_key("more"), b"x" * 100)
+    # Then eviction goes down to nine tenths of the cap, not just under it
+    assert _files(tmp_path / "c") == 9
+
+
+async def test_media_cache__rescans_for_what_other_processes_wrote(tmp_path: Path) -> None:
+    # Given two processes' caches on one folder of 1,000 bytes, each under the cap in its own
+    # count, and together over it
+    now = [0.0]
+    first, second = (
+        MediaCache(tmp_path / "c", max_bytes=1000, rescan_seconds=60, clock=lambda: now[0])
+        for _ in range(2)
+    )
+    await first.put(_key("a"), b"a" * 400)
+    await second.put(_key("b"), b"b" * 400)
+    await first.put(_key("c"), b"c" * 400)
+    assert _files(tmp_path / "c") == 3
+    # When the first writes again a minute after its last look at the folder
+    now[0] = 61.0
+    await first.put(_key("d"), b"d" * 100)
+    # Then it looks again and the folder is back under the cap
+    sizes = [path.stat().st_size for path in (tmp_path / "c").rglob("*") if path.is_file()]
+    assert sum(sizes) <= 1000
