@@ -100,7 +100,7 @@ def test_fetched_urls__finds_every_kind_of_fetch() -> None:
 async def world(client: httpx.AsyncClient) -> dict[str, str]:
     """A local group with a remote member and a remote post, and a group on another server;
     every remote picture hosted elsewhere. Returns the pages to check."""
-    ada = await make_account("ada")
+    ada = await make_account("ada", admin=True)
     physics = await make_group(ada, "physics")
     bob = await upsert_remote_actor(
         RemoteProfile(
@@ -158,6 +158,10 @@ async def world(client: httpx.AsyncClient) -> dict[str, str]:
         "directory": "/groups",
         "remote_group": "/g/main@remote.example",
         "remote_members": "/g/main@remote.example/members",
+        "remote_about": "/g/main@remote.example/about",
+        "admin_person": f"/admin/actors/{bob.id}",
+        "admin_users": "/admin/users?q=bob",
+        "admin_groups": "/admin/groups",
         "profile": "/u/ada",
         "home": "/",
     }
