@@ -1,9 +1,9 @@
 """The federation adapter's routes.
 
 `federation_routes` are paths only federation serves (discovery, the instance actor, collections,
-activities); they answer whatever the Accept header says. `as2_routes` share their URL with an
-HTML page (a person, a group, a post) and are reached through `ContentNegotiation` only when
-the client asks for ActivityStreams.
+activities, the media proxy for remote images); they answer whatever the Accept header says.
+`as2_routes` share their URL with an HTML page (a person, a group, a post) and are reached
+through `ContentNegotiation` only when the client asks for ActivityStreams.
 
 Every document except actors (people, groups, the instance actor) and discovery goes through
 `signed_only`: with `require_signed_fetch` on, it answers signed GETs only.
@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from federation.discovery import Discovery
 from federation.documents import Documents
 from federation.inbox import inbox_routes
+from federation.media_proxy import media_proxy_routes
 from federation.signed_fetch import Endpoint, signed_only
 from server import url_convertors  # noqa: F401  (registers {x:id}, {x:name})
 from server.settings import Settings
@@ -55,6 +56,7 @@ def federation_routes(settings: Settings) -> list[BaseRoute]:
         Route("/p/{post_id:id}/replies", signed(docs.post_replies), methods=GET),
         Route("/p/{post_id:id}/create", signed(docs.post_create), methods=GET),
         *inbox_routes(settings),
+        *media_proxy_routes(settings),
     ]
 
 

@@ -136,6 +136,18 @@ class Settings(BaseSettings):
         ge=30,
         description="How far an incoming signed request's Date (or `created`) may be from now.",
     )
+    media_proxy_max_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        description="Largest remote image (avatar, icon) the media proxy fetches and serves, in "
+        "bytes; larger ones are refused while streaming.",
+    )
+    media_cache_max_mb: int = Field(
+        512,
+        ge=1,
+        description="Disk space the media proxy's cache (`DATA_DIR/media-cache`) may use, in MB; "
+        "the least recently used images are deleted beyond it.",
+    )
     require_signed_fetch: bool = Field(
         False,
         description="Answer ActivityPub GETs only when signed (actor and key documents stay "
@@ -193,6 +205,10 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def media_cache_dir(self) -> Path:
+        return self.data_dir / "media-cache"
 
     @cached_property
     def resolved_secret_key(self) -> str:

@@ -2,7 +2,7 @@
 
 `make_client()` builds the process-wide `httpx.AsyncClient` (address checks at connect time,
 verified TLS); `Fetcher` GETs JSON documents through it within size, time, redirect, media
-type, origin and budget limits; `errors` draws the exception tree.
+type, origin and budget limits (`get_bytes` for images); `errors` draws the exception tree.
 """
 
 from federation.fetch.addresses import AddressPolicy
@@ -29,6 +29,7 @@ from federation.fetch.fetcher import (
     AS2_MEDIA_TYPES,
     FetchBudget,
     Fetched,
+    FetchedBytes,
     Fetcher,
     origin,
     origin_key,
@@ -46,6 +47,7 @@ __all__ = [
     "FetchBudget",
     "FetchError",
     "Fetched",
+    "FetchedBytes",
     "Fetcher",
     "Gone",
     "IdMismatch",

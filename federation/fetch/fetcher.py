@@ -12,7 +12,8 @@ Limits (FEDERATION.md "Fetching from other servers"), all constructor parameters
   so a missing or lying `Content-Length` changes nothing;
 - `fetch_object` requires an ActivityStreams media type and an `id` on the final URL's origin
   (or equal to it with `require_exact_id`); `get_json` takes the media types to accept
-  (WebFinger's `application/jrd+json`, NodeInfo's `application/json`);
+  (WebFinger's `application/jrd+json`, NodeInfo's `application/json`); `get_bytes` returns
+  the raw body of one of the given media types (the media proxy's images), with its own cap;
 - a `FetchBudget` shared by all the fetches one incoming activity causes (about 20).
 
 Failures raise the `federation.fetch.errors` tree; nothing here returns None for an error.
@@ -21,9 +22,9 @@ Failures raise the `federation.fetch.errors` tree; nothing here returns None for
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -45,13 +46,22 @@ from federation.fetch.errors import (
     Unreachable,
 )
 
-__all__ = ["AS2_ACCEPT", "AS2_MEDIA_TYPES", "FetchBudget", "Fetched", "Fetcher", "origin"]
+__all__ = [
+    "AS2_ACCEPT",
+    "AS2_MEDIA_TYPES",
+    "FetchBudget",
+    "Fetched",
+    "FetchedBytes",
+    "Fetcher",
+    "origin",
+]
 
 AS2_PROFILE = "https://www.w3.org/ns/activitystreams"
 AS2_ACCEPT = f'application/activity+json, application/ld+json; profile="{AS2_PROFILE}"'
 AS2_MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+T = TypeVar("T")
 
 
 class FetchBudget:
@@ -76,6 +86,13 @@ class Fetched:
     url: str  # the final URL, after redirects
     content_type: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FetchedBytes:
+    url: str  # the final URL, after redirects
+    media_type: str  # as declared, lower-cased, without parameters
+    body: bytes
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -151,9 +168,35 @@ class Fetcher:
         budget: FetchBudget | None = None,
     ) -> Fetched:
         """A JSON object served with one of `media_types`, following redirects safely."""
+
+        async def read(current: str, response: httpx.Response) -> Fetched:
+            return await self._read(current, response, media_types)
+
+        return await self._within_deadline(url, self._get(url, accept, auth, budget, read))
+
+    async def get_bytes(
+        self,
+        url: str,
+        *,
+        accept: str,
+        media_types: Collection[str],
+        max_bytes: int | None = None,
+    ) -> FetchedBytes:
+        """The body of a response served with one of `media_types`, unsigned, at most
+        `max_bytes` (default the fetcher's cap), following redirects safely."""
+        cap = self.max_bytes if max_bytes is None else max_bytes
+
+        async def read(current: str, response: httpx.Response) -> FetchedBytes:
+            media_type = _checked_media_type(current, response, media_types)
+            body = await self._read_capped(current, response, cap)
+            return FetchedBytes(url=current, media_type=media_type, body=body)
+
+        return await self._within_deadline(url, self._get(url, accept, None, None, read))
+
+    async def _within_deadline(self, url: str, fetch: Awaitable[T]) -> T:
         try:
             async with asyncio.timeout(self.total_timeout):
-                return await self._get(url, accept, media_types, auth, budget)
+                return await fetch
         except TimeoutError:
             raise Timeout(f"{url} took longer than {self.total_timeout:g} s", url=url) from None
 
@@ -161,18 +204,23 @@ class Fetcher:
         self,
         url: str,
         accept: str,
-        media_types: Collection[str],
         auth: httpx.Auth | None,
         budget: FetchBudget | None,
-    ) -> Fetched:
+        read: Callable[[str, httpx.Response], Awaitable[T]],
+    ) -> T:
         current = url
         for hop in range(self.max_redirects + 1):
             self._check_url(current)
             if budget is not None:
                 budget.spend(current)
-            request = self.client.build_request(
-                "GET", current, headers={"Accept": accept}, timeout=self.timeout
-            )
+            try:
+                request = self.client.build_request(
+                    "GET", current, headers={"Accept": accept}, timeout=self.timeout
+                )
+            except (httpx.InvalidURL, ValueError) as error:  # bad IDNA labels, NUL bytes…
+                raise RefusedURL(
+                    f"refused to fetch a malformed URL: {error}", url=current
+                ) from None
             try:
                 response = await self.client.send(request, auth=auth, stream=True)
             except RefusedAddress as error:
@@ -193,13 +241,16 @@ class Fetcher:
                         )
                     current = urljoin(current, location)
                     continue
-                return await self._read(current, response, media_types)
+                return await read(current, response)
             finally:
                 await response.aclose()
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _check_url(self, url: str) -> None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # an unclosed [IPv6] bracket
+            raise RefusedURL("refused to fetch a malformed URL", url=url) from None
         allowed = ("https", "http") if self.allow_http else ("https",)
         if parts.scheme.lower() not in allowed:
             raise RefusedURL(f"refused to fetch a {parts.scheme or 'relative'} URL", url=url)
@@ -211,46 +262,52 @@ class Fetcher:
     async def _read(
         self, url: str, response: httpx.Response, media_types: Collection[str]
     ) -> Fetched:
-        status = response.status_code
-        if status == 410:
-            raise Gone(f"{url} is gone (410)", url=url, status_code=status)
-        if status == 404:
-            raise NotFound(f"{url} was not found (404)", url=url, status_code=status)
-        if not 200 <= status < 300:
-            raise BadStatus(f"{url} answered {status}", url=url, status_code=status)
-        content_type = response.headers.get("content-type", "")
-        media_type = content_type.split(";")[0].strip().lower()
-        if media_type not in media_types:
-            raise BadContentType(
-                f"{url} is {media_type or 'untyped'}, not {' or '.join(sorted(media_types))}",
-                url=url,
-            )
-        body = await self._read_capped(url, response)
+        _checked_media_type(url, response, media_types)
+        body = await self._read_capped(url, response, self.max_bytes)
         try:
             data = jsondoc.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise NotJSON(f"{url} did not return JSON", url=url) from None
         if not isinstance(data, dict):
             raise NotJSON(f"{url} did not return a JSON object", url=url)
-        return Fetched(url=url, content_type=content_type, data=data)
+        return Fetched(url=url, content_type=response.headers.get("content-type", ""), data=data)
 
-    async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+    async def _read_capped(self, url: str, response: httpx.Response, cap: int) -> bytes:
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise TooLarge(f"{url} declares {declared} bytes (cap {self.max_bytes})", url=url)
+        if declared.isdigit() and int(declared) > cap:
+            raise TooLarge(f"{url} declares {declared} bytes (cap {cap})", url=url)
         chunks: list[bytes] = []
         size = 0
         try:
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
-                if size > self.max_bytes:
-                    raise TooLarge(f"{url} sent more than {self.max_bytes} bytes", url=url)
+                if size > cap:
+                    raise TooLarge(f"{url} sent more than {cap} bytes", url=url)
                 chunks.append(chunk)
         except httpx.TimeoutException:
             raise Timeout(f"{url} stalled while sending its body", url=url) from None
         except httpx.HTTPError as error:
             raise Unreachable(f"{url} broke off: {error}", url=url) from None
         return b"".join(chunks)
+
+
+def _checked_media_type(url: str, response: httpx.Response, media_types: Collection[str]) -> str:
+    """The response's media type, once its status is a success and its type one we accept."""
+    status = response.status_code
+    if status == 410:
+        raise Gone(f"{url} is gone (410)", url=url, status_code=status)
+    if status == 404:
+        raise NotFound(f"{url} was not found (404)", url=url, status_code=status)
+    if not 200 <= status < 300:
+        raise BadStatus(f"{url} answered {status}", url=url, status_code=status)
+    content_type = str(response.headers.get("content-type", ""))
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in media_types:
+        raise BadContentType(
+            f"{url} is {media_type or 'untyped'}, not {' or '.join(sorted(media_types))}",
+            url=url,
+        )
+    return media_type
 
 
 def _check_as2_profile(fetched: Fetched) -> None:

@@ -71,7 +71,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
-        except OSError as error:
+        except (OSError, UnicodeError) as error:  # UnicodeError: an empty or too long label
             raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from None
         addresses: list[str] = []
         for _family, _type, _proto, _name, sockaddr in infos:

@@ -42,6 +42,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /inbox": SIGNED,
     "POST /g/{name}/inbox": SIGNED,
     "POST /u/{name}/inbox": SIGNED,
+    # Remote images: anyone, but only at a path this server signed (the signature is the token).
+    "GET /proxy/media/{signature}/{encoded}": TOKEN,
     # Getting in and out.
     "GET /": PUBLIC,
     "GET /signup": PUBLIC,

@@ -100,6 +100,8 @@ async def build_world(n: int) -> World:
         "version": "2.1",
         "tag": "matrix",
         "token": "not-a-token",
+        "signature": "not-a-signature",
+        "encoded": "aHR0cHM6Ly9yZW1vdGUuZXhhbXBsZS9hLnBuZw",  # https://remote.example/a.png
     }
     usernames = {"member": f"member{n}", "moderator": f"moderator{n}", "admin": f"admin{n}"}
     return World(values, usernames)
