@@ -45,8 +45,14 @@ class InstanceNameMiddleware:
         await self.app(scope, receive, send)
 
 
+# Files (uploads, proxied remote images, CSS) are never pages, whatever the browser accepts.
+_FILE_PREFIXES = ("/static/", "/media/", "/proxy/")
+
+
 def _may_want_html(scope: Scope) -> bool:
     """Peers asking for JSON never see a page, so their requests skip the name lookup."""
+    if scope["path"].startswith(_FILE_PREFIXES):
+        return False
     accept = dict(scope["headers"]).get(b"accept", b"text/html")
     return b"text/html" in accept or b"*/*" in accept
 
