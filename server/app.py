@@ -30,8 +30,6 @@ from web.templating import build_templates
 
 log = logging.getLogger("lyceum")
 
-SESSION_MAX_AGE = 30 * 24 * 3600
-
 
 class InstanceNameMiddleware:
     """Puts the admin-chosen instance name where every page template finds it."""
@@ -86,7 +84,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 SessionMiddleware,
                 secret_key=settings.resolved_secret_key,
                 session_cookie="lyceum_session",
-                max_age=SESSION_MAX_AGE,
+                max_age=settings.session_days * 24 * 3600,
                 same_site="lax",
                 https_only=settings.secure_cookies,
             ),

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="For this many days after sign-up, a local account's posts and replies that "
         "contain a link wait for a moderator. 0 turns the rule off.",
     )
+    session_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="How long a log-in lasts after the browser was last seen, in days. Sessions "
+        "are stored in the database: logging out ends one at once.",
+    )
     trust_proxy_headers: bool = Field(
         False,
         description="Take the client address from X-Forwarded-For (set it behind your reverse "

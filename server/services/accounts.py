@@ -26,7 +26,7 @@ from server.models import (
     Role,
     utcnow,
 )
-from server.services import audit, instance
+from server.services import audit, instance, sessions
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.handles import ensure_handle_free, validate_handle
 from server.services.keys import generate_rsa_keypair
@@ -243,11 +243,14 @@ def normalise_email_loosely(email: str) -> str:
 
 
 async def change_password(account: Account, new_password: str) -> None:
+    """Set a new password and end every session of the account (the caller logs the person
+    in again where they changed it)."""
     if problem := password_problem(new_password):
         raise Invalid({"password": problem})
     account.password_hash = hash_password(new_password)
-    account.session_version += 1
-    await account.save(update_fields=["password_hash", "session_version"])
+    async with in_transaction():
+        await account.save(update_fields=["password_hash"])
+        await sessions.end_all(account.id)
 
 
 async def change_own_password(account: Account, current: str, new_password: str) -> None:
@@ -359,14 +362,3 @@ async def _audit(by: Account | None, action: str, account: Account) -> None:
         target_id=account.id,
         target_label=f"@{actor.username}",
     )
-
-
-async def get_active_account(account_id: str, session_version: int) -> Account | None:
-    account = await Account.get_or_none(id=account_id).select_related("actor")
-    if (
-        account is None
-        or account.state != AccountState.ACTIVE
-        or account.session_version != session_version
-    ):
-        return None
-    return account

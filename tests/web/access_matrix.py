@@ -62,6 +62,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /settings/profile": AUTH,
     "GET /settings/password": AUTH,
     "POST /settings/password": AUTH,
+    "GET /settings/sessions": AUTH,
+    "POST /settings/sessions/end-others": AUTH,
+    "POST /settings/sessions/{session_id}/end": AUTH,  # one's own sessions only (404 otherwise)
     # Admin: dashboard and federation health.
     "GET /admin": ADMIN,
     "GET /admin/federation": ADMIN,

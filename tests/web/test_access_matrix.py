@@ -100,6 +100,7 @@ async def build_world(n: int) -> World:
         "version": "2.1",
         "tag": "matrix",
         "token": "not-a-token",
+        "session_id": "not-a-session",
     }
     usernames = {"member": f"member{n}", "moderator": f"moderator{n}", "admin": f"admin{n}"}
     return World(values, usernames)

@@ -111,7 +111,7 @@ async def signup(request: Request) -> Response:
     if created.state == AccountState.PENDING:
         return RedirectResponse("/signup/pending", 303)
     await created.fetch_related("actor")
-    log_in(request, created)
+    await log_in(request, created)
     return RedirectResponse(safe_next(form.next.data) or LANDING, 303)
 
 
@@ -159,7 +159,7 @@ async def login(request: Request) -> Response:
     except Forbidden as exc:
         form.add_errors({"": exc.message})
         return _login_page(request, form, status_code=403)
-    log_in(request, account)
+    await log_in(request, account)
     return RedirectResponse(safe_next(form.next.data) or LANDING, 303)
 
 
@@ -172,7 +172,7 @@ def _login_page(
 
 async def logout(request: Request) -> Response:
     await read_form(request)
-    log_out(request)
+    await log_out(request)
     return RedirectResponse("/", 303)
 
 
@@ -232,7 +232,7 @@ async def reset_finish(request: Request) -> Response:
         except Invalid as exc:
             form.add_errors(exc.errors)
         else:
-            log_out(request)
+            await log_out(request)
             return RedirectResponse("/login?notice=password-reset", 303)
     return _render(request, "accounts/reset_form.html", {"form": form}, 422)
 
