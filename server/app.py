@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from federation.group_lookup import resolver_for
 from federation.negotiation import ContentNegotiation
@@ -49,6 +50,14 @@ def _may_want_html(scope: Scope) -> bool:
     return b"text/html" in accept or b"*/*" in accept
 
 
+def _proxy_headers(settings: Settings) -> list[Middleware]:
+    """Behind trusted proxies, the client is the right-most X-Forwarded-For entry that is not a
+    proxy (uvicorn's middleware; `lyceum serve` leaves uvicorn's own copy of it off)."""
+    if not settings.trust_proxy_headers:
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)]
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """Build the ASGI app. With `manage_database`, its lifespan opens and closes the database."""
     settings = settings or Settings()
@@ -78,7 +87,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
         ],
         middleware=[
-            # Outermost: ActivityStreams requests for pages' URLs skip sessions and page state.
+            *_proxy_headers(settings),
+            # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
             Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),
             Middleware(
                 SessionMiddleware,

@@ -6,6 +6,7 @@ fails when one is missing there.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -109,6 +110,12 @@ class Settings(BaseSettings):
         description="Take the client address from X-Forwarded-For (set it behind your reverse "
         "proxy, never when clients reach Lyceum directly).",
     )
+    trusted_proxies: str = Field(
+        "127.0.0.1,::1",
+        description="Comma-separated addresses or networks (e.g. `10.0.0.0/8`) of the reverse "
+        "proxies in front of Lyceum. With `TRUST_PROXY_HEADERS`, X-Forwarded-For counts only on "
+        "requests from one of them, and the client is its right-most entry that is not one.",
+    )
 
     federation_allow_http: bool = Field(
         False,
@@ -174,6 +181,17 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("must be a rate such as 10/minute or 5 per hour") from None
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return ",".join(entries)
 
     @field_validator("log_level")
     @classmethod
