@@ -27,6 +27,7 @@ from server.settings import Settings
 from web.context import WebContext
 from web.errors import EXCEPTION_HANDLERS
 from web.routes import web_routes
+from web.security_headers import SecurityHeaders
 from web.templating import build_templates
 
 log = logging.getLogger("lyceum")
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
         ],
         middleware=[
+            Middleware(SecurityHeaders, https=settings.secure_cookies),
             *_proxy_headers(settings),
             # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
             Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),
