@@ -2,10 +2,11 @@
 
 pygal draws the bars, axes and guides. Its SVG is then made fit to sit inside a page: the
 `<script>` pygal always adds (its tooltips need JavaScript, which these pages do without), its
-comments and its inline `<style>` and `style` attributes are dropped (the Content-Security-Policy
-allows no inline style: the chart's look is in `web/static/lyceum.css`, under `.pygal-chart`), and the chart gets an accessible name: `role="img"`, labelled by its own
-`<title>`, which says what the chart shows and its total and peak. The numbers themselves go in
-a table beside the chart (`BarChart.rows`), so that they can be read, not just seen.
+comments, and its inline `<style>` and `style` attributes are dropped (the Content-Security-Policy
+allows no inline style: the chart's look is in `web/static/lyceum.css`, under `.pygal-chart`).
+The chart gets an accessible name: `role="img"`, labelled by its own `<title>`, which says what
+the chart shows and its total and peak. The numbers themselves go in a table beside the chart
+(`BarChart.rows`), so that they can be read, not just seen.
 """
 
 from __future__ import annotations
