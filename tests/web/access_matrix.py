@@ -47,6 +47,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /signup": PUBLIC,
     "POST /signup": PUBLIC,
     "GET /signup/pending": PUBLIC,
+    "GET /signup/check-mail": PUBLIC,
+    "GET /signup/confirm/{token}": PUBLIC,  # 404 without the mailed token
+    "POST /signup/confirm/{token}": TOKEN,
     "GET /login": PUBLIC,
     "POST /login": PUBLIC,
     "POST /logout": AUTH,
