@@ -260,7 +260,8 @@ def test_sanitize_html__a_mixed_class_keeps_only_the_allowed_part() -> None:
     assert classes_of(html) == [("a", {"mention", "u-url"})]
 
 
-CLASS_NAMES = sorted({name for names in ALLOWED_CLASSES.values() for name in names}) + [
+CLASS_NAMES = [
+    *sorted({name for names in ALLOWED_CLASSES.values() for name in names}),
     "button", "primary", "danger", "flash", "notice", "badge", "skip-link", "visually-hidden",
     "language-python", "MENTION", "h-card\u00a0", "", "mention-x",
 ]  # fmt: skip
