@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from federation.group_lookup import resolver_for
 from federation.negotiation import ContentNegotiation
@@ -26,11 +27,10 @@ from server.settings import Settings
 from web.context import WebContext
 from web.errors import EXCEPTION_HANDLERS
 from web.routes import web_routes
+from web.security_headers import SecurityHeaders
 from web.templating import build_templates
 
 log = logging.getLogger("lyceum")
-
-SESSION_MAX_AGE = 30 * 24 * 3600
 
 
 class InstanceNameMiddleware:
@@ -55,6 +55,14 @@ def _may_want_html(scope: Scope) -> bool:
         return False
     accept = dict(scope["headers"]).get(b"accept", b"text/html")
     return b"text/html" in accept or b"*/*" in accept
+
+
+def _proxy_headers(settings: Settings) -> list[Middleware]:
+    """Behind trusted proxies, the client is the right-most X-Forwarded-For entry that is not a
+    proxy (uvicorn's middleware; `lyceum serve` leaves uvicorn's own copy of it off)."""
+    if not settings.trust_proxy_headers:
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)]
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -86,13 +94,15 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
         ],
         middleware=[
-            # Outermost: ActivityStreams requests for pages' URLs skip sessions and page state.
+            Middleware(SecurityHeaders, https=settings.secure_cookies),
+            *_proxy_headers(settings),
+            # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
             Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.resolved_secret_key,
                 session_cookie="lyceum_session",
-                max_age=SESSION_MAX_AGE,
+                max_age=settings.session_days * 24 * 3600,
                 same_site="lax",
                 https_only=settings.secure_cookies,
             ),

@@ -117,8 +117,8 @@ def serve(host: str | None, port: int | None, workers: int | None, fd: int | Non
         fd=fd,
         workers=workers or settings.web_processes,
         log_level=settings.log_level,
-        proxy_headers=settings.trust_proxy_headers,
-        forwarded_allow_ips="*" if settings.trust_proxy_headers else None,
+        # The app reads X-Forwarded-For itself, from trusted proxies only (server/app.py).
+        proxy_headers=False,
     )
 
 

@@ -20,12 +20,17 @@ ALLOWED_TAGS = {
     "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "class"},
-    "span": {"class"},
-    "code": {"class"},
+    "a": {"href", "title"},
     "abbr": {"title"},
     "th": {"align"},
     "td": {"align"},
+}
+# The only classes content may carry: the ones our renderer writes and Mastodon's microformats
+# for mentions, hashtags and shortened links, which the stylesheet knows. Any other class is
+# dropped, so that a remote post cannot dress a link as one of Lyceum's own buttons or notices.
+ALLOWED_CLASSES = {
+    "a": {"mention", "hashtag", "u-url"},
+    "span": {"h-card", "invisible", "ellipsis"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -53,6 +58,7 @@ def sanitize_html(html: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
         link_rel="nofollow noopener noreferrer ugc",
         strip_comments=True,

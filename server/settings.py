@@ -6,6 +6,7 @@ fails when one is missing there.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -97,10 +98,23 @@ class Settings(BaseSettings):
         description="For this many days after sign-up, a local account's posts and replies that "
         "contain a link wait for a moderator. 0 turns the rule off.",
     )
+    session_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="How long a log-in lasts after the browser was last seen, in days. Sessions "
+        "are stored in the database: logging out ends one at once.",
+    )
     trust_proxy_headers: bool = Field(
         False,
         description="Take the client address from X-Forwarded-For (set it behind your reverse "
         "proxy, never when clients reach Lyceum directly).",
+    )
+    trusted_proxies: str = Field(
+        "127.0.0.1,::1",
+        description="Comma-separated addresses or networks (e.g. `10.0.0.0/8`) of the reverse "
+        "proxies in front of Lyceum. With `TRUST_PROXY_HEADERS`, X-Forwarded-For counts only on "
+        "requests from one of them, and the client is its right-most entry that is not one.",
     )
 
     federation_allow_http: bool = Field(
@@ -179,6 +193,17 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("must be a rate such as 10/minute or 5 per hour") from None
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return ",".join(entries)
 
     @field_validator("log_level")
     @classmethod

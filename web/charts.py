@@ -1,10 +1,12 @@
 """Bar charts drawn on the server as inline SVG, for pages that work without JavaScript.
 
 pygal draws the bars, axes and guides. Its SVG is then made fit to sit inside a page: the
-`<script>` pygal always adds (its tooltips need JavaScript, which these pages do without) and its
-comments are dropped, and the chart gets an accessible name: `role="img"`, labelled by its own
-`<title>`, which says what the chart shows and its total and peak. The numbers themselves go in
-a table beside the chart (`BarChart.rows`), so that they can be read, not just seen.
+`<script>` pygal always adds (its tooltips need JavaScript, which these pages do without), its
+comments, and its inline `<style>` and `style` attributes are dropped (the Content-Security-Policy
+allows no inline style: the chart's look is in `web/static/lyceum.css`, under `.pygal-chart`).
+The chart gets an accessible name: `role="img"`, labelled by its own `<title>`, which says what
+the chart shows and its total and peak. The numbers themselves go in a table beside the chart
+(`BarChart.rows`), so that they can be read, not just seen.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ __all__ = ["BarChart", "bar_chart"]
 sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 WIDTH, HEIGHT = 800, 260
-# pygal's script, and the tooltips' data it reads (each bar's value is in the table instead).
-DROPPED = frozenset({"script", "desc"})
+# pygal's script, the tooltips' data it reads (each bar's value is in the table instead), and its
+# inline style sheet.
+DROPPED = frozenset({"script", "desc", "style"})
 STYLE = Style(
     background="transparent",
     plot_background="transparent",
@@ -105,6 +108,7 @@ def bar_chart(
     chart.add(title, list(values))
     root = chart.render_tree()
     for parent in list(root.iter()):
+        parent.attrib.pop("style", None)
         for child in list(parent):
             if _local(child.tag) in DROPPED or not isinstance(child.tag, str):
                 parent.remove(child)

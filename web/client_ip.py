@@ -1,23 +1,19 @@
-"""The address a request came from, for rate limits keyed by client.
+"""The address a request came from, for rate limits keyed by client and the sessions page.
 
-Behind a reverse proxy every request comes from the proxy, so the client is the first hop of
-X-Forwarded-For; that header is trusted only when the operator says a proxy sets it, because a
-client reaching Lyceum directly could write anything there.
+Behind a reverse proxy every request comes from the proxy. With `LYCEUM_TRUST_PROXY_HEADERS`,
+the app's outermost middleware (uvicorn's ProxyHeadersMiddleware, wired in `server/app.py`) has
+already replaced the peer by the right-most X-Forwarded-For entry that is not one of
+`LYCEUM_TRUSTED_PROXIES`, and only when the peer itself is one of them; so here the peer is the
+client, and an address written into the header by the client itself counts for nothing.
 """
 
 from __future__ import annotations
 
 from starlette.requests import Request
 
-from web.context import web
-
 UNKNOWN = "unknown"
+MAX_LENGTH = 64
 
 
 def client_ip(request: Request) -> str:
-    if web(request).settings.trust_proxy_headers:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",", 1)[0].strip()
-        if first:
-            return first[:64]
-    return request.client.host if request.client else UNKNOWN
+    return request.client.host[:MAX_LENGTH] if request.client else UNKNOWN

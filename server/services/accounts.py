@@ -26,7 +26,7 @@ from server.models import (
     Role,
     utcnow,
 )
-from server.services import audit, instance
+from server.services import audit, instance, sessions
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.handles import ensure_handle_free, validate_handle
 from server.services.keys import generate_rsa_keypair
@@ -103,51 +103,90 @@ async def create_account(
     state: AccountState = AccountState.ACTIVE,
     reason: str = "",
 ) -> Account:
-    """Create a local person and their account; raise Invalid/Conflict on bad input."""
+    """Create a local person and their account (operators and tests; people use `sign_up`);
+    raise Invalid/Conflict on bad input."""
     username, email, errors = _check_new_account(username, email, password, display_name)
     if errors:
         raise Invalid(errors)
     await ensure_handle_free(username)
     if await Account.filter(email=email).exists():
         raise Conflict("An account with this e-mail address already exists.")
-    private_pem, public_pem = generate_rsa_keypair()
     try:
-        async with in_transaction():
-            actor = await Actor.create(
-                kind=ActorKind.PERSON,
-                username=username,
-                display_name=display_name.strip(),
-                private_key_pem=private_pem,
-                public_key_pem=public_pem,
-            )
-            return await Account.create(
-                actor=actor,
-                email=email,
-                password_hash=hash_password(password),
-                role=role,
-                state=state,
-                signup_reason=reason.strip(),
-            )
+        return await _insert_account(
+            username, email, hash_password(password), display_name, role, state, reason
+        )
     except IntegrityError as exc:
         # Someone took the handle or the address between our check and the insert.
         raise Conflict("That handle or e-mail address was taken a moment ago.") from exc
 
 
-async def sign_up(form: SignUp) -> Account:
-    """Register under the instance's mode: open, approval required, or invite only.
+async def _insert_account(
+    username: str,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    role: Role,
+    state: AccountState,
+    reason: str,
+) -> Account:
+    private_pem, public_pem = generate_rsa_keypair()
+    async with in_transaction():
+        actor = await Actor.create(
+            kind=ActorKind.PERSON,
+            username=username,
+            display_name=display_name.strip(),
+            private_key_pem=private_pem,
+            public_key_pem=public_pem,
+        )
+        return await Account.create(
+            actor=actor,
+            email=email,
+            password_hash=password_hash,
+            role=role,
+            state=state,
+            signup_reason=reason.strip(),
+        )
 
-    Every problem with the form is reported at once, each under its field, including a handle or
-    address that is already taken.
+
+class AddressInUse(Exception):
+    """A sign-up's address already belongs to an account. Deliberately not a DomainError: the
+    caller answers exactly as for a new address and mails the owner, so that the sign-up form
+    never tells a stranger who has an account here."""
+
+    def __init__(self, account: Account) -> None:
+        super().__init__("address in use")
+        self.account = account
+
+
+@dataclass(frozen=True)
+class CheckedSignUp:
+    """A sign-up that passed every rule, its password already hashed (what a confirmation link
+    carries, sealed)."""
+
+    username: str
+    email: str
+    password_hash: str
+    display_name: str
+    state: AccountState
+    reason: str = ""
+    invite_code: str = ""
+
+
+async def check_sign_up(form: SignUp) -> CheckedSignUp:
+    """Check a sign-up under the instance's mode (open, approval required, or invite only).
+
+    Every problem with the form is reported at once (Invalid), each under its field, including a
+    handle that is taken (handles are public). An address that already has an account is never
+    a field error: once everything else is right, AddressInUse names its account.
     """
     config = await instance.get_config()
     username, email, errors = _check_new_account(
         form.username, form.email, form.password, form.display_name
     )
     state = AccountState.ACTIVE
-    invite: Invite | None = None
     if config.registration_mode == RegistrationMode.INVITE:
         try:
-            invite = await _usable_invite(form.invite_code)
+            await _usable_invite(form.invite_code)
         except Invalid as exc:
             errors.update(exc.errors)
     elif config.registration_mode == RegistrationMode.APPROVAL:
@@ -157,27 +196,69 @@ async def sign_up(form: SignUp) -> Account:
         elif len(form.reason) > REASON_MAX or "\x00" in form.reason:
             errors["reason"] = f"Use at most {REASON_MAX:,} characters of plain text."
     if "username" not in errors and await Actor.filter(username=username, domain="").exists():
-        errors["username"] = f"The handle “{username}” is already taken. Please choose another."
-    if "email" not in errors and await Account.filter(email=email).exists():
-        errors["email"] = "An account with this e-mail address already exists. Log in instead?"
+        errors["username"] = _handle_taken(username)
     if errors:
         raise Invalid(errors)
-    async with in_transaction():
-        account = await create_account(
-            username,
-            email,
-            form.password,
-            display_name=form.display_name,
-            state=state,
-            reason=form.reason if state == AccountState.PENDING else "",
-        )
-        if invite is not None:
-            updated = await Invite.filter(id=invite.id, uses__lt=invite.max_uses).update(
-                uses=invite.uses + 1
+    # Hashed before the address is looked up, so both answers cost the same Argon2 work.
+    password_hash = hash_password(form.password)
+    existing = await Account.get_or_none(email=email).select_related("actor")
+    if existing is not None:
+        raise AddressInUse(existing)
+    return CheckedSignUp(
+        username=username,
+        email=email,
+        password_hash=password_hash,
+        display_name=form.display_name,
+        state=state,
+        reason=form.reason.strip() if state == AccountState.PENDING else "",
+        invite_code=form.invite_code.strip()
+        if config.registration_mode == RegistrationMode.INVITE
+        else "",
+    )
+
+
+def _handle_taken(username: str) -> str:
+    return f"The handle “{username}” is already taken. Please choose another."
+
+
+async def create_signed_up(checked: CheckedSignUp) -> Account:
+    """Create the account of a checked sign-up, spending its invitation. The handle, address
+    and invitation are checked again: a confirmation link may be used long after its check."""
+    if await Actor.filter(username=checked.username, domain="").exists():
+        raise Invalid({"username": _handle_taken(checked.username)})
+    existing = await Account.get_or_none(email=checked.email).select_related("actor")
+    if existing is not None:
+        raise AddressInUse(existing)
+    invite = await _usable_invite(checked.invite_code) if checked.invite_code else None
+    try:
+        async with in_transaction():
+            account = await _insert_account(
+                checked.username,
+                checked.email,
+                checked.password_hash,
+                checked.display_name,
+                Role.MEMBER,
+                checked.state,
+                checked.reason,
             )
-            if not updated:
-                raise Invalid({"invite_code": "This invitation has been used up."})
+            if invite is not None:
+                updated = await Invite.filter(id=invite.id, uses__lt=invite.max_uses).update(
+                    uses=invite.uses + 1
+                )
+                if not updated:
+                    raise Invalid({"invite_code": "This invitation has been used up."})
+    except IntegrityError as exc:
+        # Someone took the handle or the address between the check and the insert.
+        existing = await Account.get_or_none(email=checked.email).select_related("actor")
+        if existing is not None:
+            raise AddressInUse(existing) from exc
+        raise Invalid({"username": _handle_taken(checked.username)}) from exc
     return account
+
+
+async def sign_up(form: SignUp) -> Account:
+    """Check a sign-up and create its account at once (no confirmation by e-mail)."""
+    return await create_signed_up(await check_sign_up(form))
 
 
 async def _usable_invite(code: str) -> Invite:
@@ -243,11 +324,14 @@ def normalise_email_loosely(email: str) -> str:
 
 
 async def change_password(account: Account, new_password: str) -> None:
+    """Set a new password and end every session of the account (the caller logs the person
+    in again where they changed it)."""
     if problem := password_problem(new_password):
         raise Invalid({"password": problem})
     account.password_hash = hash_password(new_password)
-    account.session_version += 1
-    await account.save(update_fields=["password_hash", "session_version"])
+    async with in_transaction():
+        await account.save(update_fields=["password_hash"])
+        await sessions.end_all(account.id)
 
 
 async def change_own_password(account: Account, current: str, new_password: str) -> None:
@@ -359,14 +443,3 @@ async def _audit(by: Account | None, action: str, account: Account) -> None:
         target_id=account.id,
         target_label=f"@{actor.username}",
     )
-
-
-async def get_active_account(account_id: str, session_version: int) -> Account | None:
-    account = await Account.get_or_none(id=account_id).select_related("actor")
-    if (
-        account is None
-        or account.state != AccountState.ACTIVE
-        or account.session_version != session_version
-    ):
-        return None
-    return account

@@ -87,3 +87,29 @@ async def send_signup_approved(settings: Settings, to: str, username: str) -> No
         f"{settings.url('/login')}\n"
     )
     await send_mail(settings, to, "Your account is ready", body)
+
+
+async def send_signup_confirmation(settings: Settings, to: str, username: str, token: str) -> None:
+    body = (
+        "Hello,\n\n"
+        f"Someone (hopefully you) signed up on {settings.domain} as @{username} with this "
+        "address. To finish, open this link and confirm:\n\n"
+        f"{settings.url('/signup/confirm/' + token)}\n\n"
+        "The link works for 24 hours. If you did not sign up, ignore this mail: no account is "
+        "made without it.\n"
+    )
+    await send_mail(settings, to, "Finish signing up", body)
+
+
+async def send_signup_attempt(settings: Settings, to: str, username: str) -> None:
+    """To the owner of an address someone tried to sign up with again."""
+    body = (
+        f"Hello @{username},\n\n"
+        f"Someone tried to sign up on {settings.domain} with this e-mail address, which "
+        "already belongs to your account. If it was you, log in:\n\n"
+        f"{settings.url('/login')}\n\n"
+        "or, if you forgot your password, choose a new one:\n\n"
+        f"{settings.url('/reset')}\n\n"
+        "If it was not you, ignore this mail: nothing has changed.\n"
+    )
+    await send_mail(settings, to, "Someone tried to sign up with your address", body)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from server import events
@@ -38,7 +37,7 @@ from server.models import (
     Role,
     utcnow,
 )
-from server.services import accounts, audit, posts
+from server.services import accounts, audit, posts, sessions
 from server.services._hiding import end_memberships, remove_posts, restore_posts
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.images import delete_image
@@ -95,9 +94,8 @@ async def suspend_actor(by: Actor, actor: Actor, reason: str) -> None:
         actor.suspended_at = now
         account = await Account.get_or_none(actor_id=actor.id)
         if account is not None:
-            await Account.filter(id=account.id).update(
-                state=AccountState.SUSPENDED, session_version=F("session_version") + 1
-            )
+            await Account.filter(id=account.id).update(state=AccountState.SUSPENDED)
+            await sessions.end_all(account.id)
         # A local person's held posts stay held: only a moderator may publish those.
         states = (PostState.PUBLISHED,) if actor.is_local else (PostState.PUBLISHED, PostState.HELD)
         await remove_posts([actor.id], SUSPENDED_REASON, states=states, remover_id=by.id)
@@ -159,7 +157,6 @@ async def delete_account(
                 password_hash=UNUSABLE_PASSWORD,
                 bio_source="",
                 signup_reason="",
-                session_version=F("session_version") + 1,
             )
         )
         if not wiped:
@@ -176,6 +173,7 @@ async def delete_account(
             await posts.delete_post(actor, post)
         await end_memberships([actor.id])
         await PasswordReset.filter(account_id=account.id).delete()
+        await sessions.end_all(account.id)
         await Notification.filter(recipient_id=account.id).delete()
     account.state = AccountState.DELETED
     if media_dir is not None:

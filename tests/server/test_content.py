@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.content import (
+    ALLOWED_CLASSES,
     ALLOWED_TAGS,
     find_hashtags,
     find_mentions,
@@ -204,3 +205,76 @@ def test_find_mentions_and_hashtags__ignore_code_emails_and_numbers() -> None:
 def test_plain_text__strips_tags_and_shortens() -> None:
     assert plain_text("<p>A &amp; <b>B</b></p>") == "A & B"
     assert plain_text("<p>" + "word " * 100 + "</p>", limit=20).endswith("…")
+
+
+# --- classes -------------------------------------------------------------------------------
+
+
+def classes_of(html: str) -> list[tuple[str, set[str]]]:
+    """Each tag's classes, as a browser reads them."""
+    parser = Tags()
+    parser.feed(html)
+    parser.close()
+    return [
+        (tag, set((value or "").split()))
+        for tag, attrs in parser.tags
+        for name, value in attrs
+        if name == "class"
+    ]
+
+
+def test_sanitize_html__a_link_dressed_as_a_button_loses_its_classes() -> None:
+    # When remote HTML dresses a link as one of Lyceum's buttons or notices
+    html = sanitize_html(
+        '<p class="flash"><a href="https://evil.example/" class="button primary">Log in</a></p>'
+    )
+    # Then no class survives, and the link is an ordinary link
+    assert all(found == set() for _, found in classes_of(html)), html
+    assert "button" not in html and "flash" not in html
+
+
+def test_sanitize_html__mastodon_microformats_keep_their_classes() -> None:
+    # Given a Mastodon mention, hashtag and shortened link
+    raw = (
+        '<p><span class="h-card"><a href="https://m.example/@ada" class="u-url mention">'
+        '@<span>ada</span></a></span> <a href="https://m.example/tags/x" class="mention hashtag"'
+        ' rel="tag">#<span>x</span></a> <a href="https://example.org/a/long/path">'
+        '<span class="invisible">https://</span><span class="ellipsis">example.org/a/lo</span>'
+        '<span class="invisible">ng/path</span></a></p>'
+    )
+    # When it is sanitised
+    found = classes_of(sanitize_html(raw))
+    # Then every one of those classes is still there
+    assert found == [
+        ("span", {"h-card"}),
+        ("a", {"u-url", "mention"}),
+        ("a", {"mention", "hashtag"}),
+        ("span", {"invisible"}),
+        ("span", {"ellipsis"}),
+        ("span", {"invisible"}),
+    ]
+
+
+def test_sanitize_html__a_mixed_class_keeps_only_the_allowed_part() -> None:
+    html = sanitize_html('<a href="https://x.example" class="mention button u-url">x</a>')
+    assert classes_of(html) == [("a", {"mention", "u-url"})]
+
+
+CLASS_NAMES = [
+    *sorted({name for names in ALLOWED_CLASSES.values() for name in names}),
+    "button", "primary", "danger", "flash", "notice", "badge", "skip-link", "visually-hidden",
+    "language-python", "MENTION", "h-card\u00a0", "", "mention-x",
+]  # fmt: skip
+classed = st.builds(
+    lambda tag, names, q: f"<{tag} class={q}{' '.join(names)}{q} href=https://x.example>t</{tag}>",
+    st.sampled_from(["a", "span", "code", "p", "strong", "div", "h2"]),
+    st.lists(st.sampled_from(CLASS_NAMES), max_size=4),
+    st.sampled_from(['"', "'"]),
+)
+
+
+@PROPERTY
+@given(st.lists(st.one_of(classed, fragment), max_size=8).map("".join))
+def test_sanitize_html__no_class_outside_the_list_survives(raw: str) -> None:
+    for tag, found in classes_of(sanitize_html(raw)):
+        assert found <= ALLOWED_CLASSES.get(tag, set()), (tag, found, raw)

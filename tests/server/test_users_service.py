@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from server import events
@@ -17,8 +19,9 @@ from server.models import (
     Post,
     PostState,
     Role,
+    Session,
 )
-from server.services import accounts, users
+from server.services import accounts, sessions, users
 from server.services.errors import Conflict, Forbidden, Invalid
 from server.services.user_search import UserQuery, search_users
 from tests.helpers import (
@@ -56,14 +59,15 @@ async def test_suspend_actor__local_account_is_locked_out_and_hidden() -> None:
     # Given a member with a published thread and a held reply
     admin = await _admin()
     ben, group, thread, held = await _member_with_posts()
+    started = await sessions.start_session(ben, lifetime=timedelta(days=30))
     # When an admin suspends him
     await users.suspend_actor(admin, ben.actor, "spam")
     # Then the account is suspended, its sessions end and it cannot log in
     stored = await Account.get(id=ben.id).select_related("actor")
     assert stored.state == AccountState.SUSPENDED
     assert stored.actor.suspended_at is not None
-    assert stored.session_version == ben.session_version + 1
-    assert await accounts.get_active_account(ben.id, stored.session_version) is None
+    assert not await Session.filter(account_id=ben.id).exists()
+    assert await sessions.find_account(started.token, lifetime=timedelta(days=30)) is None
     with pytest.raises(Forbidden):
         await accounts.authenticate("ben", PASSWORD)
     # And his published post is removed with the suspension's reason; the held one stays held
@@ -183,6 +187,7 @@ async def test_delete_account__wipes_data_posts_and_memberships() -> None:
     ben, group, thread, held = await _member_with_posts()
     await Actor.filter(id=ben.actor_id).update(summary_html="<p>bio</p>", avatar_path="x.webp")
     await accounts.start_password_reset(ben.email)
+    await sessions.start_session(ben, lifetime=timedelta(days=30))
     published: list[events.Event] = []
 
     async def record(event: events.Event) -> None:
@@ -203,6 +208,7 @@ async def test_delete_account__wipes_data_posts_and_memberships() -> None:
     with pytest.raises(Forbidden):
         await accounts.authenticate("ben", PASSWORD)
     assert not await PasswordReset.filter(account_id=ben.id).exists()
+    assert not await Session.filter(account_id=ben.id).exists()
     # And his posts are deleted and emptied, and his memberships ended
     for post_id in (thread.id, held.id):
         post = await Post.get(id=post_id)

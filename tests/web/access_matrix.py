@@ -49,6 +49,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /signup": PUBLIC,
     "POST /signup": PUBLIC,
     "GET /signup/pending": PUBLIC,
+    "GET /signup/check-mail": PUBLIC,
+    "GET /signup/confirm/{token}": PUBLIC,  # 404 without the mailed token
+    "POST /signup/confirm/{token}": TOKEN,
     "GET /login": PUBLIC,
     "POST /login": PUBLIC,
     "POST /logout": AUTH,
@@ -64,6 +67,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /settings/profile": AUTH,
     "GET /settings/password": AUTH,
     "POST /settings/password": AUTH,
+    "GET /settings/sessions": AUTH,
+    "POST /settings/sessions/end-others": AUTH,
+    "POST /settings/sessions/{session_id}/end": AUTH,  # one's own sessions only (404 otherwise)
     # Admin: dashboard and federation health.
     "GET /admin": ADMIN,
     "GET /admin/federation": ADMIN,

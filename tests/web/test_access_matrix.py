@@ -102,6 +102,7 @@ async def build_world(n: int) -> World:
         "token": "not-a-token",
         "signature": "not-a-signature",
         "encoded": "aHR0cHM6Ly9yZW1vdGUuZXhhbXBsZS9hLnBuZw",  # https://remote.example/a.png
+        "session_id": "not-a-session",
     }
     usernames = {"member": f"member{n}", "moderator": f"moderator{n}", "admin": f"admin{n}"}
     return World(values, usernames)

@@ -151,7 +151,11 @@ async def test_login__too_many_attempts_on_one_account_answer_429_from_any_addre
     # Given a proxy-fronted instance allowing two attempts a minute
     await make_account("ada")
     limited = settings.model_copy(
-        update={"login_rate_limit": "2/minute", "trust_proxy_headers": True}
+        update={
+            "login_rate_limit": "2/minute",
+            "trust_proxy_headers": True,
+            "trusted_proxies": "127.0.0.1,10.0.0.0/8",
+        }
     )
     async with client_for(limited) as client:
         # When three different addresses try the same account

@@ -2,62 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import email
 import logging
 import re
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from email.message import Message
-from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.smtp import SMTP
 
 from server.models import Account, PasswordReset
 from server.services.passwords import verify_password
 from server.settings import Settings
 from tests.conftest import csrf_from
 from tests.helpers import PASSWORD, client_for, csrf, make_account
+from tests.web._smtp import SmtpServer, body_of, running_smtp_server
 
 NEW_PASSWORD = "a brand new password"
 LINK_RE = re.compile(r"http://lyceum\.test(/reset/[A-Za-z0-9_-]+)")
 
 
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    messages: list[Message] = field(default_factory=list)
-    recipients: list[str] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        self.recipients.extend(envelope.rcpt_tos)
-        return "250 Message accepted"
-
-
-@dataclass
-class SmtpServer:
-    inbox: Inbox
-    port: int
-
-
 @pytest.fixture
 async def smtp_server() -> AsyncIterator[SmtpServer]:
-    # The server runs on the test's own event loop; the app sends from a worker thread, so the
-    # loop stays free to answer it.
-    inbox = Inbox()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(inbox, hostname="smtp.lyceum.test", loop=loop), "127.0.0.1", 0
-    )
-    port = server.sockets[0].getsockname()[1]
-    yield SmtpServer(inbox, port)
-    server.close()
-    await server.wait_closed()
+    async with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -74,12 +41,6 @@ async def mail_client(
 async def ask_for_reset(client: httpx.AsyncClient, address: str) -> httpx.Response:
     token = await csrf(client, "/reset")
     return await client.post("/reset", data={"email": address, "csrf_token": token})
-
-
-def body_of(message: Message) -> str:
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode()
 
 
 async def test_reset__the_mailed_link_sets_a_new_password(

@@ -83,3 +83,12 @@ def test_bar_chart__needs_a_label_per_value() -> None:
         bar_chart("Posts", ["a"], [1, 2])
     with pytest.raises(ValueError, match="at least one value"):
         bar_chart("Posts", [], [])
+
+
+def test_bar_chart__carries_no_inline_style() -> None:
+    # When a chart is drawn
+    chart = bar_chart("Posts per day", LABELS, VALUES)
+    # Then it has no <style> element and no style attribute (the CSP refuses inline style)
+    root = ET.fromstring(str(chart.svg))
+    assert not list(root.iter(f"{SVG}style"))
+    assert all("style" not in element.attrib for element in root.iter())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import quote
 
@@ -13,8 +14,8 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAre
 from wtforms.validators import EqualTo, InputRequired
 
 from server.models import AccountState, RegistrationMode
-from server.services import accounts, instance, mail, setup
-from server.services.errors import Forbidden, Invalid
+from server.services import accounts, instance, mail, setup, signup_links
+from server.services.errors import Conflict, Forbidden, Invalid
 from web.client_ip import client_ip
 from web.context import web
 from web.forms import WebForm, read_form
@@ -31,6 +32,8 @@ NOTICES = {
 TOO_MANY_LOGINS = "Too many log-in attempts. Wait a little, then try again."
 TOO_MANY_SIGNUPS = "Too many sign-ups from your network. Try again later."
 TOO_MANY_RESETS = "Too many reset requests. Wait a little, then try again."
+# Said only when no mail can reach the address's owner instead (no SMTP server is set).
+ADDRESS_IN_USE = "An account with this e-mail address already exists. Log in instead?"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -73,6 +76,14 @@ class SignupForm(WebForm):
 
 
 async def signup(request: Request) -> Response:
+    """Sign-up answers the same whether or not the address has an account already.
+
+    With approval, a known address gets the same "awaits approval" page. Open and invite-only
+    sign-ups are confirmed by a mailed link when an SMTP server is set, and a known address gets
+    the same "check your mail" page. Without mail only the address's owner could be told, so
+    there an open or invite sign-up is made at once and a known address is said to be in use
+    (the README says so).
+    """
     account = await current_account(request)
     config = await instance.get_config()
     if request.method == "GET":
@@ -89,30 +100,87 @@ async def signup(request: Request) -> Response:
     form = posted
     limits, settings = web(request).rate_limits, web(request).settings
     ip = client_ip(request)
-    # Only sign-ups that succeed count, so that typos do not lock anyone out.
+    # Only sign-ups that pass the form's rules count, so that typos do not lock anyone out.
     await limits.check(settings.signup_rate_limit, "signup", ip, message=TOO_MANY_SIGNUPS)
     if not form.validate():
         return _signup_page(request, form, config.registration_mode, 422)
+    mode = config.registration_mode
+    confirm_by_mail = mode != RegistrationMode.APPROVAL and bool(settings.smtp_host)
+    wanted = accounts.SignUp(
+        username=form.username.data or "",
+        email=form.email.data or "",
+        password=form.password.data or "",
+        display_name=form.display_name.data or "",
+        invite_code=form.invite_code.data or "",
+        reason=form.reason.data or "",
+    )
     try:
-        created = await accounts.sign_up(
-            accounts.SignUp(
-                username=form.username.data or "",
-                email=form.email.data or "",
-                password=form.password.data or "",
-                display_name=form.display_name.data or "",
-                invite_code=form.invite_code.data or "",
-                reason=form.reason.data or "",
-            )
-        )
+        if confirm_by_mail:
+            checked = await accounts.check_sign_up(wanted)
+            created = None
+        else:
+            created = await accounts.sign_up(wanted)
     except Invalid as exc:
         form.add_errors(exc.errors)
-        return _signup_page(request, form, config.registration_mode, 422)
+        return _signup_page(request, form, mode, 422)
+    except accounts.AddressInUse as exc:
+        await limits.hit(settings.signup_rate_limit, "signup", ip, message=TOO_MANY_SIGNUPS)
+        owner = exc.account
+        await _mail(mail.send_signup_attempt(settings, owner.email, owner.actor.username))
+        if mode == RegistrationMode.APPROVAL:
+            return RedirectResponse("/signup/pending", 303)
+        if confirm_by_mail:
+            return RedirectResponse("/signup/check-mail", 303)
+        form.add_errors({"email": ADDRESS_IN_USE})
+        return _signup_page(request, form, mode, 422)
     await limits.hit(settings.signup_rate_limit, "signup", ip, message=TOO_MANY_SIGNUPS)
+    if created is None:
+        token = signup_links.seal(checked, settings.resolved_secret_key)
+        await _mail(mail.send_signup_confirmation(settings, checked.email, checked.username, token))
+        return RedirectResponse("/signup/check-mail", 303)
     if created.state == AccountState.PENDING:
         return RedirectResponse("/signup/pending", 303)
     await created.fetch_related("actor")
-    log_in(request, created)
+    await log_in(request, created)
     return RedirectResponse(safe_next(form.next.data) or LANDING, 303)
+
+
+async def _mail(sending: Coroutine[Any, Any, None]) -> None:
+    """Send a sign-up mail; a failure is logged, never shown (the answer must not change)."""
+    try:
+        await sending
+    except mail.MailNotSent:
+        log.exception("A sign-up mail could not be sent")
+
+
+async def signup_check_mail(request: Request) -> Response:
+    await current_account(request)
+    return _render(request, "accounts/signup_check_mail.html", {})
+
+
+async def signup_confirm(request: Request) -> Response:
+    """The mailed link: a page with one button (a GET must not create anything: mail scanners
+    open links), whose POST makes the account and logs the person in."""
+    await current_account(request)
+    token = request.path_params["token"]
+    secret = web(request).settings.resolved_secret_key
+    checked = signup_links.open_link(token, secret)
+    if request.method == "GET":
+        context = {"username": checked.username, "token": token}
+        return _render(request, "accounts/signup_confirm.html", context)
+    await read_form(request)
+    try:
+        created = await signup_links.finish(token, secret)
+    except accounts.AddressInUse:
+        raise Conflict(
+            "This address already has an account (perhaps this link was used already). "
+            "Log in, or reset your password if you forgot it."
+        ) from None
+    except Invalid as exc:
+        raise Conflict(" ".join(exc.errors.values()) + " Sign up again.") from None
+    await created.fetch_related("actor")
+    await log_in(request, created)
+    return RedirectResponse(LANDING, 303)
 
 
 def _signup_page(
@@ -159,7 +227,7 @@ async def login(request: Request) -> Response:
     except Forbidden as exc:
         form.add_errors({"": exc.message})
         return _login_page(request, form, status_code=403)
-    log_in(request, account)
+    await log_in(request, account)
     return RedirectResponse(safe_next(form.next.data) or LANDING, 303)
 
 
@@ -172,7 +240,7 @@ def _login_page(
 
 async def logout(request: Request) -> Response:
     await read_form(request)
-    log_out(request)
+    await log_out(request)
     return RedirectResponse("/", 303)
 
 
@@ -232,7 +300,7 @@ async def reset_finish(request: Request) -> Response:
         except Invalid as exc:
             form.add_errors(exc.errors)
         else:
-            log_out(request)
+            await log_out(request)
             return RedirectResponse("/login?notice=password-reset", 303)
     return _render(request, "accounts/reset_form.html", {"form": form}, 422)
 
@@ -259,6 +327,10 @@ async def claim(request: Request) -> Response:
 routes = [
     Route("/signup", signup, methods=["GET", "POST"], name="signup"),
     Route("/signup/pending", signup_pending, name="signup_pending"),
+    Route("/signup/check-mail", signup_check_mail, name="signup_check_mail"),
+    Route(
+        "/signup/confirm/{token}", signup_confirm, methods=["GET", "POST"], name="signup_confirm"
+    ),
     Route("/login", login, methods=["GET", "POST"], name="login"),
     Route("/logout", logout, methods=["POST"], name="logout"),
     Route("/reset", reset_request, methods=["GET", "POST"], name="reset_request"),

@@ -1,6 +1,9 @@
-"""Profiles: a member's public page, and their own profile and password settings."""
+"""Profiles: a member's public page, and their own profile, password and session settings."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -10,13 +13,19 @@ from starlette.routing import Route
 from wtforms import BooleanField, FileField, PasswordField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired
 
-from server.services import accounts, profiles
+from server.services import accounts, profiles, sessions
 from server.services.errors import Invalid
+from web.browsers import describe
 from web.context import web
 from web.forms import WebForm, read_form
-from web.session import current_account, log_in, require_account
+from web.session import current_account, current_session, log_in, require_account
 
-SAVED = {"profile": "Your profile has been saved.", "password": "Your password has been changed."}
+SAVED = {
+    "profile": "Your profile has been saved.",
+    "password": "Your password has been changed.",
+    "ended": "That session has ended.",
+    "ended-others": "You are now logged out everywhere else.",
+}
 
 
 async def profile_page(request: Request) -> Response:
@@ -104,8 +113,8 @@ async def password_settings(request: Request) -> Response:
     except Invalid as exc:
         form.add_errors(exc.errors)
         return _password_page(request, form, status_code=422)
-    # The change ends every other session; this one continues with the new session version.
-    log_in(request, account)
+    # The change ended every session, this one too: it continues under a new token.
+    await log_in(request, account)
     return RedirectResponse("/settings/password?saved=password", 303)
 
 
@@ -121,10 +130,76 @@ def _password_page(
     )
 
 
+@dataclass(frozen=True)
+class SessionLine:
+    id: str
+    browser: str
+    ip_address: str
+    last_seen_at: datetime
+    created_at: datetime
+    current: bool
+
+
+async def sessions_settings(request: Request) -> Response:
+    account = await require_account(request)
+    here = current_session(request)
+    lines = [
+        SessionLine(
+            id=row.id,
+            browser=describe(row.user_agent),
+            ip_address=row.ip_address,
+            last_seen_at=row.last_seen_at,
+            created_at=row.created_at,
+            current=here is not None and row.id == here.id,
+        )
+        for row in await sessions.list_sessions(account.id)
+    ]
+    saved = request.query_params.get("saved")
+    return web(request).templates.TemplateResponse(
+        request,
+        "accounts/settings_sessions.html",
+        {
+            "sessions": lines,
+            "flashes": [SAVED[saved]] if saved in SAVED else [],
+            "active": "sessions",
+        },
+    )
+
+
+async def end_other_sessions(request: Request) -> Response:
+    account = await require_account(request)
+    await read_form(request)
+    here = current_session(request)
+    assert here is not None  # a logged-in request always has its session row
+    await sessions.end_others(account.id, here.id)
+    return RedirectResponse("/settings/sessions?saved=ended-others", 303)
+
+
+async def end_one_session(request: Request) -> Response:
+    account = await require_account(request)
+    await read_form(request)
+    if not await sessions.end_own_session(account.id, request.path_params["session_id"]):
+        raise HTTPException(404, "You have no such session.")
+    return RedirectResponse("/settings/sessions?saved=ended", 303)
+
+
 routes = [
     Route("/u/{username:name}", profile_page, name="profile"),
     Route("/settings/profile", profile_settings, methods=["GET", "POST"], name="settings_profile"),
     Route(
         "/settings/password", password_settings, methods=["GET", "POST"], name="settings_password"
+    ),
+    Route("/settings/sessions", sessions_settings, name="settings_sessions"),
+    Route(
+        "/settings/sessions/end-others",
+        end_other_sessions,
+        methods=["POST"],
+        name="settings_sessions_end_others",
+    ),
+    Route(
+        "/settings/sessions/{session_id}/end",
+        end_one_session,
+        methods=["POST"],
+        name="settings_sessions_end_one",
     ),
 ]
