@@ -90,11 +90,13 @@ async def test_processor__unexpected_failure_backs_off_then_gives_up(
     assert (row.processed_at, row.attempts, row.error) == (None, 1, "failed: RuntimeError: boom")
     assert row.lease_until is not None and row.lease_until > utcnow() + timedelta(minutes=1)
     assert await processor.run_once() == 0
-    # And after the last attempt it is closed with the error
+    # And after the last attempt it is dead-lettered with the error, and not claimed again
     await InboxActivity.filter(id=row.id).update(attempts=MAX_ATTEMPTS - 1, lease_until=None)
     assert await processor.run_once() == 1
     row = await InboxActivity.get(id=row.id)
-    assert (row.processed_at is not None, row.attempts) == (True, MAX_ATTEMPTS)
+    assert (row.processed_at, row.attempts) == (None, MAX_ATTEMPTS)
+    assert row.dead_at is not None and row.error == "failed: RuntimeError: boom"
+    assert await processor.run_once() == 0
 
 
 async def test_processor__run_until_stopped_processes_then_stops(
