@@ -156,7 +156,10 @@ class InboxProcessor:
 
     async def _handle(self, row: InboxActivity) -> str:
         try:
-            activity = parse_activity(jsondoc.loads(row.payload))
+            document = jsondoc.loads(row.payload)
+            if _unstorable(document):
+                return "unreadable: it holds a NUL byte or a lone surrogate"
+            activity = parse_activity(document)
         except (ParseError, ValueError) as error:
             return f"unreadable: {error}"[:ERROR_MAX_CHARS]
         settings = self.runtime.settings
@@ -211,6 +214,18 @@ class InboxProcessor:
             return []
         self.leases.hold(ids)
         return list(await InboxActivity.filter(id__in=ids).order_by("created_at"))
+
+
+def _unstorable(value: object) -> bool:
+    """Whether a parsed document holds text no database stores faithfully (rows stored before
+    the inbox refused them at the door)."""
+    if isinstance(value, str):
+        return storable(value) != value
+    if isinstance(value, dict):
+        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(item) for item in value)
+    return False
 
 
 def _sender_host(row: InboxActivity) -> str:
