@@ -100,7 +100,7 @@ class DeliveryWorker:
 
     async def run_until_stopped(self, stop: asyncio.Event) -> None:
         """Keep up to `concurrency` rows in flight, claiming more as they complete, until `stop`;
-        then finish the rows in flight."""
+        then finish the rows in flight (cancelled instead, it drops them, leased)."""
         in_flight: set[asyncio.Task[None]] = set()
         refill = max(1, self.concurrency // 4)  # claim in chunks, not one query per row
         with wake.subscribed(wake.DELIVERY, self.wake):
@@ -125,9 +125,12 @@ class DeliveryWorker:
                                     break
                         else:
                             await _first_of(stop, self.wake, at_most=self.poll_interval)
-                finally:
-                    if in_flight:
-                        await asyncio.gather(*in_flight, return_exceptions=True)
+                except asyncio.CancelledError:  # killed, not stopped: leave the rows leased
+                    for task in in_flight:
+                        task.cancel()
+                    raise
+                if in_flight:
+                    await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def _claim(self, limit: int) -> list[Delivery]:
         if limit <= 0:
