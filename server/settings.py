@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         "store (for internal CAs).",
     )
     delivery_lease_seconds: int = Field(
-        30,
+        20,
         ge=1,
         description="How long a federation worker's claim on a delivery or inbox row lasts "
         "without renewal; a working worker renews it every third of this, and the rows of one "

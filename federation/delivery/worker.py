@@ -54,7 +54,7 @@ class Attempt:
 UNAVAILABLE_AFTER = timedelta(days=2)
 DEFAULT_TIMEOUT = httpx.Timeout(30, connect=5, read=10)
 DEFAULT_CONCURRENCY = 64
-DEFAULT_LEASE = timedelta(seconds=30)
+DEFAULT_LEASE = timedelta(seconds=20)
 ERROR_MAX_CHARS = 500
 ACTIVITY_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
@@ -85,7 +85,7 @@ class DeliveryWorker:
         )
         self._signers: dict[str, httpx.Auth] = {}
         self._healthy: set[str] = set()
-        self._done: list[Attempt] = []  # successes waiting to be written
+        self._done: list[tuple[Attempt, asyncio.Future[None]]] = []  # successes to write
         self._writing_done = False
         self.leases = Leases(Delivery, lease, state=DeliveryState.QUEUED)
         self.wake = asyncio.Event()
@@ -226,16 +226,25 @@ class DeliveryWorker:
         return auth
 
     async def _record_done(self, attempt: Attempt) -> None:
-        """Queue a success to be written; the first writer writes every success that arrives
-        while it writes, one UPDATE per status, and returns when none is left."""
-        self._done.append(attempt)
+        """Write a success, together with those that complete while another write runs: the
+        first to arrive writes every waiting success until none is left, one UPDATE per
+        status. Each returns once its own row is written, so a worker never sends more while
+        its records lag behind."""
+        written = asyncio.get_running_loop().create_future()
+        self._done.append((attempt, written))
         if self._writing_done:
+            await written
             return
         self._writing_done = True
         try:
             while self._done:
                 batch, self._done = self._done, []
-                await self._write_done(batch)
+                try:
+                    await self._write_done([entry for entry, _ in batch])
+                finally:
+                    for _, waiter in batch:
+                        if not waiter.done():
+                            waiter.set_result(None)
         finally:
             self._writing_done = False
 

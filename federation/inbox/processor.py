@@ -86,7 +86,7 @@ class InboxProcessor:
         runtime: InboxRuntime,
         *,
         batch_size: int = 20,
-        lease: timedelta = timedelta(seconds=30),
+        lease: timedelta = timedelta(seconds=20),
         poll_interval: float = 1.0,
     ) -> None:
         self.runtime = runtime
