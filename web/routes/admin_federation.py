@@ -55,14 +55,14 @@ async def retry_all(request: Request) -> Response:
 async def retry_delivery(request: Request) -> Response:
     admin = await require_admin(request)
     await read_form(request)
-    await federation_health.retry_delivery(request.path_params["id"], admin.actor_id)
+    await federation_health.retry_delivery(request.path_params["delivery_id"], admin.actor_id)
     return RedirectResponse("/admin/federation?notice=retried-delivery", 303)
 
 
 async def retry_inbox(request: Request) -> Response:
     admin = await require_admin(request)
     await read_form(request)
-    await federation_health.retry_inbox(request.path_params["id"], admin.actor_id)
+    await federation_health.retry_inbox(request.path_params["activity_id"], admin.actor_id)
     return RedirectResponse("/admin/federation?notice=retried-inbox", 303)
 
 
@@ -94,13 +94,13 @@ routes = [
         name="admin_federation_retry_given_up",
     ),
     Route(
-        "/admin/federation/deliveries/{id}/retry",
+        "/admin/federation/deliveries/{delivery_id:id}/retry",
         retry_delivery,
         methods=["POST"],
         name="admin_federation_retry_delivery",
     ),
     Route(
-        "/admin/federation/inbox/{id}/retry",
+        "/admin/federation/inbox/{activity_id:id}/retry",
         retry_inbox,
         methods=["POST"],
         name="admin_federation_retry_inbox",
