@@ -1,8 +1,9 @@
 """Crash benchmark: `kill -9` a federation worker 30 % into a 1,000-follower fan-out.
 
 A group's activity is queued for 1,000 inboxes on 20 loopback hosts that verify every
-signature; a `lyceum worker` process sends it and is killed with SIGKILL once 30 % of the
-inboxes have it; a new worker starts at once. Prints:
+signature; `lyceum worker` processes send it (`--workers N`, several only on PostgreSQL), and
+one is killed with SIGKILL once 30 % of the inboxes have it; a new worker starts at once.
+Prints:
 - duplicates received (inboxes that got it twice: at most the worker's concurrency, the rows
   it held in flight);
 - deliveries lost (must be 0);
@@ -10,7 +11,8 @@ inboxes have it; a new worker starts at once. Prints:
   (the dead worker's rows come back when their lease, `LYCEUM_DELIVERY_LEASE_SECONDS`, ends).
 
 Run: `.venv/bin/python -m bench.crash [--followers 1000] [--hosts 20] [--kill-at 0.3]
-[--database-url postgres://…]` (default: a SQLite file in a temporary directory).
+[--workers 1] [--database-url postgres://…]` (default: one worker, on a SQLite file in a
+temporary directory).
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ async def received(client: httpx.AsyncClient, port: int) -> dict[str, int]:
     return {str(path): int(count) for path, count in answer.json().items()}
 
 
-async def bench(followers: int, hosts: int, kill_at: float, database_url: str) -> None:
+async def bench(
+    followers: int, hosts: int, kill_at: float, database_url: str, running: int
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="lyceum-crash-"))
     settings = Settings(
         base_url="http://127.0.0.1:9",
@@ -91,7 +95,7 @@ async def bench(followers: int, hosts: int, kill_at: float, database_url: str) -
         activity = {"id": f"{settings.base_url}/announces/crash", "type": "Announce"}
         assert await enqueue(activity, group.id, inboxes) == followers
         async with httpx.AsyncClient(timeout=10) as client:
-            workers.append(start_worker(settings, log))
+            workers.extend(start_worker(settings, log) for _ in range(running))
             while len(await received(client, ports[0])) < followers * kill_at:
                 assert workers[0].poll() is None, log.read_text()
                 await asyncio.sleep(0.01)  # how often the bench looks
@@ -104,12 +108,12 @@ async def bench(followers: int, hosts: int, kill_at: float, database_url: str) -
             ).count()
             workers.append(start_worker(settings, log))
             while len(await received(client, ports[0])) < followers:
-                assert workers[1].poll() is None, log.read_text()
+                assert workers[-1].poll() is None, log.read_text()
                 assert time.perf_counter() - crashed < 300, "not delivered after 5 minutes"
                 await asyncio.sleep(0.05)
             all_delivered = time.perf_counter() - crashed
             while await Delivery.filter(state=DeliveryState.QUEUED).exists():
-                assert workers[1].poll() is None, log.read_text()
+                assert workers[-1].poll() is None, log.read_text()
                 await asyncio.sleep(0.05)
             all_recorded = time.perf_counter() - crashed
             counts = await received(client, ports[0])
@@ -121,9 +125,10 @@ async def bench(followers: int, hosts: int, kill_at: float, database_url: str) -
         receivers.kill()
         await db.close_database()
     duplicates = sum(count - 1 for count in counts.values())
-    print(json.dumps({"followers": followers, "hosts": hosts, "database": database_url[:8]}))
+    backend = database_url.split(":")[0] or "sqlite"
+    print(json.dumps({"followers": followers, "hosts": hosts, "db": backend, "workers": running}))
     print(f"worker concurrency: {DEFAULT_CONCURRENCY}, lease: {settings.delivery_lease_seconds} s")
-    print(f"killed with {at_crash} inboxes reached, {leased} rows left leased")
+    print(f"killed with {at_crash} inboxes reached; rows leased then (all workers): {leased}")
     print(f"duplicates received: {duplicates} (bound: {DEFAULT_CONCURRENCY})")
     print(f"deliveries lost: {followers - len(counts)}")
     print(f"crash to all delivered: {all_delivered:.1f} s; to all recorded: {all_recorded:.1f} s")
@@ -143,9 +148,10 @@ def main() -> None:
     parser.add_argument("--followers", type=int, default=1000)
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--kill-at", type=float, default=0.3)
+    parser.add_argument("--workers", type=int, default=1, help="more than 1: PostgreSQL only")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     args = parser.parse_args()
-    asyncio.run(bench(args.followers, args.hosts, args.kill_at, args.database_url))
+    asyncio.run(bench(args.followers, args.hosts, args.kill_at, args.database_url, args.workers))
 
 
 if __name__ == "__main__":
