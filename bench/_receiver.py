@@ -3,6 +3,8 @@
 Run as `python -m bench._receiver PUBLIC_KEY_PEM_FILE N_PORTS`; it prints one line per port
 ("PORT 12345") and then "READY", and serves until killed. A POST whose signature does not
 verify is answered 401, so a benchmark that counts 2xx counts verified deliveries only.
+`GET /count` answers how many POSTs verified; `GET /received` a JSON object of inbox path ->
+verified POSTs (a value over 1 is a duplicate).
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+from collections import Counter
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from federation.httpsig import verify_request
@@ -23,6 +26,7 @@ from federation.httpsig import verify_request
 
 def build_app(public_pem: str) -> Starlette:
     verified = {"count": 0}
+    received: Counter[str] = Counter()
 
     async def key_lookup(key_id: str, refresh: bool) -> str:
         return public_pem
@@ -35,15 +39,20 @@ def build_app(public_pem: str) -> Starlette:
         if not check.ok:
             return PlainTextResponse(check.reason, status_code=401)
         verified["count"] += 1
+        received[request.url.path] += 1
         return Response(status_code=202)
 
     async def count(request: Request) -> Response:
         return PlainTextResponse(str(verified["count"]))
 
+    async def per_inbox(request: Request) -> Response:
+        return JSONResponse(dict(received))
+
     return Starlette(
         routes=[
             Route("/inbox/{n}", inbox, methods=["POST"]),
             Route("/count", count),
+            Route("/received", per_inbox),
         ]
     )
 

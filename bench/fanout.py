@@ -1,8 +1,9 @@
 """Fan-out benchmark: one post in a group with 1,000 remote followers on 20 loopback hosts.
 
 Prints, for one run on SQLite:
-- deliveries per second through the real path (post → outbox rows → delivery worker → signed
-  POST → the receiver verifies the signature → 202), and the time from post to last delivery;
+- deliveries per second through the real path (post → outbox rows → the delivery worker's own
+  loop → signed POST → the receiver verifies the signature → 202), and the time from post to
+  last delivery recorded;
 - the same client's bare signed-POST rate to the same inboxes (the limit), and the ratio.
 
 Run: `.venv/bin/python -m bench.fanout [--followers 1000] [--hosts 20]`
@@ -122,9 +123,14 @@ async def bench(followers: int, hosts: int) -> None:
             local_domain=settings.domain,
         )
         queued = await Delivery.filter(state=DeliveryState.QUEUED).count()
-        while await worker.run_once():
-            pass
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run_until_stopped(stop))  # the worker's own loop
+        while await Delivery.filter(state=DeliveryState.QUEUED).exists():
+            assert not running.done(), "the worker stopped"
+            await asyncio.sleep(0.02)  # how often the bench looks; the worker does not wait on it
         elapsed = time.perf_counter() - started
+        stop.set()
+        await running
         done = await Delivery.filter(state=DeliveryState.DONE).count()
         failed = await Delivery.exclude(state=DeliveryState.DONE).count()
 

@@ -1,7 +1,8 @@
 """What federation needs while the app runs: one HTTP client, one fetcher, and the workers.
 
 Built once per process in the lifespan (never a client per request); the CLI's `worker` command
-builds the same runtime without the web app.
+builds the same runtime without the web app. On PostgreSQL the worker also listens for queued
+work (`wake.listen`), so it starts on new rows at once instead of at its next poll.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 
 from federation import urls
-from federation.delivery import DeliveryWorker
+from federation.delivery import DeliveryWorker, wake
 from federation.fetch import Fetcher, make_client
 from federation.httpsig import CavageAuth
 from server.models import Actor
@@ -63,12 +64,19 @@ class FederationRuntime:
     def _work(self) -> list[Coroutine[Any, Any, None]]:
         from federation.inbox import InboxProcessor  # the inbox builds on this runtime
 
-        return [
+        processor = InboxProcessor(
+            self,
+            lease=timedelta(seconds=self.settings.delivery_lease_seconds),
+            poll_interval=self.settings.worker_poll_seconds,
+        )
+        work = [
             self.delivery.run_until_stopped(self._stop),
-            InboxProcessor(self, poll_interval=self.settings.worker_poll_seconds).run_until_stopped(
-                self._stop
-            ),
+            processor.run_until_stopped(self._stop),
         ]
+        database_url = self.settings.resolved_database_url
+        if wake.is_postgres(database_url):
+            work.append(wake.listen(database_url, self._stop))
+        return work
 
     def stop(self) -> None:
         self._stop.set()

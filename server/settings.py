@@ -133,10 +133,11 @@ class Settings(BaseSettings):
         "store (for internal CAs).",
     )
     delivery_lease_seconds: int = Field(
-        90,
+        20,
         ge=1,
-        description="How long a delivery worker holds the rows it claimed; a worker that dies "
-        "mid-send leaves them to be sent again by another once this has passed.",
+        description="How long a federation worker's claim on a delivery or inbox row lasts "
+        "without renewal; a working worker renews it every third of this, and the rows of one "
+        "that died are taken up again once it has passed.",
     )
     worker_poll_seconds: float = Field(
         1.0,

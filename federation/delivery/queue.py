@@ -1,7 +1,8 @@
 """Writing outgoing activities into the delivery queue, inside the caller's transaction.
 
 One row per (activity, inbox); inboxes are de-duplicated (followers on one server share its
-shared inbox), and nothing is queued for suspended or unavailable domains.
+shared inbox), and nothing is queued for suspended or unavailable domains. Idle workers are
+woken at once (`wake`): in this process now, in other processes when the transaction commits.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from federation.delivery import wake
 from server.models import Delivery, DomainBlock, DomainBlockSeverity, DomainHealth, utcnow
 
 
@@ -53,4 +55,5 @@ async def enqueue(activity: dict[str, Any], signer_id: str, inboxes: Iterable[st
     ]
     if rows:
         await Delivery.bulk_create(rows, batch_size=500)
+        await wake.notify_delivery()
     return len(rows)

@@ -1,9 +1,24 @@
-"""The delivery worker: claims due rows with a lease, signs and POSTs them, records the result.
+"""The delivery worker: claims due rows with a lease, signs and POSTs them, records each result.
+
+A row's life: `queued` (due at `next_attempt_at`) → claimed: `lease_until` set and `attempts`
+counted up at once, so a try whose outcome is never recorded still counts → sent → its outcome
+recorded on the row the moment it is known: `done`, or `queued` again after a backoff, or
+`failed` with the reason (a final refusal, `MAX_ATTEMPTS` tries, or a row that reached them
+without a recorded outcome: given up at its next claim). Failed rows are the admin panel's
+"given up" list, from where an admin can queue them again.
+
+Every row is recorded on its own, in its own try: one row whose sending or recording fails
+never stops the others, and text written back is made storable first. Successes that complete
+while the previous ones are being written go together in one UPDATE.
+
+A worker holds at most `concurrency` rows: it claims only what it is about to send and claims
+more as slots free up, renewing the leases of the rows it holds (`Leases`), so the lease can be
+short. A worker killed mid-send leaves at most those rows leased; they are sent again once the
+lease runs out, which is why receivers must (and real servers do) ignore duplicate activity ids.
 
 Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers share the queue
 without sending a row twice; SQLite serialises writers, and one worker per SQLite database is the
-supported shape. A worker killed mid-send leaves its rows leased; they are sent again once the
-lease runs out, which is why receivers must (and real servers do) ignore duplicate activity ids.
+supported shape. An idle worker wakes at once when rows are queued (`wake`), else at its poll.
 """
 
 from __future__ import annotations
@@ -19,7 +34,9 @@ import httpx
 from tortoise import Tortoise
 from tortoise.expressions import F, Q
 
-from federation.delivery.policy import Outcome, Verdict, decide
+from federation.delivery import wake
+from federation.delivery.leases import Leases, storable
+from federation.delivery.policy import MAX_ATTEMPTS, Outcome, Verdict, decide
 from server.models import Actor, Delivery, DeliveryState, DomainHealth, utcnow
 
 log = logging.getLogger("lyceum.delivery")
@@ -36,7 +53,11 @@ class Attempt:
 
 UNAVAILABLE_AFTER = timedelta(days=2)
 DEFAULT_TIMEOUT = httpx.Timeout(30, connect=5, read=10)
+DEFAULT_CONCURRENCY = 64
+DEFAULT_LEASE = timedelta(seconds=20)
+ERROR_MAX_CHARS = 500
 ACTIVITY_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 
 class DeliveryWorker:
@@ -45,16 +66,16 @@ class DeliveryWorker:
         client: httpx.AsyncClient,
         signer: SignerFactory,
         *,
-        batch_size: int = 200,
+        concurrency: int = DEFAULT_CONCURRENCY,
         per_domain_concurrency: int = 8,
-        lease: timedelta = timedelta(seconds=90),
+        lease: timedelta = DEFAULT_LEASE,
         poll_interval: float = 1.0,
         allow_http: bool = False,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.client = client
         self.signer = signer
-        self.batch_size = batch_size
+        self.concurrency = concurrency
         self.lease = lease
         self.poll_interval = poll_interval
         self.allow_http = allow_http
@@ -64,65 +85,108 @@ class DeliveryWorker:
         )
         self._signers: dict[str, httpx.Auth] = {}
         self._healthy: set[str] = set()
+        self._done: list[tuple[Attempt, asyncio.Future[None]]] = []  # successes to write
+        self._writing_done = False
+        self.leases = Leases(Delivery, lease, state=DeliveryState.QUEUED)
         self.wake = asyncio.Event()
 
     async def run_once(self) -> int:
-        """Send one batch of due rows; return how many were attempted."""
-        rows = await self._claim()
-        if rows:
-            results = await asyncio.gather(*(self._deliver(row) for row in rows))
-            await self._record_batch(results)
+        """Claim up to `concurrency` due rows, send them, record each as it completes; return
+        how many were attempted."""
+        async with self.leases.kept():
+            rows = await self._claim(self.concurrency)
+            await asyncio.gather(*(self._work(row) for row in rows))
         return len(rows)
 
     async def run_until_stopped(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("delivery batch failed; retrying after a pause")
-                sent = 0
-            if sent == 0:
-                self.wake.clear()
-                waiters = [
-                    asyncio.ensure_future(stop.wait()),
-                    asyncio.ensure_future(self.wake.wait()),
-                ]
-                await asyncio.wait(
-                    waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
-                )
-                for waiter in waiters:
-                    waiter.cancel()
+        """Keep up to `concurrency` rows in flight, claiming more as they complete, until `stop`;
+        then finish the rows in flight (cancelled instead, it drops them, leased)."""
+        in_flight: set[asyncio.Task[None]] = set()
+        refill = max(1, self.concurrency // 4)  # claim in chunks, not one query per row
+        with wake.subscribed(wake.DELIVERY, self.wake):
+            async with self.leases.kept():
+                try:
+                    while not stop.is_set():
+                        free = self.concurrency - len(in_flight)
+                        self.wake.clear()
+                        try:
+                            rows = await self._claim(free)
+                        except Exception:
+                            log.exception("claiming deliveries failed; retrying after a pause")
+                            rows = []
+                        for row in rows:
+                            task = asyncio.create_task(self._work(row))
+                            in_flight.add(task)
+                            task.add_done_callback(in_flight.discard)
+                        if rows and len(rows) == free:  # there may be more: claim as slots free
+                            while self.concurrency - len(in_flight) < refill:
+                                await _first_of(stop, *in_flight)
+                                if stop.is_set():
+                                    break
+                        else:
+                            await _first_of(stop, self.wake, at_most=self.poll_interval)
+                except asyncio.CancelledError:  # killed, not stopped: leave the rows leased
+                    for task in in_flight:
+                        task.cancel()
+                    raise
+                if in_flight:
+                    await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def _claim(self) -> list[Delivery]:
+    async def _claim(self, limit: int) -> list[Delivery]:
+        if limit <= 0:
+            return []
         now = utcnow()
         lease_until = now + self.lease
+        expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        # Rows that used every try without a recorded outcome (a worker died, or recording
+        # failed each time) are given up rather than tried forever.
+        exhausted = Delivery.filter(
+            expired, state=DeliveryState.QUEUED, attempts__gte=MAX_ATTEMPTS
+        ).filter(next_attempt_at__lte=now)
+        await exhausted.update(
+            state=DeliveryState.FAILED,
+            finished_at=now,
+            lease_until=None,
+            last_error=UNRECORDED.format(attempts=MAX_ATTEMPTS),
+        )
         connection = Tortoise.get_connection("default")
         if connection.capabilities.dialect == "postgres":
             # execute_query_dict: Tortoise's execute_query drops the rows of an UPDATE … RETURNING.
             rows = await connection.execute_query_dict(
-                'UPDATE "delivery" SET "lease_until" = $1 WHERE "id" IN ('
+                'UPDATE "delivery" SET "lease_until" = $1, "attempts" = "attempts" + 1'
+                ' WHERE "id" IN ('
                 ' SELECT "id" FROM "delivery" WHERE "state" = $2 AND "next_attempt_at" <= $3'
                 ' AND ("lease_until" IS NULL OR "lease_until" < $3)'
                 ' ORDER BY "next_attempt_at" LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING "id"',
-                [lease_until, DeliveryState.QUEUED.value, now, self.batch_size],
+                [lease_until, DeliveryState.QUEUED.value, now, limit],
             )
             ids = [row["id"] for row in rows]
         else:
-            due = Delivery.filter(
-                Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-                state=DeliveryState.QUEUED,
-                next_attempt_at__lte=now,
-            )
+            due = Delivery.filter(expired, state=DeliveryState.QUEUED, next_attempt_at__lte=now)
             ids = list(
-                await due.order_by("next_attempt_at")
-                .limit(self.batch_size)
-                .values_list("id", flat=True)
+                await due.order_by("next_attempt_at").limit(limit).values_list("id", flat=True)
             )
             if ids:
-                await Delivery.filter(id__in=ids).update(lease_until=lease_until)
+                await Delivery.filter(id__in=ids).update(
+                    lease_until=lease_until, attempts=F("attempts") + 1
+                )
         if not ids:
             return []
+        self.leases.hold(ids)
         return list(await Delivery.filter(id__in=ids))
+
+    async def _work(self, row: Delivery) -> None:
+        """Send one row and record its outcome; never raises."""
+        try:
+            attempt = await self._deliver(row)
+        except Exception as error:  # a bug outside the send's own handling: retry later
+            log.exception("delivery %s failed unexpectedly", row.id)
+            reason = f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
+            attempt = Attempt(row, None, decide(None, row.attempts, utcnow(), error=reason))
+        if attempt.outcome.verdict == Verdict.DONE:
+            await self._record_done(attempt)
+        else:
+            await self._record_failure(attempt)
 
     async def _deliver(self, row: Delivery) -> Attempt:
         async with self._domain_slots[row.domain]:
@@ -137,7 +201,7 @@ class DeliveryWorker:
                 auth = await self._signer_for(row.signer_id)
                 response = await self.client.post(
                     row.inbox_url,
-                    content=row.payload.encode(),
+                    content=row.payload.encode("utf-8", "surrogatepass"),
                     headers={
                         "Content-Type": ACTIVITY_CONTENT_TYPE,
                         "Accept": "application/activity+json",
@@ -148,12 +212,11 @@ class DeliveryWorker:
                 status = response.status_code
                 retry_after = response.headers.get("retry-after")
             except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
+                error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
             except Exception as exc:  # a refused address, a bad URL or key: retrying cannot help
-                error = f"{type(exc).__name__}: {exc}"[:500]
+                error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
                 status = 0
-            attempts = row.attempts + 1
-            return Attempt(row, status, decide(status, attempts, utcnow(), retry_after, error))
+            return Attempt(row, status, decide(status, row.attempts, utcnow(), retry_after, error))
 
     async def _signer_for(self, actor_id: str) -> httpx.Auth:
         auth = self._signers.get(actor_id)
@@ -162,41 +225,69 @@ class DeliveryWorker:
             auth = self._signers[actor_id] = self.signer(actor)
         return auth
 
-    async def _record_batch(self, results: list[Attempt]) -> None:
-        """Write a batch's outcomes: successes in one UPDATE per status, the rest one by one."""
-        now = utcnow()
-        done: defaultdict[int | None, list[str]] = defaultdict(list)
-        for result in results:
-            if result.outcome.verdict == Verdict.DONE:
-                done[result.status].append(result.row.id)
-            else:
-                await self._record_failure(result, now)
-        for status, ids in done.items():
-            await Delivery.filter(id__in=ids).update(
-                state=DeliveryState.DONE,
-                finished_at=now,
-                last_status=status,
-                last_error="",
-                lease_until=None,
-                attempts=F("attempts") + 1,
-            )
-        for domain in {r.row.domain for r in results if r.outcome.verdict == Verdict.DONE}:
-            await self._domain_succeeded(domain)
-        for domain in {r.row.domain for r in results if r.outcome.verdict == Verdict.RETRY}:
-            await self._domain_failed(domain)
+    async def _record_done(self, attempt: Attempt) -> None:
+        """Write a success, together with those that complete while another write runs: the
+        first to arrive writes every waiting success until none is left, one UPDATE per
+        status. Each returns once its own row is written, so a worker never sends more while
+        its records lag behind."""
+        written = asyncio.get_running_loop().create_future()
+        self._done.append((attempt, written))
+        if self._writing_done:
+            await written
+            return
+        self._writing_done = True
+        try:
+            while self._done:
+                batch, self._done = self._done, []
+                try:
+                    await self._write_done([entry for entry, _ in batch])
+                finally:
+                    for _, waiter in batch:
+                        if not waiter.done():
+                            waiter.set_result(None)
+        finally:
+            self._writing_done = False
 
-    async def _record_failure(self, result: Attempt, now: datetime) -> None:
+    async def _write_done(self, batch: list[Attempt]) -> None:
+        now = utcnow()
+        by_status: defaultdict[int | None, list[str]] = defaultdict(list)
+        for attempt in batch:
+            self.leases.release(attempt.row.id)
+            by_status[attempt.status].append(attempt.row.id)
+        for status, ids in by_status.items():
+            try:
+                await _mark_done(ids, status, now)
+            except Exception:  # record them one by one, so one bad row costs only itself
+                for row_id in ids:
+                    try:
+                        await _mark_done([row_id], status, now)
+                    except Exception:
+                        log.exception("could not record delivery %s as done", row_id)
+        for domain in {attempt.row.domain for attempt in batch}:
+            try:
+                await self._domain_succeeded(domain)
+            except Exception:
+                log.exception("could not record %s as reachable", domain)
+
+    async def _record_failure(self, attempt: Attempt) -> None:
+        row, outcome = attempt.row, attempt.outcome
+        self.leases.release(row.id)
         changes: dict[str, object] = {
-            "attempts": result.row.attempts + 1,
-            "last_status": result.status,
+            "last_status": attempt.status,
             "lease_until": None,
-            "last_error": result.outcome.reason,
+            "last_error": storable(outcome.reason),
         }
-        if result.outcome.verdict == Verdict.FINAL:
-            changes.update(state=DeliveryState.FAILED, finished_at=now)
+        if outcome.verdict == Verdict.FINAL:
+            changes.update(state=DeliveryState.FAILED, finished_at=utcnow())
         else:
-            changes.update(next_attempt_at=result.outcome.next_attempt_at)
-        await Delivery.filter(id=result.row.id).update(**changes)
+            changes.update(next_attempt_at=outcome.next_attempt_at)
+        try:
+            await Delivery.filter(id=row.id).update(**changes)
+            if outcome.verdict == Verdict.RETRY:
+                await self._domain_failed(row.domain)
+        except Exception:
+            # Its lease runs out and it is tried again; its attempts were counted at the claim.
+            log.exception("could not record the failed delivery %s", row.id)
 
     async def _domain_succeeded(self, domain: str) -> None:
         if domain in self._healthy:
@@ -229,6 +320,32 @@ class DeliveryWorker:
             log.warning(
                 "marked %s unavailable after failing since %s", domain, health.first_failure_at
             )
+
+
+async def _mark_done(ids: list[str], status: int | None, now: datetime) -> None:
+    await Delivery.filter(id__in=ids).update(
+        state=DeliveryState.DONE,
+        finished_at=now,
+        last_status=status,
+        last_error="",
+        lease_until=None,
+    )
+
+
+async def _first_of(
+    *waitables: asyncio.Event | asyncio.Task[None], at_most: float | None = None
+) -> None:
+    """Wait until one event is set or one task is done (or `at_most` seconds pass)."""
+    waiters = [
+        asyncio.ensure_future(item.wait()) if isinstance(item, asyncio.Event) else item
+        for item in waitables
+    ]
+    try:
+        await asyncio.wait(waiters, timeout=at_most, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter, item in zip(waiters, waitables, strict=True):
+            if waiter is not item:
+                waiter.cancel()
 
 
 async def mark_domain_alive(domain: str) -> None:

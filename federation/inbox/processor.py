@@ -1,15 +1,23 @@
 """The inbox worker: claims stored activities with a lease, parses, dispatches, records.
 
-The inbox only checks and stores (STYLE 3); the work happens here, later. Each row ends in one
-of three ways, written on the row:
+The inbox only checks and stores (STYLE 3); the work happens here, later. Claiming a row sets
+its lease and counts the attempt at once (so a try whose outcome is never recorded still
+counts); the lease is renewed while the worker holds the row (`Leases`). Each row ends in one
+of four ways, written on the row:
 - handled: `processed_at` set, `error` empty;
 - dropped on purpose (unsupported type, refused follow, not a member, unreadable…):
-  `processed_at` set, `error` holds the reason;
-- failed unexpectedly: `attempts` counts up and the row is leased away for a backoff, until
-  `MAX_ATTEMPTS`, after which it is closed with the error.
+  `processed_at` set, `error` holds the reason, and an INFO line names the sender's host and
+  the reason (at most one a minute per host);
+- failed unexpectedly: the row is leased away for a backoff with the error, and tried again;
+- dead: after `MAX_ATTEMPTS` failed tries (or that many claims whose outcome was never
+  recorded), `dead_at` is set with the error; the admin panel lists it and can retry it.
+
+Every row is recorded on its own, in its own try, with its text made storable first: one row
+that fails, or whose recording fails, never stops the others of its batch.
 
 Claiming mirrors the delivery worker: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers share
-the rows; one worker per SQLite database. Domain services are idempotent for the activities we
+the rows; one worker per SQLite database. An idle worker wakes when rows are stored
+(`wake.notify_inbox`), else at its poll. Domain services are idempotent for the activities we
 handle (a post or reaction id stored once, a membership asked for twice), so a row processed
 again after a crash changes nothing twice.
 """
@@ -17,16 +25,19 @@ again after a crash changes nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import time
 from datetime import timedelta
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 from tortoise import Tortoise
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 
 from federation import jsondoc
+from federation.delivery import wake
+from federation.delivery.leases import Leases, storable
 from federation.fetch import Fetcher
 from federation.inbox._software import note_software
 from federation.inbox.actors import RemoteActors
@@ -43,6 +54,21 @@ log = logging.getLogger("lyceum.inbox")
 
 MAX_ATTEMPTS = 5
 ERROR_MAX_CHARS = 1000
+DROP_LOG_SECONDS = 60.0  # at most one "dropped" line per sender host this often
+UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
+
+_last_drop_logged: dict[str, float] = {}
+
+
+def log_refusal(host: str, reason: str) -> None:
+    """Log an activity dropped on purpose at INFO, at most once a minute per sender host."""
+    now = time.monotonic()
+    if now - _last_drop_logged.get(host, -DROP_LOG_SECONDS) < DROP_LOG_SECONDS:
+        return
+    if len(_last_drop_logged) > 10_000:  # many hosts: forget them rather than grow
+        _last_drop_logged.clear()
+    _last_drop_logged[host] = now
+    log.info("inbox dropped an activity from %s: %s", host, reason)
 
 
 class InboxRuntime(Protocol):
@@ -59,55 +85,81 @@ class InboxProcessor:
         self,
         runtime: InboxRuntime,
         *,
-        batch_size: int = 50,
-        lease: timedelta = timedelta(seconds=120),
+        batch_size: int = 20,
+        lease: timedelta = timedelta(seconds=20),
         poll_interval: float = 1.0,
     ) -> None:
         self.runtime = runtime
         self.batch_size = batch_size
         self.lease = lease
         self.poll_interval = poll_interval
+        self.leases = Leases(InboxActivity, lease, processed_at__isnull=True, dead_at__isnull=True)
+        self.wake = asyncio.Event()
 
     async def run_once(self) -> int:
         """Process one batch of waiting activities, oldest first; return how many."""
-        rows = await self._claim()
-        for row in rows:
-            await self.process(row)
+        async with self.leases.kept():
+            rows = await self._claim()
+            for row in rows:
+                await self.process(row)
         return len(rows)
 
     async def run_until_stopped(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = await self.run_once()
-            except Exception:
-                log.exception("inbox batch failed; retrying after a pause")
-                done = 0
-            if done == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
+        with wake.subscribed(wake.INBOX, self.wake):
+            while not stop.is_set():
+                self.wake.clear()
+                try:
+                    done = await self.run_once()
+                except Exception:
+                    log.exception("inbox batch failed; retrying after a pause")
+                    done = 0
+                if done == 0:
+                    waiters = [
+                        asyncio.ensure_future(stop.wait()),
+                        asyncio.ensure_future(self.wake.wait()),
+                    ]
+                    await asyncio.wait(
+                        waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for waiter in waiters:
+                        waiter.cancel()
 
     async def process(self, row: InboxActivity) -> str:
-        """Handle one stored activity and record the outcome; returns the recorded reason."""
-        attempts = row.attempts + 1
+        """Handle one stored activity and record the outcome; returns the recorded reason.
+
+        Never raises: a failure is recorded on the row, and a failure to record is logged (the
+        row's lease runs out and its next claim counts the attempt)."""
+        failed = False
         try:
             reason = await self._handle(row)
         except Exception as error:
-            log.exception("inbox activity %s failed", row.ap_id)
-            reason = f"failed: {type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
-            if attempts < MAX_ATTEMPTS:
-                backoff = timedelta(minutes=2**attempts)
-                await InboxActivity.filter(id=row.id).update(
-                    attempts=attempts, lease_until=utcnow() + backoff, error=reason
-                )
-                return reason
-        await InboxActivity.filter(id=row.id).update(
-            attempts=attempts, processed_at=utcnow(), lease_until=None, error=reason
-        )
+            log.exception("inbox activity %r failed", row.ap_id)
+            reason = f"failed: {type(error).__name__}: {error}"
+            failed = True
+        reason = storable(reason)[:ERROR_MAX_CHARS]
+        if reason and not failed:
+            log_refusal(_sender_host(row), reason)
+        self.leases.release(row.id)
+        now = utcnow()
+        changes: dict[str, object] = {"error": reason, "lease_until": None}
+        if not failed:
+            changes["processed_at"] = now
+        elif row.attempts < MAX_ATTEMPTS:
+            changes["lease_until"] = now + timedelta(minutes=2 ** max(row.attempts, 1))
+        else:
+            changes["dead_at"] = now
+        try:
+            await InboxActivity.filter(id=row.id).update(**changes)
+        except Exception:
+            log.exception("could not record the outcome of inbox activity %s", row.id)
         return reason
 
     async def _handle(self, row: InboxActivity) -> str:
         try:
-            activity = parse_activity(jsondoc.loads(row.payload))
+            document = jsondoc.loads(row.payload)
+            if _unstorable(document):
+                return "unreadable: it holds a NUL byte or a lone surrogate"
+            activity = parse_activity(document)
         except (ParseError, ValueError) as error:
             return f"unreadable: {error}"[:ERROR_MAX_CHARS]
         settings = self.runtime.settings
@@ -131,25 +183,54 @@ class InboxProcessor:
     async def _claim(self) -> list[InboxActivity]:
         now = utcnow()
         lease_until = now + self.lease
+        waiting = Q(processed_at__isnull=True, dead_at__isnull=True) & (
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        )
+        # Rows claimed MAX_ATTEMPTS times without a recorded outcome are dead, not retried.
+        await InboxActivity.filter(waiting, attempts__gte=MAX_ATTEMPTS).update(
+            dead_at=now, lease_until=None, error=UNRECORDED.format(attempts=MAX_ATTEMPTS)
+        )
         connection = Tortoise.get_connection("default")
         if connection.capabilities.dialect == "postgres":
             rows = await connection.execute_query_dict(
-                'UPDATE "inbox_activity" SET "lease_until" = $1 WHERE "id" IN ('
+                'UPDATE "inbox_activity" SET "lease_until" = $1, "attempts" = "attempts" + 1'
+                ' WHERE "id" IN ('
                 ' SELECT "id" FROM "inbox_activity" WHERE "processed_at" IS NULL'
-                ' AND ("lease_until" IS NULL OR "lease_until" < $2)'
+                ' AND "dead_at" IS NULL AND ("lease_until" IS NULL OR "lease_until" < $2)'
                 ' ORDER BY "created_at" LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING "id"',
                 [lease_until, now, self.batch_size],
             )
             ids = [row["id"] for row in rows]
         else:
-            due = InboxActivity.filter(
-                Q(lease_until__isnull=True) | Q(lease_until__lt=now), processed_at__isnull=True
-            )
+            due = InboxActivity.filter(waiting)
             ids = list(
                 await due.order_by("created_at").limit(self.batch_size).values_list("id", flat=True)
             )
             if ids:
-                await InboxActivity.filter(id__in=ids).update(lease_until=lease_until)
+                await InboxActivity.filter(id__in=ids).update(
+                    lease_until=lease_until, attempts=F("attempts") + 1
+                )
         if not ids:
             return []
+        self.leases.hold(ids)
         return list(await InboxActivity.filter(id__in=ids).order_by("created_at"))
+
+
+def _unstorable(value: object) -> bool:
+    """Whether a parsed document holds text no database stores faithfully (rows stored before
+    the inbox refused them at the door)."""
+    if isinstance(value, str):
+        return storable(value) != value
+    if isinstance(value, dict):
+        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(item) for item in value)
+    return False
+
+
+def _sender_host(row: InboxActivity) -> str:
+    try:
+        host = urlsplit(row.origin or row.actor_ap_id).hostname
+    except ValueError:  # an unparsable actor id
+        host = None
+    return host or "an unknown host"

@@ -7,9 +7,14 @@ fail (`first_failure_at` set) or were given up on (`unavailable_since` set), eac
 queued count and the status and error of its latest failed delivery. Every figure comes from an
 aggregate query; the domain tables take one query each, whatever their length.
 
+Given up (`dead_letters`): deliveries in the `failed` state (a final refusal, or every try
+used) and received activities with `dead_at` set (failed every try), most recent first, each
+with its reason and attempts.
+
 Retrying (`retry_domain`, `retry_all`) makes waiting deliveries due at once and clears the
-unavailable mark, so that the worker tries again on its next round; each writes the audit entry
-`federation.retry` in the same transaction.
+unavailable mark, so that the worker tries again on its next round; retrying what was given up
+(`retry_delivery`, `retry_inbox`, `retry_given_up`) queues it again with no attempts counted
+and no lease. Each writes the audit entry `federation.retry` in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,14 +32,20 @@ from server.services import audit
 from server.services.errors import NotFound
 
 __all__ = [
+    "DeadLetter",
+    "DeadLetters",
     "DomainStatus",
     "FederationHealth",
     "QueueDepth",
     "Throughput",
+    "dead_letters",
     "federation_health",
     "queue_depth",
     "retry_all",
+    "retry_delivery",
     "retry_domain",
+    "retry_given_up",
+    "retry_inbox",
 ]
 
 DOMAIN_LIST_LIMIT = 100  # rows shown per domain table; the totals count them all
@@ -45,7 +56,7 @@ RETRY_ACTION = "federation.retry"
 class QueueDepth:
     due: int  # queued deliveries whose time has come
     waiting: int  # queued deliveries waiting for their next try after a failure
-    inbox: int  # received activities the worker has not handled yet
+    inbox: int  # received activities the worker has not handled yet (dead ones aside)
 
     @property
     def deliveries(self) -> int:
@@ -96,7 +107,7 @@ async def queue_depth(now: datetime | None = None) -> QueueDepth:
         .first()
         .values("due", "waiting")
     )
-    inbox = await InboxActivity.filter(processed_at__isnull=True).count()
+    inbox = await InboxActivity.filter(processed_at__isnull=True, dead_at__isnull=True).count()
     return QueueDepth(int(counts["due"] or 0), int(counts["waiting"] or 0), inbox)
 
 
@@ -194,6 +205,47 @@ async def _latest_failures(domains: list[str]) -> dict[str, tuple[int | None, st
     return {row["domain"]: (row["last_status"], row["last_error"] or "") for row in rows}
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    id: str
+    activity_id: str
+    where: str  # the inbox a delivery was for; the origin a received activity came from
+    attempts: int
+    reason: str
+    given_up_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeadLetters:
+    deliveries: list[DeadLetter]  # given-up deliveries, most recent first
+    deliveries_total: int
+    inbox: list[DeadLetter]  # dead received activities, most recent first
+    inbox_total: int
+
+    @property
+    def total(self) -> int:
+        return self.deliveries_total + self.inbox_total
+
+
+async def dead_letters() -> DeadLetters:
+    failed = Delivery.filter(state=DeliveryState.FAILED)
+    dead = InboxActivity.filter(dead_at__isnull=False)
+    deliveries = await failed.order_by("-finished_at", "-id").limit(DOMAIN_LIST_LIMIT)
+    inbox = await dead.order_by("-dead_at", "-id").limit(DOMAIN_LIST_LIMIT)
+    return DeadLetters(
+        deliveries=[
+            DeadLetter(d.id, d.activity_id, d.inbox_url, d.attempts, d.last_error, d.finished_at)
+            for d in deliveries
+        ],
+        deliveries_total=await failed.count(),
+        inbox=[
+            DeadLetter(a.id, a.ap_id, a.origin or a.actor_ap_id, a.attempts, a.error, a.dead_at)
+            for a in inbox
+        ],
+        inbox_total=await dead.count(),
+    )
+
+
 # --- retrying ------------------------------------------------------------------------------
 
 
@@ -231,3 +283,59 @@ async def retry_all(by: Actor | str) -> int:
         )
         await audit.record(by, RETRY_ACTION, target_type="domain", target_label="all domains")
     return made_due
+
+
+def _requeue_delivery() -> dict[str, object]:
+    return {
+        "state": DeliveryState.QUEUED,
+        "attempts": 0,
+        "lease_until": None,
+        "next_attempt_at": utcnow(),
+        "finished_at": None,
+    }
+
+
+_REVIVE_INBOX: dict[str, object] = {"dead_at": None, "attempts": 0, "lease_until": None}
+
+
+async def retry_delivery(delivery_id: str, by: Actor | str) -> None:
+    """Queue a given-up delivery again; NotFound unless it is given up."""
+    async with in_transaction():
+        row = await Delivery.get_or_none(id=delivery_id, state=DeliveryState.FAILED)
+        if row is None:
+            raise NotFound("There is no such given-up delivery.")
+        await Delivery.filter(id=row.id).update(**_requeue_delivery())
+        await audit.record(
+            by,
+            RETRY_ACTION,
+            target_type="delivery",
+            target_id=row.id,
+            target_label=row.inbox_url[:300],
+        )
+
+
+async def retry_inbox(activity_id: str, by: Actor | str) -> None:
+    """Give a dead received activity to the worker again; NotFound unless it is dead."""
+    async with in_transaction():
+        row = await InboxActivity.get_or_none(id=activity_id, dead_at__isnull=False)
+        if row is None:
+            raise NotFound("There is no such dead received activity.")
+        await InboxActivity.filter(id=row.id).update(**_REVIVE_INBOX)
+        await audit.record(
+            by,
+            RETRY_ACTION,
+            target_type="inbox_activity",
+            target_id=row.id,
+            target_label=row.ap_id[:300],
+        )
+
+
+async def retry_given_up(by: Actor | str) -> int:
+    """Queue every given-up delivery and dead received activity again; return how many."""
+    async with in_transaction():
+        count = await Delivery.filter(state=DeliveryState.FAILED).update(**_requeue_delivery())
+        count += await InboxActivity.filter(dead_at__isnull=False).update(**_REVIVE_INBOX)
+        await audit.record(
+            by, RETRY_ACTION, target_type="dead_letters", target_label="everything given up"
+        )
+    return int(count)

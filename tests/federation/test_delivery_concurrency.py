@@ -57,7 +57,7 @@ async def test_delivery_concurrency__two_postgres_workers_never_send_a_row_twice
         # Given 200 rows for 200 inboxes, and two workers claiming small batches
         paths = await queue_fanout(hosts, ROWS)
         workers = [
-            DeliveryWorker(client, no_signature, allow_http=True, batch_size=10) for _ in range(2)
+            DeliveryWorker(client, no_signature, allow_http=True, concurrency=10) for _ in range(2)
         ]
         # When both drain the queue at the same time (each query on its own pooled connection)
         sent = await asyncio.gather(*(drain(worker) for worker in workers))

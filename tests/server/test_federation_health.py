@@ -298,3 +298,133 @@ async def test_retry_all__makes_every_waiting_row_due_and_clears_every_mark() ->
     assert await DomainHealth.filter(unavailable_since__isnull=False).count() == 0
     entry = await AuditEntry.get(action="federation.retry")
     assert (entry.target_type, entry.target_label) == ("domain", "all domains")
+
+
+async def _dead_inbox(
+    n: int, *, attempts: int = 5, error: str = "failed: RuntimeError: boom"
+) -> str:
+    row = await InboxActivity.create(
+        ap_id=f"https://remote.example/dead/{n}",
+        origin="https://remote.example",
+        dedup_key=inbox_dedup_key("https://remote.example", f"https://remote.example/dead/{n}"),
+        actor_ap_id="https://remote.example/users/bob",
+        activity_type="Create",
+        payload="{}",
+        attempts=attempts,
+        error=error,
+        dead_at=utcnow(),
+    )
+    return row.id
+
+
+async def test_dead_letters__lists_given_up_deliveries_and_dead_activities() -> None:
+    # Given a delivery given up, one still queued, a dead received activity and a waiting one
+    signer = await _signer()
+    now = utcnow()
+    failed = await _delivery(
+        signer,
+        "gone.example",
+        DeliveryState.FAILED,
+        next_attempt_at=now,
+        finished_at=now,
+        attempts=16,
+        last_error="HTTP 503: gave up after 16 tries",
+    )
+    await _delivery(signer, "ok.example", DeliveryState.QUEUED, next_attempt_at=now)
+    dead = await _dead_inbox(1)
+    await _inbox(2, processed=False)
+    # When the dead letters are read
+    letters = await federation_health.dead_letters()
+    # Then each given-up row is listed with where it was for, its attempts and its reason
+    assert [(d.id, d.where, d.attempts, d.reason) for d in letters.deliveries] == [
+        (failed.id, "https://gone.example/inbox", 16, "HTTP 503: gave up after 16 tries")
+    ]
+    assert [(d.id, d.where, d.attempts, d.reason) for d in letters.inbox] == [
+        (dead, "https://remote.example", 5, "failed: RuntimeError: boom")
+    ]
+    assert (letters.deliveries_total, letters.inbox_total, letters.total) == (1, 1, 2)
+    # And the dead activity is not counted as waiting to be handled
+    assert (await federation_health.queue_depth()).inbox == 1
+
+
+async def test_retry_delivery__queues_it_again_as_new_and_is_audited() -> None:
+    # Given a delivery given up after every try
+    signer = await _signer()
+    now = utcnow()
+    row = await _delivery(
+        signer,
+        "gone.example",
+        DeliveryState.FAILED,
+        next_attempt_at=now - timedelta(days=1),
+        finished_at=now,
+        attempts=16,
+    )
+    # When an admin retries it
+    await federation_health.retry_delivery(row.id, signer)
+    # Then it is queued, due now, with no attempt counted and no lease
+    row = await Delivery.get(id=row.id)
+    assert (row.state, row.attempts, row.lease_until, row.finished_at) == (
+        DeliveryState.QUEUED,
+        0,
+        None,
+        None,
+    )
+    assert row.next_attempt_at <= utcnow()
+    entry = await AuditEntry.get(action="federation.retry")
+    assert (entry.actor_id, entry.target_type, entry.target_id) == (signer, "delivery", row.id)
+
+
+async def test_retry_delivery__of_a_queued_delivery_is_not_found_and_changes_nothing() -> None:
+    signer = await _signer()
+    row = await _delivery(
+        signer, "ok.example", DeliveryState.QUEUED, next_attempt_at=utcnow(), attempts=3
+    )
+    with pytest.raises(NotFound):
+        await federation_health.retry_delivery(row.id, signer)
+    assert (await Delivery.get(id=row.id)).attempts == 3
+    assert await AuditEntry.all().count() == 0
+
+
+async def test_retry_inbox__revives_a_dead_activity_and_is_audited() -> None:
+    # Given a dead received activity
+    signer = await _signer()
+    dead = await _dead_inbox(1)
+    # When an admin retries it
+    await federation_health.retry_inbox(dead, signer)
+    # Then the worker may claim it again, from its first attempt
+    row = await InboxActivity.get(id=dead)
+    assert (row.dead_at, row.attempts, row.lease_until, row.processed_at) == (None, 0, None, None)
+    entry = await AuditEntry.get(action="federation.retry")
+    assert (entry.target_type, entry.target_id) == ("inbox_activity", dead)
+
+
+async def test_retry_inbox__of_a_live_activity_is_not_found() -> None:
+    signer = await _signer()
+    await _inbox(1, processed=False)
+    row = await InboxActivity.get()
+    with pytest.raises(NotFound):
+        await federation_health.retry_inbox(row.id, signer)
+    assert await AuditEntry.all().count() == 0
+
+
+async def test_retry_given_up__queues_every_given_up_row_again() -> None:
+    # Given two given-up deliveries, a done one, and two dead activities
+    signer = await _signer()
+    now = utcnow()
+    for domain in ("a.example", "b.example"):
+        await _delivery(
+            signer, domain, DeliveryState.FAILED, next_attempt_at=now, finished_at=now, attempts=4
+        )
+    done = await _delivery(
+        signer, "c.example", DeliveryState.DONE, next_attempt_at=now, finished_at=now, attempts=1
+    )
+    for n in (1, 2):
+        await _dead_inbox(n)
+    # When an admin retries everything given up
+    assert await federation_health.retry_given_up(signer) == 4
+    # Then nothing is given up any more, the done row is untouched, and one audit entry says so
+    assert await Delivery.filter(state=DeliveryState.FAILED).count() == 0
+    assert await Delivery.filter(state=DeliveryState.QUEUED, attempts=0).count() == 2
+    assert (await Delivery.get(id=done.id)).state == DeliveryState.DONE
+    assert await InboxActivity.filter(dead_at__isnull=False).count() == 0
+    assert await AuditEntry.filter(action="federation.retry").count() == 1

@@ -75,6 +75,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /admin/federation": ADMIN,
     "POST /admin/federation/retry": ADMIN,
     "POST /admin/federation/domains/{domain}/retry": ADMIN,
+    "POST /admin/federation/given-up/retry": ADMIN,
+    "POST /admin/federation/deliveries/{delivery_id}/retry": ADMIN,
+    "POST /admin/federation/inbox/{activity_id}/retry": ADMIN,
     # Admin: registration.
     "GET /admin/signups": ADMIN,
     "POST /admin/signups/{account_id}/approve": ADMIN,

@@ -16,11 +16,16 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 from server.models import (
+    Delivery,
+    DeliveryState,
     DomainBlock,
+    InboxActivity,
     JoinPolicy,
     MemberRole,
     Membership,
     Report,
+    inbox_dedup_key,
+    utcnow,
 )
 from server.services import groups
 from server.settings import Settings
@@ -86,6 +91,23 @@ async def build_world(n: int) -> World:
     post = await make_post(member, group, title="Matrix thread")
     report = await Report.create(reporter_id=member.actor_id, post=post, group=group, comment="x")
     await DomainBlock.get_or_create(domain="blocked.example")
+    given_up = await Delivery.create(
+        activity_id=f"{BASE_URL}/a/{n}",
+        payload="{}",
+        signer_id=member.actor_id,
+        inbox_url="https://gone.example/inbox",
+        domain="gone.example",
+        state=DeliveryState.FAILED,
+        next_attempt_at=utcnow(),
+    )
+    dead = await InboxActivity.create(
+        ap_id=f"https://remote.example/a/{n}",
+        dedup_key=inbox_dedup_key("https://remote.example", f"https://remote.example/a/{n}"),
+        actor_ap_id="https://remote.example/users/someone",
+        activity_type="Create",
+        payload="{}",
+        dead_at=utcnow(),
+    )
     values = {
         "handle": f"g{n}",
         "name": f"g{n}",
@@ -103,6 +125,8 @@ async def build_world(n: int) -> World:
         "signature": "not-a-signature",
         "encoded": "aHR0cHM6Ly9yZW1vdGUuZXhhbXBsZS9hLnBuZw",  # https://remote.example/a.png
         "session_id": "not-a-session",
+        "delivery_id": given_up.id,
+        "activity_id": dead.id,
     }
     usernames = {"member": f"member{n}", "moderator": f"moderator{n}", "admin": f"admin{n}"}
     return World(values, usernames)

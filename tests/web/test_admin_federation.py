@@ -7,7 +7,15 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from server.models import AuditEntry, Delivery, DomainHealth, utcnow
+from server.models import (
+    AuditEntry,
+    Delivery,
+    DeliveryState,
+    DomainHealth,
+    InboxActivity,
+    inbox_dedup_key,
+    utcnow,
+)
 from tests.helpers import csrf, log_in, make_account
 
 PAGE = "/admin/federation"
@@ -150,3 +158,118 @@ async def test_retry__is_403_for_members_and_changes_nothing(client: httpx.Async
         response = await client.post(path, data={"csrf_token": token})
         assert response.status_code == 403
     assert (await Delivery.get(id=row.id)).next_attempt_at == row.next_attempt_at
+
+
+async def _given_up(signer_id: str) -> Delivery:
+    return await Delivery.create(
+        activity_id="https://lyceum.test/a/given-up",
+        payload="{}",
+        signer_id=signer_id,
+        inbox_url="https://gone.example/inbox",
+        domain="gone.example",
+        state=DeliveryState.FAILED,
+        next_attempt_at=utcnow(),
+        finished_at=utcnow(),
+        attempts=16,
+        last_status=503,
+        last_error="HTTP 503: gave up after 16 tries",
+    )
+
+
+async def _dead() -> InboxActivity:
+    return await InboxActivity.create(
+        ap_id="https://remote.example/activities/dead",
+        origin="https://remote.example",
+        dedup_key=inbox_dedup_key(
+            "https://remote.example", "https://remote.example/activities/dead"
+        ),
+        actor_ap_id="https://remote.example/users/bob",
+        activity_type="Create",
+        payload="{}",
+        attempts=5,
+        error="failed: RuntimeError: boom",
+        dead_at=utcnow(),
+    )
+
+
+async def test_federation_page__lists_what_was_given_up_with_retry_buttons(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given a delivery given up and a dead received activity
+    signer = await _admin(client)
+    delivery = await _given_up(signer)
+    dead = await _dead()
+    # When the admin opens the page
+    html = (await client.get(PAGE)).text
+    # Then both are listed with their reason and attempts, each with a Retry button, and one
+    # button retries them all
+    assert "HTTP 503: gave up after 16 tries" in html
+    assert "failed: RuntimeError: boom" in html
+    assert "<td>16</td>" in html and "<td>5</td>" in html
+    assert f'action="/admin/federation/deliveries/{delivery.id}/retry"' in html
+    assert f'action="/admin/federation/inbox/{dead.id}/retry"' in html
+    assert 'action="/admin/federation/given-up/retry"' in html
+
+
+async def test_federation_page__with_nothing_given_up_says_so(client: httpx.AsyncClient) -> None:
+    await _admin(client)
+    html = (await client.get(PAGE)).text
+    assert "No delivery was given up" in html
+    assert "No received activity failed every try" in html
+    assert 'action="/admin/federation/given-up/retry"' not in html
+
+
+async def test_retry_given_up_row__queues_it_again_and_is_audited(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given a delivery given up and a dead received activity
+    signer = await _admin(client)
+    delivery = await _given_up(signer)
+    dead = await _dead()
+    token = await csrf(client, PAGE)
+    # When the admin presses Retry on each
+    for path in (
+        f"/admin/federation/deliveries/{delivery.id}/retry",
+        f"/admin/federation/inbox/{dead.id}/retry",
+    ):
+        response = await client.post(path, data={"csrf_token": token})
+        assert response.status_code == 303
+        assert "will be" in (await client.get(response.headers["location"])).text
+    # Then both are back in the queue, and each retry is audited
+    row = await Delivery.get(id=delivery.id)
+    assert (row.state, row.attempts) == (DeliveryState.QUEUED, 0)
+    assert (await InboxActivity.get(id=dead.id)).dead_at is None
+    assert await AuditEntry.filter(action="federation.retry").count() == 2
+
+
+async def test_retry_all_given_up__queues_everything_again(client: httpx.AsyncClient) -> None:
+    signer = await _admin(client)
+    delivery = await _given_up(signer)
+    dead = await _dead()
+    token = await csrf(client, PAGE)
+    response = await client.post("/admin/federation/given-up/retry", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{PAGE}?notice=retried-given-up"
+    assert (await Delivery.get(id=delivery.id)).state == DeliveryState.QUEUED
+    assert (await InboxActivity.get(id=dead.id)).dead_at is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "with_token", "status"), [("live", True, 404), ("dead", False, 403)]
+)
+async def test_retry_given_up_row__bad_requests_change_nothing(
+    client: httpx.AsyncClient, kind: str, with_token: bool, status: int
+) -> None:
+    # Given a waiting delivery and a given-up one
+    signer = await _admin(client)
+    live = await _waiting(signer, "slow.example")
+    delivery = await _given_up(signer)
+    target = live if kind == "live" else delivery
+    # When a retry names a delivery that is not given up, or has a forged CSRF token
+    data = {"csrf_token": await csrf(client, PAGE) if with_token else "forged"}
+    response = await client.post(f"/admin/federation/deliveries/{target.id}/retry", data=data)
+    # Then it is refused, and nothing changed
+    assert response.status_code == status
+    assert (await Delivery.get(id=delivery.id)).state == DeliveryState.FAILED
+    assert (await Delivery.get(id=live.id)).attempts == live.attempts
+    assert await AuditEntry.all().count() == 0

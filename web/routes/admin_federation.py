@@ -1,4 +1,5 @@
-"""The admin's view of federation: the queue, the delivery rate, failing domains, retry now."""
+"""The admin's view of federation: the queue, the delivery rate, failing domains, what was given
+up, and retrying each."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from web.session import require_admin
 NOTICES = {
     "retried": "The waiting deliveries to {domain} will be tried again within seconds.",
     "retried-all": "Every waiting delivery will be tried again within seconds.",
+    "retried-delivery": "The delivery is queued again and will be tried within seconds.",
+    "retried-inbox": "The received activity will be handled again within seconds.",
+    "retried-given-up": "Everything given up is queued again and will be tried within seconds.",
 }
 
 
@@ -25,6 +29,7 @@ async def health(request: Request) -> Response:
     flash = notice.format(domain=request.query_params.get("domain", "the domain")[:255])
     context = {
         "health": await federation_health.federation_health(),
+        "dead": await federation_health.dead_letters(),
         "list_limit": federation_health.DOMAIN_LIST_LIMIT,
         "flashes": [flash] if flash else [],
     }
@@ -47,6 +52,27 @@ async def retry_all(request: Request) -> Response:
     return RedirectResponse("/admin/federation?notice=retried-all", 303)
 
 
+async def retry_delivery(request: Request) -> Response:
+    admin = await require_admin(request)
+    await read_form(request)
+    await federation_health.retry_delivery(request.path_params["delivery_id"], admin.actor_id)
+    return RedirectResponse("/admin/federation?notice=retried-delivery", 303)
+
+
+async def retry_inbox(request: Request) -> Response:
+    admin = await require_admin(request)
+    await read_form(request)
+    await federation_health.retry_inbox(request.path_params["activity_id"], admin.actor_id)
+    return RedirectResponse("/admin/federation?notice=retried-inbox", 303)
+
+
+async def retry_given_up(request: Request) -> Response:
+    admin = await require_admin(request)
+    await read_form(request)
+    await federation_health.retry_given_up(admin.actor_id)
+    return RedirectResponse("/admin/federation?notice=retried-given-up", 303)
+
+
 routes = [
     Route("/admin/federation", health, name="admin_federation"),
     Route(
@@ -60,5 +86,23 @@ routes = [
         retry_domain,
         methods=["POST"],
         name="admin_federation_retry",
+    ),
+    Route(
+        "/admin/federation/given-up/retry",
+        retry_given_up,
+        methods=["POST"],
+        name="admin_federation_retry_given_up",
+    ),
+    Route(
+        "/admin/federation/deliveries/{delivery_id:id}/retry",
+        retry_delivery,
+        methods=["POST"],
+        name="admin_federation_retry_delivery",
+    ),
+    Route(
+        "/admin/federation/inbox/{activity_id:id}/retry",
+        retry_inbox,
+        methods=["POST"],
+        name="admin_federation_retry_inbox",
     ),
 ]
