@@ -36,47 +36,46 @@ rows whose unique id was already taken.
 from __future__ import annotations
 
 import asyncio
-import logging
+import re
 import time
 from collections import OrderedDict
-from typing import Any, Final, Generic, TypeVar
+from typing import Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from tortoise.expressions import Q
 
-from federation import jsondoc, queries
+from federation import queries
 from federation.delivery.worker import mark_domain_alive
 from federation.fetch import origin, origin_key
 from federation.httpsig import verify_request
 from federation.inbox.actors import RemoteActors
 from federation.inbox.context import block_of
+from federation.inbox.envelope import Unstorable, read_envelope
 from federation.inbox.parse_actor import domain_of
 from federation.inbox.processor import InboxProcessor
-from federation.ld import get_id
+from federation.inbox.refusals import log_refusal
+from federation.inbox.replay import SeenSignatures, signature_key
 from federation.responses import error_response
 from server import url_convertors  # noqa: F401  (registers {x:id}, {x:name})
-from server.models import (
-    DomainBlockSeverity,
-    InboxActivity,
-    Membership,
-    MembershipState,
-    inbox_dedup_key,
-)
+from server.models import DomainBlockSeverity, InboxActivity, inbox_dedup_key
 from server.ratelimit import hot_path_limits
 from server.services.errors import RateLimited
 from server.settings import Settings
 
-__all__ = ["MAX_BODY_BYTES", "Inbox", "inbox_routes"]
-
-log = logging.getLogger("lyceum.inbox")
+__all__ = ["MAX_BODY_BYTES", "STATE_CHANGING", "Inbox", "inbox_routes"]
 
 MAX_BODY_BYTES = 1024 * 1024
 MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 MEMO_SECONDS = 60.0  # how long a verified key, or a domain marked alive, is remembered
 MEMO_SIZE = 4096
 BLOCK_MEMO_SECONDS = 10.0  # a new block answers 403 at most this late (the worker drops at once)
+# Applied by the state they describe: a duplicate id of these is handled again once processed.
+STATE_CHANGING = frozenset({"Follow", "Undo", "Accept", "Reject", "Block", "Delete", "Update"})
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_KEY_ID = re.compile(r'keyId="([^"]*)"|keyid="([^"]*)"')
 
 T = TypeVar("T")
 
@@ -184,16 +183,20 @@ class Inbox:
         self._blocks: _Memo[tuple[DomainBlockSeverity | None]] = _Memo(BLOCK_MEMO_SECONDS)
         self._writer = _GroupCommit()
         self._limits = hot_path_limits(settings.rate_limit_storage)
+        self._seen = SeenSignatures(settings.signature_window_seconds)
 
     async def post(self, request: Request) -> Response:
+        envelope: dict[str, str] | None = None
         try:
             await self._check_target(request)
             body = await self._read_body(request)
-            envelope = _envelope(body)
+            try:
+                envelope = read_envelope(body)
+            except Unstorable as unstorable:
+                raise _Refusal(400, str(unstorable)) from None
             row = await self._verify_and_store(request, body, envelope)
         except _Refusal as refusal:
-            if refusal.status in (401, 429):
-                log.info("inbox refused %s: %s", request.url.path, refusal.reason)
+            log_refusal(_sender_host(request, envelope), f"{refusal.status} {refusal.reason}")
             response = error_response(refusal.status, refusal.reason)
             response.headers.update(refusal.headers)
             return response
@@ -232,12 +235,14 @@ class Inbox:
         return b"".join(chunks)
 
     async def _verify_and_store(
-        self, request: Request, body: bytes, envelope: dict[str, Any]
+        self, request: Request, body: bytes, envelope: dict[str, str]
     ) -> InboxActivity | None:
-        actor_id: str = envelope["actor"]
+        actor_id = envelope["actor"]
         domain = domain_of(actor_id)
         if await self._block_of(domain) == DomainBlockSeverity.SUSPEND:
             raise _Refusal(403, f"The domain {domain} is blocked here.")
+        if not _is_our_host(request.headers.get("host", ""), self.settings.base_url):
+            raise _Refusal(401, "The request was signed for another host.")
         runtime = getattr(request.app.state, "federation", None)
         if runtime is None:
             raise _Refusal(503, "Federation is not running on this instance.")
@@ -272,8 +277,11 @@ class Inbox:
         owner = actors.owners.get(check.key_id or "")
         if owner != actor_id:
             raise _Refusal(401, f"The key {check.key_id} belongs to {owner}, not to {actor_id}.")
-        if envelope["type"] != "Announce" and origin(envelope["id"]) != origin(actor_id):
+        if origin(envelope["id"]) != origin(actor_id):
             raise _Refusal(401, "The activity id is not on the actor's server.")
+        seen_key = signature_key(request.headers.items())
+        if seen_key is not None and not await self._seen.first_time(seen_key):
+            raise _Refusal(401, "The signature was seen before: a replayed request.")
         await self._count(actor_id, domain)
         if self._alive.get(domain) is None:
             await mark_domain_alive(domain)
@@ -327,64 +335,59 @@ def _target(request: Request) -> str:
     return f"{path}?{request.url.query}" if request.url.query else path
 
 
-def _is_http_url(value: str) -> bool:
-    if len(value) > 2048 or any(ord(ch) < 33 for ch in value):
-        return False
+def _is_our_host(host: str, base_url: str) -> bool:
+    """Whether a `Host` header names this server: host and port of `base_url`, the port
+    optional when it is the scheme's default (Takahē sends none)."""
+    base = urlsplit(base_url)
     try:
-        parts = urlsplit(value)
-        return parts.scheme in ("http", "https") and bool(parts.hostname) and bool(domain_of(value))
+        sent = urlsplit(f"//{host}")
+        sent_port = sent.port
+        base_port = base.port or _DEFAULT_PORTS.get(base.scheme)
     except ValueError:
         return False
+    if not sent.hostname or sent.hostname != (base.hostname or "").lower():
+        return False
+    if sent_port is None:
+        return base_port == _DEFAULT_PORTS.get(base.scheme)
+    return sent_port == base_port
 
 
-def _envelope(body: bytes) -> dict[str, Any]:
-    """The parts of the activity the inbox itself needs, checked; 400 with a reason if absent."""
-    try:
-        data = jsondoc.loads(body.decode("utf-8"))
-    except jsondoc.TooDeep as deep:
-        raise _Refusal(400, str(deep)) from None
-    except (ValueError, UnicodeDecodeError):
-        raise _Refusal(400, "The body is not UTF-8 JSON.") from None
-    if not isinstance(data, dict):
-        raise _Refusal(400, "The body is not a JSON object.")
-    for key in ("id", "type"):
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise _Refusal(400, f"The activity needs a string {key}.")
-    actor = get_id(data.get("actor"))
-    if actor is None:
-        raise _Refusal(400, "The activity needs an actor id.")
-    if not _is_http_url(data["id"]):
-        raise _Refusal(400, "The activity id must be an http(s) URL of at most 2048 characters.")
-    if not _is_http_url(actor):
-        raise _Refusal(400, "The actor id must be an http(s) URL of at most 2048 characters.")
-    kind = data["type"]
-    if len(kind) > 64 or not kind.isprintable():
-        raise _Refusal(400, "The activity type is not a plain name.")
-    return {"id": data["id"], "type": kind, "actor": actor}
+def _sender_host(request: Request, envelope: dict[str, str] | None) -> str:
+    """Who a refusal is logged against: the actor's server, else the signing key's, else the
+    client's address."""
+    if envelope is not None:
+        return domain_of(envelope["actor"])
+    found = _KEY_ID.search(request.headers.get("signature", ""))
+    if found is not None:
+        key_host = domain_of(found.group(1) or found.group(2) or "")
+        if key_host:
+            return key_host
+    return request.client.host if request.client else ""
 
 
 async def _stored_before(
-    row: InboxActivity, envelope: dict[str, Any], body: bytes
+    row: InboxActivity, envelope: dict[str, str], body: bytes
 ) -> InboxActivity | None:
-    """The id is stored already: ignore the duplicate (None), unless it is a Follow to redo."""
-    existing = await InboxActivity.get_or_none(dedup_key=row.dedup_key)
-    if existing is None or envelope["type"] != "Follow" or not await _follow_undone(existing):
+    """The id is stored already. A state-changing activity (`STATE_CHANGING`) already processed
+    is stored again for the worker, which applies it to the state as it is now; anything else
+    is a duplicate, ignored (None)."""
+    kind = envelope["type"]
+    if kind not in STATE_CHANGING:
         return None
-    # A Follow seen before whose follow no longer stands: handle it again.
-    await InboxActivity.filter(id=existing.id).update(
-        payload=body.decode(), processed_at=None, lease_until=None, attempts=0, error=""
+    # Only a processed row of the same type is reset, in one conditional UPDATE, so a row the
+    # worker still holds is never handled twice at once.
+    done = Q(processed_at__isnull=False) | Q(dead_at__isnull=False)
+    reset = await InboxActivity.filter(done, dedup_key=row.dedup_key, activity_type=kind).update(
+        payload=body.decode(),
+        processed_at=None,
+        lease_until=None,
+        attempts=0,
+        error="",
+        dead_at=None,
     )
-    return await InboxActivity.get(id=existing.id)
-
-
-async def _follow_undone(row: InboxActivity) -> bool:
-    if row.processed_at is None:
-        return False  # still waiting for the worker
-    standing = await Membership.filter(
-        follow_ap_id=row.ap_id, state__in=[MembershipState.PENDING, MembershipState.ACCEPTED]
-    ).exists()
-    return not standing
+    if not reset:
+        return None
+    return await InboxActivity.get(dedup_key=row.dedup_key)
 
 
 def inbox_routes(settings: Settings) -> list[BaseRoute]:

@@ -17,13 +17,14 @@ from starlette.applications import Starlette
 
 from federation.inbox import InboxProcessor
 from federation.inbox.context import block_of
-from federation.inbox.receive import MAX_BODY_BYTES
+from federation.inbox.receive import MAX_BODY_BYTES, STATE_CHANGING, _GroupCommit
 from server.models import (
     Actor,
     DomainBlock,
     DomainBlockSeverity,
     DomainHealth,
     InboxActivity,
+    inbox_dedup_key,
     utcnow,
 )
 from tests.federation._inbox_peer import (
@@ -32,6 +33,8 @@ from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
     build_follow_activity,
+    build_note,
+    connected_peer,
     group_url,
     post_activity,
     stored_counts,
@@ -152,15 +155,70 @@ async def test_inbox__activity_id_on_another_server_is_401(
     assert outcome == "401 The activity id is not on the actor's server."
 
 
-async def test_inbox__announce_may_carry_a_foreign_id(app: Starlette, peer: RemotePeer) -> None:
-    # Given a group elsewhere announcing another server's activity under that activity's id
+async def test_inbox__announce_with_a_foreign_id_is_401(app: Starlette, peer: RemotePeer) -> None:
+    # Given a group elsewhere "announcing" under an id on a third server (a squat on its ids)
     lemmy = peer.add_actor("main", kind="Group")
     announce = {
         **build_activity(lemmy, "Announce", "https://third.example/post/1"),
         "id": "https://third.example/activities/like/1",
     }
+    # Then it is refused like any other activity whose id is not the signer's
+    outcome = await _refused(app, announce, lemmy)
+    assert outcome == "401 The activity id is not on the actor's server."
+
+
+async def test_inbox__announce_of_another_servers_post_is_accepted(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a group announcing, under its own id, a post that lives on a third server
+    lemmy = peer.add_actor("main", kind="Group")
+    announce = build_activity(lemmy, "Announce", "https://third.example/post/1")
     response = await post_activity(app, announce, lemmy)
-    assert response.status_code == 202
+    assert response.status_code == 202, response.text
+
+
+async def test_inbox__squatted_id_cannot_shadow_the_real_activity(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given bob's post, and mallory on another server who guesses the id of its Delete
+    bob = peer.add_actor("bob")
+    async with connected_peer(app, peer.runtime.settings, "https://evil.example") as evil:
+        mallory = evil.add_actor("mallory", private_pem=OTHER_PRIVATE, public_pem=OTHER_PUBLIC)
+        evil.documents.update(peer.documents)
+        peer.documents.update(evil.documents)
+        status = f"{bob.id}/statuses/1"
+        squat = {**build_activity(mallory, "Delete", status), "id": f"{status}#delete"}
+        # When mallory posts it first
+        outcome = await _refused(app, squat, mallory)
+        # Then it is refused, and bob's real Delete with that id is stored afterwards
+        assert outcome == "401 The activity id is not on the actor's server."
+        real = {**build_activity(bob, "Delete", status), "id": f"{status}#delete"}
+        assert (await post_activity(app, real, bob)).status_code == 202
+    assert await InboxActivity.filter(ap_id=f"{status}#delete").count() == 1
+
+
+async def test_group_commit__same_id_from_two_origins_is_stored_twice(database: None) -> None:
+    # Given one id, sent once by its own server and once by another
+    writer = _GroupCommit()
+    ap_id = "https://remote.example/users/bob/statuses/1#delete"
+
+    def row(sender: str) -> InboxActivity:
+        return InboxActivity(
+            ap_id=ap_id,
+            origin=sender,
+            dedup_key=inbox_dedup_key(sender, ap_id),
+            actor_ap_id=f"{sender}/users/x",
+            activity_type="Delete",
+            payload="{}",
+        )
+
+    # When both are written, and the first again
+    real = await writer.insert(row("https://remote.example:443"))
+    squat = await writer.insert(row("https://evil.example:443"))
+    again = await writer.insert(row("https://remote.example:443"))
+    # Then each origin's row is stored, and the repeat is known as a duplicate
+    assert (real, squat, again) == (True, True, False)
+    assert await InboxActivity.filter(ap_id=ap_id).count() == 2
 
 
 async def test_inbox__rotated_key_is_refetched(app: Starlette, peer: RemotePeer) -> None:
@@ -179,9 +237,78 @@ async def test_inbox__duplicate_id_is_acknowledged_once(app: Starlette, peer: Re
     bob = peer.add_actor("bob")
     follow = build_follow_activity(bob, group_url("x"))
     first = await post_activity(app, follow, bob)
-    second = await post_activity(app, follow, bob)
+    second = await post_activity(app, follow, bob)  # signed afresh, as a peer's retry is
     assert (first.status_code, second.status_code) == (202, 202)
     assert await InboxActivity.filter(ap_id=follow["id"]).count() == 1
+
+
+async def test_inbox__processed_create_resent_is_not_queued_again(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Create the worker has handled
+    bob = peer.add_actor("bob")
+    create = build_activity(bob, "Create", build_note(bob))
+    assert (await post_activity(app, create, bob)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    before = await InboxActivity.get(ap_id=create["id"])
+    # When the same id comes again with another body
+    changed = {**create, "object": build_note(bob, content="<p>Changed</p>")}
+    response = await post_activity(app, changed, bob)
+    # Then it is acknowledged as a duplicate: not queued again, and the body kept
+    assert response.status_code == 202
+    after = await InboxActivity.get(ap_id=create["id"])
+    assert after.processed_at is not None
+    assert (after.payload, after.processed_at) == (before.payload, before.processed_at)
+
+
+async def test_inbox__unprocessed_follow_resent_is_not_stored_again(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Follow still waiting for the worker
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    assert (await post_activity(app, follow, bob)).status_code == 202
+    # When it comes again with another body before the worker ran
+    changed = {**follow, "object": group_url("other")}
+    assert (await post_activity(app, changed, bob)).status_code == 202
+    # Then the waiting row is left as it was
+    row = await InboxActivity.get(ap_id=follow["id"])
+    assert json.loads(row.payload) == follow
+
+
+@pytest.mark.parametrize("kind", sorted(STATE_CHANGING))
+async def test_inbox__processed_state_change_resent_is_queued_again(
+    app: Starlette, peer: RemotePeer, kind: str
+) -> None:
+    # Given a state-changing activity the worker has handled
+    bob = peer.add_actor("bob")
+    activity = build_activity(bob, kind, f"{bob.id}/statuses/1")
+    assert (await post_activity(app, activity, bob)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    # When the same id comes again
+    changed = {**activity, "object": f"{bob.id}/statuses/2"}
+    response = await post_activity(app, changed, bob)
+    # Then it is stored again, with the body just sent, for the worker to apply
+    assert response.status_code == 202
+    row = await InboxActivity.get(ap_id=activity["id"])
+    assert (row.processed_at, row.attempts, row.error) == (None, 0, "")
+    assert json.loads(row.payload) == changed
+
+
+async def test_inbox__resent_id_of_another_type_is_not_queued_again(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Like the worker has handled
+    bob = peer.add_actor("bob")
+    like = build_activity(bob, "Like", f"{bob.id}/statuses/1")
+    assert (await post_activity(app, like, bob)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    # When its id comes again as a state-changing type
+    response = await post_activity(app, {**like, "type": "Delete"}, bob)
+    # Then the stored Like is left alone
+    assert response.status_code == 202
+    row = await InboxActivity.get(ap_id=like["id"])
+    assert (row.activity_type, row.processed_at is not None) == ("Like", True)
 
 
 async def test_inbox__oversized_body_is_413(app: Starlette, peer: RemotePeer) -> None:
