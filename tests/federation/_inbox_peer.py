@@ -131,20 +131,19 @@ async def post_activity(
     content_type: str = AS2,
     clock: datetime | None = None,
     tamper: bytes | None = None,
-    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """POST to the in-process app, signed by `signer` (None: unsigned).
 
     Each call signs afresh, at `clock` when given (the same `clock` twice is an exact replay).
-    `tamper` replaces the body after signing (the digest then no longer matches); `headers` are
-    added before signing (a `Host` naming another server, say).
+    `tamper` replaces the body after signing (the digest then no longer matches). A `path`
+    that is a full URL on another host is signed for that host.
     """
     body = activity if isinstance(activity, bytes) else json.dumps(activity).encode()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url=BASE_URL
     ) as client:
         request = client.build_request(
-            "POST", path, content=body, headers={"Content-Type": content_type, **(headers or {})}
+            "POST", path, content=body, headers={"Content-Type": content_type}
         )
         if signer is not None:
             moment = clock or _fresh_moment(path, body)

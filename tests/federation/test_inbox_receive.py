@@ -17,13 +17,19 @@ from starlette.applications import Starlette
 
 from federation.inbox import InboxProcessor
 from federation.inbox.context import block_of
-from federation.inbox.receive import MAX_BODY_BYTES, STATE_CHANGING, _GroupCommit
+from federation.inbox.receive import (
+    MAX_BODY_BYTES,
+    STATE_CHANGING,
+    _GroupCommit,
+    _is_our_host,
+)
 from server.models import (
     Actor,
     DomainBlock,
     DomainBlockSeverity,
     DomainHealth,
     InboxActivity,
+    Membership,
     inbox_dedup_key,
     utcnow,
 )
@@ -443,3 +449,110 @@ async def test_inbox__arbitrary_signed_bodies_never_fail(
     rows = await InboxActivity.filter(error__startswith="failed").count()
     assert rows == 0, "the worker crashed on an input"
     assert outcome <= 1
+
+
+async def test_inbox__signed_for_another_host_is_401(app: Starlette, peer: RemotePeer) -> None:
+    # Given a request validly signed, host header included, for another server
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    # When it is replayed here
+    outcome = await _refused(app, follow, bob, path="http://other.example/inbox")
+    # Then it is refused before anything is stored
+    assert outcome == "401 The request was signed for another host."
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url", "ours"),
+    [
+        ("lyceum.test", "http://lyceum.test", True),
+        ("lyceum.test:80", "http://lyceum.test", True),
+        ("LYCEUM.test", "http://lyceum.test", True),
+        ("lyceum.test:8080", "http://lyceum.test", False),
+        ("lyceum.test", "https://lyceum.test:8443", False),
+        ("lyceum.test:8443", "https://lyceum.test:8443", True),
+        ("lyceum.test:443", "https://lyceum.test", True),
+        ("lyceum.test:80", "https://lyceum.test", False),
+        ("other.test", "https://lyceum.test", False),
+        ("lyceum.test.evil", "https://lyceum.test", False),
+        ("", "https://lyceum.test", False),
+        ("lyceum.test:99999", "https://lyceum.test", False),
+        ("[::1]:8000", "http://[::1]:8000", True),
+    ],
+)
+def test_is_our_host__port_optional_only_when_default(host: str, base_url: str, ours: bool) -> None:
+    assert _is_our_host(host, base_url) is ours
+
+
+async def test_inbox__exact_replay_is_401(app: Starlette, peer: RemotePeer) -> None:
+    # Given a Follow accepted a moment ago
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    moment = datetime.now(UTC)
+    assert (await post_activity(app, follow, bob, clock=moment)).status_code == 202
+    # When the very same signed request comes again (a capture replayed)
+    outcome = await _refused(app, follow, bob, clock=moment)
+    # Then it is refused
+    assert outcome == "401 The signature was seen before: a replayed request."
+
+
+async def test_inbox__fresh_signature_of_the_same_follow_is_accepted(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Follow accepted a moment ago
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    moment = datetime.now(UTC)
+    assert (await post_activity(app, follow, bob, clock=moment)).status_code == 202
+    # When it is signed again with a new date
+    again = await post_activity(app, follow, bob, clock=moment + timedelta(seconds=1))
+    # Then it is accepted
+    assert again.status_code == 202, again.text
+
+
+async def test_inbox__captured_follow_cannot_resubscribe_after_its_undo(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given bob followed the group, then undid it
+    await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("physics"))
+    moment = datetime.now(UTC)
+    assert (await post_activity(app, follow, bob, clock=moment)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    undo = build_activity(bob, "Undo", follow)
+    assert (await post_activity(app, undo, bob)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    assert not await Membership.filter(actor__ap_id=bob.id).exists()
+    # When someone who captured the Follow request replays it byte for byte
+    outcome = await _refused(app, follow, bob, clock=moment)
+    # Then it is refused and bob stays out
+    assert outcome == "401 The signature was seen before: a replayed request."
+    await InboxProcessor(peer.runtime).run_once()
+    assert not await Membership.filter(actor__ap_id=bob.id).exists()
+
+
+async def test_inbox__remembers_verified_keys(app: Starlette, peer: RemotePeer) -> None:
+    # Given bob's key was fetched for his first activity
+    bob = peer.add_actor("bob")
+    first = await post_activity(app, build_follow_activity(bob, group_url("x")), bob)
+    assert first.status_code == 202
+    fetched = len(peer.requests)
+    # When he sends another
+    second = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
+    # Then it verifies with the remembered key and owner, without asking his server again
+    assert second.status_code == 202, second.text
+    assert len(peer.requests) == fetched
+
+
+async def test_inbox__remembered_key_still_checks_its_owner(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given mallory's key is remembered from her own activity
+    bob = peer.add_actor("bob")
+    mallory = peer.add_actor("mallory", private_pem=OTHER_PRIVATE, public_pem=OTHER_PUBLIC)
+    own = await post_activity(app, build_follow_activity(mallory, group_url("x")), mallory)
+    assert own.status_code == 202
+    # When she signs, with that key, an activity claiming to be bob's
+    outcome = await _refused(app, build_follow_activity(bob, group_url("x")), mallory)
+    # Then the remembered owner is still compared with the actor
+    assert outcome == f"401 The key {mallory.key_id} belongs to {mallory.id}, not to {bob.id}."
