@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation import jsondoc
+from federation.inbox._text import storable
 from federation.inbox.parse_actor import domain_of
 from federation.ld import get_id
 
@@ -93,19 +94,9 @@ def _has_unstorable_text(data: Any) -> bool:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-        elif isinstance(value, str) and not _storable(value):
+        elif isinstance(value, str) and not storable(value):
             return True
     return False
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
 
 
 def _stored_ids(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
