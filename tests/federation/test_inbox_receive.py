@@ -537,6 +537,8 @@ async def test_inbox__remembers_verified_keys(app: Starlette, peer: RemotePeer) 
     first = await post_activity(app, build_follow_activity(bob, group_url("x")), bob)
     assert first.status_code == 202
     fetched = len(peer.requests)
+    # And the stored copy of his key is gone (so only the inbox's memory still holds it)
+    await Actor.filter(ap_id=bob.id).update(public_key_pem="")
     # When he sends another
     second = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
     # Then it verifies with the remembered key and owner, without asking his server again
