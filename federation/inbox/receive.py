@@ -3,25 +3,33 @@
     POST /inbox            the shared inbox
     POST /g/<name>/inbox   a group's inbox      POST /u/<name>/inbox   a person's inbox
 
-In order, each failure answering with a short reason and storing nothing:
+In order, each failure answering with a short reason, logged at INFO against the sender's host
+(`refusals.log_refusal`, rate-limited per host), and storing nothing:
 1. 404 for a group or person that is not here;
 2. 413 for a body over 1 MB (declared `Content-Length`, then counted while reading);
 3. 415 unless the body is `application/activity+json` or `application/ld+json`;
-4. 400 for anything but a JSON object with string `id`, `type` and `actor` (id or object);
+4. 400 for anything `envelope.read_envelope` cannot store faithfully: not a JSON object with
+   string `id`, `type` and `actor`, a NUL or lone surrogate anywhere, an id the worker would
+   store that is not an http(s) URL of at most 2,048 characters;
 5. 403 when the actor's domain is suspended;
-6. 401 when the signature fails (`verify_request`: target rebuilt from `settings.base_url`,
-   never the Host header; date window `settings.signature_window_seconds`), when the key's
-   owner is not the activity's actor, or when the activity id is not on the actor's server
-   (Announce excepted: a group announces others' activities). Peers such as Fedify retry with
-   the other signature scheme only after a 4xx, so a failure is never answered 202;
+6. 401 when the `Host` header is not this server's (`settings.base_url`'s host and port, the
+   default port optional); when the signature fails (`verify_request`: target rebuilt from
+   `settings.base_url`, never the Host header; date window `settings.signature_window_seconds`);
+   when the key's owner is not the activity's actor; when the activity id is not on the
+   actor's server (an Announce included: its id is the announcer's, whatever it announces);
+   or when the very same signature was accepted before (`replay.SeenSignatures`). Peers such
+   as Fedify retry with the other signature scheme only after a 4xx, so a failure is never
+   answered 202;
 7. 429 with `Retry-After` when the verified actor, or its domain, sent more than
    `settings.inbox_actor_rate_limit` / `inbox_domain_rate_limit` allow. Counted only after
    verification, so forged requests cannot use up a real actor's budget; the actor's own limit
    first, so that one noisy actor is stopped before it uses up its domain's.
-Then the domain is marked alive for delivery, and the activity stored once: a duplicate id is
-acknowledged (202) and ignored — except a `Follow` whose earlier follow no longer stands
-(undone, refused): Takahē re-sends the same Follow id when following again, so that one is
-stored again for the worker.
+Then the domain is marked alive for delivery, and the activity stored once per (signer's
+origin, id): a duplicate is acknowledged (202) and ignored, except a state-changing one
+(`STATE_CHANGING`: Follow, Undo, Accept, Reject, Block, Delete, Update) whose earlier copy was
+processed. That one is stored again with the new body, and the worker applies it to the state
+as it is now: Takahē re-sends the same Follow id to follow again (with or without an Undo) and
+re-uses Undo ids, and a Follow from a standing member is answered with a fresh Accept.
 
 Speed (`bench/inbox.py`): a busy inbox hears from the same few hundred actors over and over, so
 each `Inbox` remembers for a minute the keys it has verified with (key id -> PEM and owner) and
