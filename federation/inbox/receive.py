@@ -16,14 +16,15 @@ In order, each failure answering with a short reason, logged at INFO against the
    default port optional); when the signature fails (`verify_request`: target rebuilt from
    `settings.base_url`, never the Host header; date window `settings.signature_window_seconds`);
    when the key's owner is not the activity's actor; when the activity id is not on the
-   actor's server (an Announce included: its id is the announcer's, whatever it announces);
-   or when the very same signature was accepted before (`replay.SeenSignatures`). Peers such
-   as Fedify retry with the other signature scheme only after a 4xx, so a failure is never
-   answered 202;
+   actor's server (an Announce included: its id is the announcer's, whatever it announces).
+   Peers such as Fedify retry with the other signature scheme only after a 4xx, so a failure
+   is never answered 202;
 7. 429 with `Retry-After` when the verified actor, or its domain, sent more than
    `settings.inbox_actor_rate_limit` / `inbox_domain_rate_limit` allow. Counted only after
    verification, so forged requests cannot use up a real actor's budget; the actor's own limit
-   first, so that one noisy actor is stopped before it uses up its domain's.
+   first, so that one noisy actor is stopped before it uses up its domain's;
+8. 401 when the very same signature was accepted before (`replay.SeenSignatures`, checked as
+   the row is stored).
 Then the domain is marked alive for delivery, and the activity stored once per (signer's
 origin, id): a duplicate is acknowledged (202) and ignored, except a state-changing one
 (`STATE_CHANGING`: Follow, Undo, Accept, Reject, Block, Delete, Update) whose earlier copy was
@@ -36,14 +37,13 @@ each `Inbox` remembers for a minute the keys it has verified with (key id -> PEM
 the domains it has marked alive; a key that stops verifying is refetched at once
 (`verify_request` asks again with `refresh`). Domain blocks are remembered for 10 s: the worker
 checks the block again before handling anything, so a block made meanwhile still applies. New
-activities are written by `_GroupCommit`: requests waiting at the same moment share one
-multi-row INSERT and one commit (a 202 still means stored); the duplicate checks run only for
-rows whose unique id was already taken.
+activities are written by `group_commit.GroupCommit`: requests waiting at the same moment share
+one transaction, which remembers their signatures and stores their rows in one multi-row INSERT
+(a 202 still means stored); the duplicate checks run only for rows whose unique id was taken.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections import OrderedDict
@@ -62,6 +62,7 @@ from federation.httpsig import verify_request
 from federation.inbox.actors import RemoteActors
 from federation.inbox.context import block_of
 from federation.inbox.envelope import Unstorable, read_envelope
+from federation.inbox.group_commit import REPLAYED, STORED, GroupCommit
 from federation.inbox.parse_actor import domain_of
 from federation.inbox.processor import InboxProcessor
 from federation.inbox.refusals import log_refusal
@@ -123,75 +124,14 @@ class _Refusal(Exception):
         self.headers = headers or {}
 
 
-_LEAD: Final = object()  # what a waiting request is told when it is its turn to write
-
-
-class _GroupCommit:
-    """Writes new activities in batches; each request waits until its own row is committed.
-
-    Nothing waits for a batch to fill: the first request writes its row at once, and the rows
-    of requests arriving meanwhile are written together next, by the first of them (so no
-    request writes more than the batch it joined). One INSERT of 20 rows costs SQLite about
-    what 4 single-row INSERTs do. `INSERT … ON CONFLICT DO NOTHING` skips ids already stored;
-    `insert` tells its caller whether its row was the one stored.
-    """
-
-    def __init__(self) -> None:
-        self._waiting: list[tuple[InboxActivity, asyncio.Future[object]]] = []
-        self._writing = False
-
-    async def insert(self, row: InboxActivity) -> bool:
-        turn: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._waiting.append((row, turn))
-        if self._writing:
-            outcome = await turn
-            if outcome is not _LEAD:
-                return outcome is True
-        self._writing = True
-        batch, self._waiting = self._waiting, []
-        try:
-            stored = await self._write([entry for entry, _ in batch])
-        except Exception as error:  # the database failed: so does every request of the batch
-            for _, waiter in batch:
-                if waiter is not turn and not waiter.done():
-                    waiter.set_exception(error)
-            raise
-        except BaseException:  # this request was cancelled mid-write: the next batch takes the rest
-            self._waiting[:0] = [(e, w) for e, w in batch if w is not turn and not w.done()]
-            raise
-        finally:
-            self._hand_over()
-        for entry, waiter in batch:
-            if waiter is not turn and not waiter.done():
-                waiter.set_result(stored.get(entry.dedup_key) == entry.id)
-        return stored.get(row.dedup_key) == row.id
-
-    async def _write(self, rows: list[InboxActivity]) -> dict[str, str]:
-        """Insert the rows that are new; return dedup_key -> id of the row stored for each."""
-        await InboxActivity.bulk_create(rows, ignore_conflicts=True)
-        found = await InboxActivity.filter(
-            dedup_key__in=[row.dedup_key for row in rows]
-        ).values_list("dedup_key", "id")
-        return {str(key): str(row_id) for key, row_id in found}
-
-    def _hand_over(self) -> None:
-        """Let the first request still waiting write the next batch (or stop writing)."""
-        for _, waiter in self._waiting:
-            if not waiter.done():
-                waiter.set_result(_LEAD)
-                return
-        self._writing = False  # rows of cancelled requests, if any, go with the next batch
-
-
 class Inbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._keys: _Memo[tuple[str, str]] = _Memo()  # key id -> (PEM, owner's actor id)
         self._alive: _Memo[bool] = _Memo()  # domains recently marked alive
         self._blocks: _Memo[tuple[DomainBlockSeverity | None]] = _Memo(BLOCK_MEMO_SECONDS)
-        self._writer = _GroupCommit()
+        self._writer = GroupCommit(SeenSignatures(settings.signature_window_seconds))
         self._limits = hot_path_limits(settings.rate_limit_storage)
-        self._seen = SeenSignatures(settings.signature_window_seconds)
 
     async def post(self, request: Request) -> Response:
         envelope: dict[str, str] | None = None
@@ -287,9 +227,6 @@ class Inbox:
             raise _Refusal(401, f"The key {check.key_id} belongs to {owner}, not to {actor_id}.")
         if origin(envelope["id"]) != origin(actor_id):
             raise _Refusal(401, "The activity id is not on the actor's server.")
-        seen_key = signature_key(request.headers.items())
-        if seen_key is not None and not await self._seen.first_time(seen_key):
-            raise _Refusal(401, "The signature was seen before: a replayed request.")
         await self._count(actor_id, domain)
         if self._alive.get(domain) is None:
             await mark_domain_alive(domain)
@@ -303,7 +240,10 @@ class Inbox:
             activity_type=envelope["type"],
             payload=body.decode(),
         )
-        if await self._writer.insert(row):
+        outcome = await self._writer.insert(row, signature_key(request.headers.items()))
+        if outcome == REPLAYED:
+            raise _Refusal(401, "The signature was seen before: a replayed request.")
+        if outcome == STORED:
             return row
         return await _stored_before(row, envelope, body)
 

@@ -3,9 +3,11 @@
 A captured Follow, re-sent byte for byte after its Undo, would otherwise subscribe again (the
 signature still verifies until its date leaves the window). So the inbox remembers each
 signature it accepted, as the SHA-256 of its header values, in `SeenSignature` rows that
-outlive the window (twice its length). The row is written with one INSERT that fails on a key
-already present, so several web processes sharing the database agree on the first one. A
-peer that sends the same activity again signs it again, with a new date, and is accepted.
+outlive the window (twice its length). Each key is written with `INSERT … ON CONFLICT DO
+NOTHING`, and only the process whose INSERT wrote it takes the request: several web processes
+sharing the database agree on the first one. The inbox does this in the same transaction as it
+stores the batch's activities (`group_commit`), so it costs no commit of its own. A peer that
+sends the same activity again signs it again, with a new date, and is accepted.
 
 Expired rows are deleted now and then (`SWEEP_SECONDS`), by whichever process comes first.
 """
@@ -17,7 +19,8 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 
-from tortoise.exceptions import IntegrityError
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from server.models import SeenSignature, utcnow
 
@@ -49,12 +52,36 @@ class SeenSignatures:
 
     async def first_time(self, key: str) -> bool:
         """Remember `key`; False when it was remembered already (a replay)."""
+        async with in_transaction() as connection:
+            return key in await self.remember(connection, [key])
+
+    async def remember(self, connection: BaseDBAsyncClient, keys: list[str]) -> set[str]:
+        """Remember the keys on `connection` (the caller's transaction); answer those that were
+        not remembered before. Each key is inserted only if absent, by the database, so two
+        processes never both see the same key as new."""
         now = utcnow()
         if time.monotonic() - self._last_sweep >= self.sweep_seconds:
             self._last_sweep = time.monotonic()
-            await SeenSignature.filter(expires_at__lt=now).delete()
-        try:
-            await SeenSignature.create(key=key, expires_at=now + self.keep)
-        except IntegrityError:
-            return False
-        return True
+            await SeenSignature.filter(expires_at__lt=now).using_db(connection).delete()
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return set()
+        expires_at = now + self.keep
+        if connection.capabilities.dialect == "postgres":
+            rows = await connection.execute_query_dict(
+                'INSERT INTO "seen_signature" ("key", "expires_at")'
+                " SELECT unnest($1::text[]), $2"
+                ' ON CONFLICT DO NOTHING RETURNING "key"',
+                [keys, expires_at],
+            )
+            return {str(row["key"]) for row in rows}
+        fresh = set()
+        for key in keys:  # SQLite: one statement each, all in the caller's one transaction
+            inserted, _ = await connection.execute_query(
+                'INSERT INTO "seen_signature" ("key", "expires_at") VALUES (?, ?)'
+                " ON CONFLICT DO NOTHING",
+                [key, expires_at],
+            )
+            if inserted:
+                fresh.add(key)
+        return fresh

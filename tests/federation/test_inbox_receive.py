@@ -17,12 +17,13 @@ from starlette.applications import Starlette
 
 from federation.inbox import InboxProcessor
 from federation.inbox.context import block_of
+from federation.inbox.group_commit import DUPLICATE, STORED, GroupCommit
 from federation.inbox.receive import (
     MAX_BODY_BYTES,
     STATE_CHANGING,
-    _GroupCommit,
     _is_our_host,
 )
+from federation.inbox.replay import SeenSignatures
 from server.models import (
     Actor,
     DomainBlock,
@@ -205,7 +206,7 @@ async def test_inbox__squatted_id_cannot_shadow_the_real_activity(
 
 async def test_group_commit__same_id_from_two_origins_is_stored_twice(database: None) -> None:
     # Given one id, sent once by its own server and once by another
-    writer = _GroupCommit()
+    writer = GroupCommit(SeenSignatures(3600))
     ap_id = "https://remote.example/users/bob/statuses/1#delete"
 
     def row(sender: str) -> InboxActivity:
@@ -223,7 +224,7 @@ async def test_group_commit__same_id_from_two_origins_is_stored_twice(database: 
     squat = await writer.insert(row("https://evil.example:443"))
     again = await writer.insert(row("https://remote.example:443"))
     # Then each origin's row is stored, and the repeat is known as a duplicate
-    assert (real, squat, again) == (True, True, False)
+    assert (real, squat, again) == (STORED, STORED, DUPLICATE)
     assert await InboxActivity.filter(ap_id=ap_id).count() == 2
 
 
