@@ -15,6 +15,7 @@ be stored faithfully, so that nothing the door accepts can make the worker fail 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,9 @@ MAX_NESTING = 3  # as the parser: Announce{Create{Note}} is as deep as real shap
 ID_KEYS = ("id", "actor", "attributedTo", "inReplyTo")
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20]")
+
+
 class Unstorable(ValueError):
     """The body cannot be stored as an activity; `str()` is the reason for the 400."""
 
@@ -39,7 +43,7 @@ class Unstorable(ValueError):
 def is_http_url(value: str) -> bool:
     """An absolute http(s) URL with a host name of at most 253 characters, at most
     `MAX_ID_CHARS` printable characters in all."""
-    if len(value) > MAX_ID_CHARS or any(ord(ch) < 33 for ch in value):
+    if len(value) > MAX_ID_CHARS or _SPACE_OR_CONTROL.search(value):
         return False
     try:
         parts = urlsplit(value)
@@ -111,7 +115,7 @@ def _stored_ids(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 continue
             if not isinstance(node, dict):
                 continue
-            for key in ID_KEYS:
+            for key in ID_KEYS if depth else ID_KEYS[2:]:  # the activity's id, actor: done
                 for value in _one_or_many(node.get(key)):
                     found = value if isinstance(value, str) else get_id(value)
                     if found is not None:

@@ -44,6 +44,7 @@ one transaction, which remembers their signatures and stores their rows in one m
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections import OrderedDict
@@ -283,21 +284,27 @@ def _target(request: Request) -> str:
     return f"{path}?{request.url.query}" if request.url.query else path
 
 
+@functools.lru_cache(maxsize=8)
+def _authority(base_url: str) -> tuple[str, int | None, bool]:
+    """(host, port, whether the port is the scheme's default) of this server's base URL."""
+    base = urlsplit(base_url)
+    default = _DEFAULT_PORTS.get(base.scheme)
+    port = base.port or default
+    return (base.hostname or "").lower(), port, port == default
+
+
 def _is_our_host(host: str, base_url: str) -> bool:
     """Whether a `Host` header names this server: host and port of `base_url`, the port
     optional when it is the scheme's default (Takahē sends none)."""
-    base = urlsplit(base_url)
+    ours, our_port, default_port = _authority(base_url)
     try:
         sent = urlsplit(f"//{host}")
         sent_port = sent.port
-        base_port = base.port or _DEFAULT_PORTS.get(base.scheme)
     except ValueError:
         return False
-    if not sent.hostname or sent.hostname != (base.hostname or "").lower():
+    if not sent.hostname or sent.hostname != ours:
         return False
-    if sent_port is None:
-        return base_port == _DEFAULT_PORTS.get(base.scheme)
-    return sent_port == base_port
+    return default_port if sent_port is None else sent_port == our_port
 
 
 def _sender_host(request: Request, envelope: dict[str, str] | None) -> str:
