@@ -15,6 +15,7 @@ Expired rows are deleted now and then (`SWEEP_SECONDS`), by whichever process co
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -75,8 +76,16 @@ class SeenSignatures:
                 [keys, expires_at],
             )
             return {str(row["key"]) for row in rows}
+        if sqlite3.sqlite_version_info >= (3, 35):  # RETURNING: one statement for the batch
+            placeholders = ", ".join(["(?, ?)"] * len(keys))  # only placeholders are joined
+            insert = 'INSERT INTO "seen_signature" ("key", "expires_at") VALUES '
+            rows = await connection.execute_query_dict(
+                f'{insert}{placeholders} ON CONFLICT DO NOTHING RETURNING "key"',
+                [value for key in keys for value in (key, expires_at)],
+            )
+            return {str(row["key"]) for row in rows}
         fresh = set()
-        for key in keys:  # SQLite: one statement each, all in the caller's one transaction
+        for key in keys:  # older SQLite: one statement each, all in the caller's transaction
             inserted, _ = await connection.execute_query(
                 'INSERT INTO "seen_signature" ("key", "expires_at") VALUES (?, ?)'
                 " ON CONFLICT DO NOTHING",

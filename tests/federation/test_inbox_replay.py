@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+
+import pytest
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
 from federation.inbox.replay import SeenSignatures, signature_key
 from server.models import SeenSignature, utcnow
@@ -56,3 +61,20 @@ async def test_seen_signatures__sweeps_only_now_and_then(database: None) -> None
     seen = SeenSignatures(3600, sweep_seconds=3600)
     await seen.first_time("f" * 64)
     assert await SeenSignature.filter(key="d" * 64).exists()
+
+
+@pytest.mark.parametrize("version", [(3, 34, 1), sqlite3.sqlite_version_info])
+async def test_seen_signatures__batch_on_any_sqlite(
+    database: None, monkeypatch: pytest.MonkeyPatch, version: tuple[int, ...]
+) -> None:
+    # Given SQLite with or without RETURNING (3.35)
+    if Tortoise.get_connection("default").capabilities.dialect != "sqlite":
+        pytest.skip("SQLite only")
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", version)
+    seen = SeenSignatures(3600)
+    assert await seen.first_time("a" * 64) is True
+    # When a batch holds a known key, new ones, and one of them twice
+    async with in_transaction() as connection:
+        fresh = await seen.remember(connection, ["a" * 64, "b" * 64, "c" * 64, "b" * 64])
+    # Then only the new ones are answered
+    assert fresh == {"b" * 64, "c" * 64}
