@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation import ld
+from federation.inbox._text import clean, storable
 from federation.inbox.parse_note import ParseError
 from server.models import ActorKind
 from server.services.remote import RemoteProfile
@@ -27,6 +28,10 @@ ACTOR_TYPES: dict[str, ActorKind] = {
     "Group": ActorKind.GROUP,
     "Application": ActorKind.APPLICATION,  # instance actors (FEP-2677)
 }
+
+
+MAX_URL_CHARS = 2048
+MAX_DOMAIN_CHARS = 259  # a DNS name (253) and a port
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,9 @@ def public_keys(document: Mapping[str, Any]) -> list[PublicKeyInfo]:
         key_id = ld.get_id(value)
         pem = value.get("publicKeyPem")
         owner = ld.get_id(value.get("owner")) or ld.get_id(document.get("id"))
-        if key_id and owner and isinstance(pem, str) and "PUBLIC KEY" in pem:
+        if not isinstance(pem, str) or "PUBLIC KEY" not in pem or not storable(pem):
+            continue
+        if key_id and owner and _plain(key_id):
             keys.append(PublicKeyInfo(key_id, owner, pem))
     return keys
 
@@ -80,9 +87,13 @@ def parse_actor(document: Mapping[str, Any], key_id: str | None = None) -> Remot
     inbox = ld.get_first_id(document, "inbox")
     if inbox is None:
         raise ParseError("the actor has no inbox")
+    if not _plain(actor_id) or not _plain(inbox):
+        raise ParseError("the actor's id or inbox is not a plain URL")
     domain = domain_of(actor_id)
     if not domain:
         raise ParseError("the actor id has no host")
+    if len(domain) > MAX_DOMAIN_CHARS:
+        raise ParseError("the actor's host name is too long")
     keys = [key for key in public_keys(document) if key.owner == actor_id]
     chosen = next((key for key in keys if key.id == key_id), None) if key_id else None
     if chosen is None and keys and key_id is None:
@@ -92,22 +103,32 @@ def parse_actor(document: Mapping[str, Any], key_id: str | None = None) -> Remot
         ld.get_first_id(endpoints, "sharedInbox") if isinstance(endpoints, Mapping) else ""
     )
     icon = next((_image_url(value) for value in ld.get_list(document, "icon")), "")
+    # Every text is cleaned of NUL characters and lone surrogates (PostgreSQL refuses them); a
+    # URL that held one is useless, so it is dropped.
     return RemoteProfile(
         ap_id=actor_id,
         kind=ACTOR_TYPES[types[0]],
-        username=ld.get_str(document, "preferredUsername") or _last_segment(actor_id),
+        username=clean(ld.get_str(document, "preferredUsername") or _last_segment(actor_id)),
         domain=domain,
-        display_name=ld.get_str(document, "name") or "",
-        summary_html=ld.get_str(document, "summary") or "",
-        url=_first_url(document),
+        display_name=clean(ld.get_str(document, "name") or ""),
+        summary_html=clean(ld.get_str(document, "summary") or ""),
+        url=_url(_first_url(document)),
         inbox_url=inbox,
-        shared_inbox_url=shared_inbox or "",
-        outbox_url=ld.get_first_id(document, "outbox") or "",
-        followers_url=ld.get_first_id(document, "followers") or "",
-        icon_url=icon,
+        shared_inbox_url=_url(shared_inbox or ""),
+        outbox_url=_url(ld.get_first_id(document, "outbox") or ""),
+        followers_url=_url(ld.get_first_id(document, "followers") or ""),
+        icon_url=_url(icon),
         key_id=chosen.id if chosen else "",
         public_key_pem=chosen.pem if chosen else "",
     )
+
+
+def _plain(url: str) -> bool:
+    return len(url) <= MAX_URL_CHARS and storable(url)
+
+
+def _url(url: str) -> str:
+    return url if _plain(url) else ""
 
 
 def _image_url(value: Any) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from federation import ld
+from federation.inbox._text import clean, storable
 
 __all__ = ["ParseError", "PostObject", "parse_post_object"]
 
@@ -39,14 +40,14 @@ class PostObject:
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
-    """A text property, or the first language of its `…Map`; NUL characters removed
-    (PostgreSQL refuses them in text)."""
+    """A text property, or the first language of its `…Map`; NUL characters and lone
+    surrogates removed (PostgreSQL refuses them in text)."""
     value = ld.get_str(data, key)
     if value is None:
         mapped = data.get(f"{key}Map")
         if isinstance(mapped, Mapping):
             value = next((text for text in mapped.values() if isinstance(text, str)), None)
-    return (value or "").replace("\x00", "")
+    return clean(value or "")
 
 
 def _href(value: Any) -> str:
@@ -86,7 +87,7 @@ def parse_post_object(data: Mapping[str, Any]) -> PostObject:
     object_id = data.get("id")
     if not isinstance(object_id, str) or not object_id.startswith(("https://", "http://")):
         raise ParseError("the post has no http(s) id")
-    if len(object_id) > 2048 or not object_id.isprintable():
+    if len(object_id) > 2048 or not object_id.isprintable() or not storable(object_id):
         raise ParseError("the post's id is not a plain URL")
     types = ld.get_types(data)
     if not types:
@@ -105,18 +106,30 @@ def parse_post_object(data: Mapping[str, Any]) -> PostObject:
             if name and name.lstrip("#"):
                 hashtags.append(name.lstrip("#"))
     name = _text(data, "name")
+    in_reply_to = ld.get_first_id(data, "inReplyTo")
+    if in_reply_to is not None and not _plain(in_reply_to):
+        raise ParseError("the post replies to an id that is not a plain URL")
     return PostObject(
         id=object_id,
         type=types[0],
-        attributed_to=tuple(ld.get_ids(data, "attributedTo")),
+        attributed_to=_ids(ld.get_ids(data, "attributedTo")),
         content=_text(data, "content"),
         name=name,
-        in_reply_to=ld.get_first_id(data, "inReplyTo"),
-        url=_page_url(data),
-        link=_link(data, types[0]),
-        addressed=tuple(
+        in_reply_to=in_reply_to,
+        url=clean(_page_url(data)),
+        link=clean(_link(data, types[0])),
+        addressed=_ids(
             ld.get_ids(data, "to") + ld.get_ids(data, "cc") + ld.get_ids(data, "audience")
         ),
-        mentions=tuple(mentions),
-        hashtags=tuple(hashtags),
+        mentions=_ids(mentions),
+        hashtags=tuple(clean(tag) for tag in hashtags if clean(tag)),
     )
+
+
+def _plain(value: str) -> bool:
+    """An id we can look up and store: fetched documents skip the inbox door's checks."""
+    return len(value) <= 2048 and storable(value)
+
+
+def _ids(values: list[str]) -> tuple[str, ...]:
+    return tuple(value for value in values if _plain(value))

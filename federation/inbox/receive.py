@@ -3,80 +3,89 @@
     POST /inbox            the shared inbox
     POST /g/<name>/inbox   a group's inbox      POST /u/<name>/inbox   a person's inbox
 
-In order, each failure answering with a short reason and storing nothing:
+In order, each failure answering with a short reason, logged at INFO against the sender's host
+(`refusals.log_refusal`, rate-limited per host), and storing nothing:
 1. 404 for a group or person that is not here;
 2. 413 for a body over 1 MB (declared `Content-Length`, then counted while reading);
 3. 415 unless the body is `application/activity+json` or `application/ld+json`;
-4. 400 for anything but a JSON object with string `id`, `type` and `actor` (id or object);
+4. 400 for anything `envelope.read_envelope` cannot store faithfully: not a JSON object with
+   string `id`, `type` and `actor`, a NUL or lone surrogate anywhere, an id the worker would
+   store that is not an http(s) URL of at most 2,048 characters;
 5. 403 when the actor's domain is suspended;
-6. 401 when the signature fails (`verify_request`: target rebuilt from `settings.base_url`,
-   never the Host header; date window `settings.signature_window_seconds`), when the key's
-   owner is not the activity's actor, or when the activity id is not on the actor's server
-   (Announce excepted: a group announces others' activities). Peers such as Fedify retry with
-   the other signature scheme only after a 4xx, so a failure is never answered 202;
+6. 401 when the `Host` header is not this server's (`settings.base_url`'s host and port, the
+   default port optional); when the signature fails (`verify_request`: target rebuilt from
+   `settings.base_url`, never the Host header; date window `settings.signature_window_seconds`);
+   when the key's owner is not the activity's actor; when the activity id is not on the
+   actor's server (an Announce included: its id is the announcer's, whatever it announces).
+   Peers such as Fedify retry with the other signature scheme only after a 4xx, so a failure
+   is never answered 202;
 7. 429 with `Retry-After` when the verified actor, or its domain, sent more than
    `settings.inbox_actor_rate_limit` / `inbox_domain_rate_limit` allow. Counted only after
    verification, so forged requests cannot use up a real actor's budget; the actor's own limit
-   first, so that one noisy actor is stopped before it uses up its domain's.
-Then the domain is marked alive for delivery, and the activity stored once: a duplicate id is
-acknowledged (202) and ignored — except a `Follow` whose earlier follow no longer stands
-(undone, refused): Takahē re-sends the same Follow id when following again, so that one is
-stored again for the worker.
+   first, so that one noisy actor is stopped before it uses up its domain's;
+8. 401 when the very same signature was accepted before (`replay.SeenSignatures`, checked as
+   the row is stored).
+Then the domain is marked alive for delivery, and the activity stored once per (signer's
+origin, id): a duplicate is acknowledged (202) and ignored, except a state-changing one
+(`STATE_CHANGING`: Follow, Undo, Accept, Reject, Block, Delete, Update) whose earlier copy was
+processed. That one is stored again with the new body, and the worker applies it to the state
+as it is now: Takahē re-sends the same Follow id to follow again (with or without an Undo) and
+re-uses Undo ids, and a Follow from a standing member is answered with a fresh Accept.
 
 Speed (`bench/inbox.py`): a busy inbox hears from the same few hundred actors over and over, so
 each `Inbox` remembers for a minute the keys it has verified with (key id -> PEM and owner) and
 the domains it has marked alive; a key that stops verifying is refetched at once
 (`verify_request` asks again with `refresh`). Domain blocks are remembered for 10 s: the worker
 checks the block again before handling anything, so a block made meanwhile still applies. New
-activities are written by `_GroupCommit`: requests waiting at the same moment share one
-multi-row INSERT and one commit (a 202 still means stored); the duplicate checks run only for
-rows whose unique id was already taken.
+activities are written by `group_commit.GroupCommit`: requests waiting at the same moment share
+one transaction, which remembers their signatures and stores their rows in one multi-row INSERT
+(a 202 still means stored); the duplicate checks run only for rows whose unique id was taken.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import functools
+import re
 import time
 from collections import OrderedDict
-from typing import Any, Final, Generic, TypeVar
+from typing import Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from tortoise.expressions import Q
 
-from federation import jsondoc, queries
+from federation import queries
 from federation.delivery.worker import mark_domain_alive
 from federation.fetch import origin, origin_key
 from federation.httpsig import verify_request
 from federation.inbox.actors import RemoteActors
 from federation.inbox.context import block_of
+from federation.inbox.envelope import Unstorable, read_envelope
+from federation.inbox.group_commit import REPLAYED, STORED, GroupCommit
 from federation.inbox.parse_actor import domain_of
 from federation.inbox.processor import InboxProcessor
-from federation.ld import get_id
+from federation.inbox.refusals import log_refusal
+from federation.inbox.replay import SeenSignatures, signature_key
 from federation.responses import error_response
 from server import url_convertors  # noqa: F401  (registers {x:id}, {x:name})
-from server.models import (
-    DomainBlockSeverity,
-    InboxActivity,
-    Membership,
-    MembershipState,
-    inbox_dedup_key,
-)
+from server.models import DomainBlockSeverity, InboxActivity, inbox_dedup_key
 from server.ratelimit import hot_path_limits
 from server.services.errors import RateLimited
 from server.settings import Settings
 
-__all__ = ["MAX_BODY_BYTES", "Inbox", "inbox_routes"]
-
-log = logging.getLogger("lyceum.inbox")
+__all__ = ["MAX_BODY_BYTES", "STATE_CHANGING", "Inbox", "inbox_routes"]
 
 MAX_BODY_BYTES = 1024 * 1024
 MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 MEMO_SECONDS = 60.0  # how long a verified key, or a domain marked alive, is remembered
 MEMO_SIZE = 4096
 BLOCK_MEMO_SECONDS = 10.0  # a new block answers 403 at most this late (the worker drops at once)
+# Applied by the state they describe: a duplicate id of these is handled again once processed.
+STATE_CHANGING = frozenset({"Follow", "Undo", "Accept", "Reject", "Block", "Delete", "Update"})
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_KEY_ID = re.compile(r'keyId="([^"]*)"|keyid="([^"]*)"')
 
 T = TypeVar("T")
 
@@ -116,84 +125,27 @@ class _Refusal(Exception):
         self.headers = headers or {}
 
 
-_LEAD: Final = object()  # what a waiting request is told when it is its turn to write
-
-
-class _GroupCommit:
-    """Writes new activities in batches; each request waits until its own row is committed.
-
-    Nothing waits for a batch to fill: the first request writes its row at once, and the rows
-    of requests arriving meanwhile are written together next, by the first of them (so no
-    request writes more than the batch it joined). One INSERT of 20 rows costs SQLite about
-    what 4 single-row INSERTs do. `INSERT … ON CONFLICT DO NOTHING` skips ids already stored;
-    `insert` tells its caller whether its row was the one stored.
-    """
-
-    def __init__(self) -> None:
-        self._waiting: list[tuple[InboxActivity, asyncio.Future[object]]] = []
-        self._writing = False
-
-    async def insert(self, row: InboxActivity) -> bool:
-        turn: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._waiting.append((row, turn))
-        if self._writing:
-            outcome = await turn
-            if outcome is not _LEAD:
-                return outcome is True
-        self._writing = True
-        batch, self._waiting = self._waiting, []
-        try:
-            stored = await self._write([entry for entry, _ in batch])
-        except Exception as error:  # the database failed: so does every request of the batch
-            for _, waiter in batch:
-                if waiter is not turn and not waiter.done():
-                    waiter.set_exception(error)
-            raise
-        except BaseException:  # this request was cancelled mid-write: the next batch takes the rest
-            self._waiting[:0] = [(e, w) for e, w in batch if w is not turn and not w.done()]
-            raise
-        finally:
-            self._hand_over()
-        for entry, waiter in batch:
-            if waiter is not turn and not waiter.done():
-                waiter.set_result(stored.get(entry.dedup_key) == entry.id)
-        return stored.get(row.dedup_key) == row.id
-
-    async def _write(self, rows: list[InboxActivity]) -> dict[str, str]:
-        """Insert the rows that are new; return dedup_key -> id of the row stored for each."""
-        await InboxActivity.bulk_create(rows, ignore_conflicts=True)
-        found = await InboxActivity.filter(
-            dedup_key__in=[row.dedup_key for row in rows]
-        ).values_list("dedup_key", "id")
-        return {str(key): str(row_id) for key, row_id in found}
-
-    def _hand_over(self) -> None:
-        """Let the first request still waiting write the next batch (or stop writing)."""
-        for _, waiter in self._waiting:
-            if not waiter.done():
-                waiter.set_result(_LEAD)
-                return
-        self._writing = False  # rows of cancelled requests, if any, go with the next batch
-
-
 class Inbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._keys: _Memo[tuple[str, str]] = _Memo()  # key id -> (PEM, owner's actor id)
         self._alive: _Memo[bool] = _Memo()  # domains recently marked alive
         self._blocks: _Memo[tuple[DomainBlockSeverity | None]] = _Memo(BLOCK_MEMO_SECONDS)
-        self._writer = _GroupCommit()
+        self._writer = GroupCommit(SeenSignatures(settings.signature_window_seconds))
         self._limits = hot_path_limits(settings.rate_limit_storage)
 
     async def post(self, request: Request) -> Response:
+        envelope: dict[str, str] | None = None
         try:
             await self._check_target(request)
             body = await self._read_body(request)
-            envelope = _envelope(body)
+            try:
+                envelope = read_envelope(body)
+            except Unstorable as unstorable:
+                raise _Refusal(400, str(unstorable)) from None
             row = await self._verify_and_store(request, body, envelope)
         except _Refusal as refusal:
-            if refusal.status in (401, 429):
-                log.info("inbox refused %s: %s", request.url.path, refusal.reason)
+            log_refusal(_sender_host(request, envelope), f"{refusal.status} {refusal.reason}")
             response = error_response(refusal.status, refusal.reason)
             response.headers.update(refusal.headers)
             return response
@@ -232,12 +184,14 @@ class Inbox:
         return b"".join(chunks)
 
     async def _verify_and_store(
-        self, request: Request, body: bytes, envelope: dict[str, Any]
+        self, request: Request, body: bytes, envelope: dict[str, str]
     ) -> InboxActivity | None:
-        actor_id: str = envelope["actor"]
+        actor_id = envelope["actor"]
         domain = domain_of(actor_id)
         if await self._block_of(domain) == DomainBlockSeverity.SUSPEND:
             raise _Refusal(403, f"The domain {domain} is blocked here.")
+        if not _is_our_host(request.headers.get("host", ""), self.settings.base_url):
+            raise _Refusal(401, "The request was signed for another host.")
         runtime = getattr(request.app.state, "federation", None)
         if runtime is None:
             raise _Refusal(503, "Federation is not running on this instance.")
@@ -272,7 +226,7 @@ class Inbox:
         owner = actors.owners.get(check.key_id or "")
         if owner != actor_id:
             raise _Refusal(401, f"The key {check.key_id} belongs to {owner}, not to {actor_id}.")
-        if envelope["type"] != "Announce" and origin(envelope["id"]) != origin(actor_id):
+        if origin(envelope["id"]) != origin(actor_id):
             raise _Refusal(401, "The activity id is not on the actor's server.")
         await self._count(actor_id, domain)
         if self._alive.get(domain) is None:
@@ -287,7 +241,10 @@ class Inbox:
             activity_type=envelope["type"],
             payload=body.decode(),
         )
-        if await self._writer.insert(row):
+        outcome = await self._writer.insert(row, signature_key(request.headers.items()))
+        if outcome == REPLAYED:
+            raise _Refusal(401, "The signature was seen before: a replayed request.")
+        if outcome == STORED:
             return row
         return await _stored_before(row, envelope, body)
 
@@ -327,64 +284,65 @@ def _target(request: Request) -> str:
     return f"{path}?{request.url.query}" if request.url.query else path
 
 
-def _is_http_url(value: str) -> bool:
-    if len(value) > 2048 or any(ord(ch) < 33 for ch in value):
-        return False
+@functools.lru_cache(maxsize=8)
+def _authority(base_url: str) -> tuple[str, int | None, bool]:
+    """(host, port, whether the port is the scheme's default) of this server's base URL."""
+    base = urlsplit(base_url)
+    default = _DEFAULT_PORTS.get(base.scheme)
+    port = base.port or default
+    return (base.hostname or "").lower(), port, port == default
+
+
+def _is_our_host(host: str, base_url: str) -> bool:
+    """Whether a `Host` header names this server: host and port of `base_url`, the port
+    optional when it is the scheme's default (Takahē sends none)."""
+    ours, our_port, default_port = _authority(base_url)
     try:
-        parts = urlsplit(value)
-        return parts.scheme in ("http", "https") and bool(parts.hostname) and bool(domain_of(value))
+        sent = urlsplit(f"//{host}")
+        sent_port = sent.port
     except ValueError:
         return False
+    if not sent.hostname or sent.hostname != ours:
+        return False
+    return default_port if sent_port is None else sent_port == our_port
 
 
-def _envelope(body: bytes) -> dict[str, Any]:
-    """The parts of the activity the inbox itself needs, checked; 400 with a reason if absent."""
-    try:
-        data = jsondoc.loads(body.decode("utf-8"))
-    except jsondoc.TooDeep as deep:
-        raise _Refusal(400, str(deep)) from None
-    except (ValueError, UnicodeDecodeError):
-        raise _Refusal(400, "The body is not UTF-8 JSON.") from None
-    if not isinstance(data, dict):
-        raise _Refusal(400, "The body is not a JSON object.")
-    for key in ("id", "type"):
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise _Refusal(400, f"The activity needs a string {key}.")
-    actor = get_id(data.get("actor"))
-    if actor is None:
-        raise _Refusal(400, "The activity needs an actor id.")
-    if not _is_http_url(data["id"]):
-        raise _Refusal(400, "The activity id must be an http(s) URL of at most 2048 characters.")
-    if not _is_http_url(actor):
-        raise _Refusal(400, "The actor id must be an http(s) URL of at most 2048 characters.")
-    kind = data["type"]
-    if len(kind) > 64 or not kind.isprintable():
-        raise _Refusal(400, "The activity type is not a plain name.")
-    return {"id": data["id"], "type": kind, "actor": actor}
+def _sender_host(request: Request, envelope: dict[str, str] | None) -> str:
+    """Who a refusal is logged against: the actor's server, else the signing key's, else the
+    client's address."""
+    if envelope is not None:
+        return domain_of(envelope["actor"])
+    found = _KEY_ID.search(request.headers.get("signature", ""))
+    if found is not None:
+        key_host = domain_of(found.group(1) or found.group(2) or "")
+        if key_host:
+            return key_host
+    return request.client.host if request.client else ""
 
 
 async def _stored_before(
-    row: InboxActivity, envelope: dict[str, Any], body: bytes
+    row: InboxActivity, envelope: dict[str, str], body: bytes
 ) -> InboxActivity | None:
-    """The id is stored already: ignore the duplicate (None), unless it is a Follow to redo."""
-    existing = await InboxActivity.get_or_none(dedup_key=row.dedup_key)
-    if existing is None or envelope["type"] != "Follow" or not await _follow_undone(existing):
+    """The id is stored already. A state-changing activity (`STATE_CHANGING`) already processed
+    is stored again for the worker, which applies it to the state as it is now; anything else
+    is a duplicate, ignored (None)."""
+    kind = envelope["type"]
+    if kind not in STATE_CHANGING:
         return None
-    # A Follow seen before whose follow no longer stands: handle it again.
-    await InboxActivity.filter(id=existing.id).update(
-        payload=body.decode(), processed_at=None, lease_until=None, attempts=0, error=""
+    # Only a processed row of the same type is reset, in one conditional UPDATE, so a row the
+    # worker still holds is never handled twice at once.
+    done = Q(processed_at__isnull=False) | Q(dead_at__isnull=False)
+    reset = await InboxActivity.filter(done, dedup_key=row.dedup_key, activity_type=kind).update(
+        payload=body.decode(),
+        processed_at=None,
+        lease_until=None,
+        attempts=0,
+        error="",
+        dead_at=None,
     )
-    return await InboxActivity.get(id=existing.id)
-
-
-async def _follow_undone(row: InboxActivity) -> bool:
-    if row.processed_at is None:
-        return False  # still waiting for the worker
-    standing = await Membership.filter(
-        follow_ap_id=row.ap_id, state__in=[MembershipState.PENDING, MembershipState.ACCEPTED]
-    ).exists()
-    return not standing
+    if not reset:
+        return None
+    return await InboxActivity.get(dedup_key=row.dedup_key)
 
 
 def inbox_routes(settings: Settings) -> list[BaseRoute]:

@@ -360,8 +360,10 @@ async def request_membership(
             if follow_ap_id and membership.follow_ap_id != follow_ap_id:
                 membership.follow_ap_id = follow_ap_id
                 await membership.save(update_fields=["follow_ap_id"])
-                if membership.state == MembershipState.ACCEPTED:
-                    await events.bus.publish(events.MembershipAccepted(membership.id))
+            # A Follow from a standing member is answered again, as Mastodon does: its server
+            # may have dropped the follow (Takahē re-sends the same id on a quick re-follow).
+            if follow_ap_id and membership.state == MembershipState.ACCEPTED:
+                await events.bus.publish(events.MembershipAccepted(membership.id))
             return membership
         if membership is None:
             membership = Membership(group=group, actor=actor)

@@ -12,7 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -109,6 +109,19 @@ async def inbox_runtime(settings: Settings, peer: RemotePeer) -> FederationRunti
     return runtime
 
 
+_last_signed: dict[tuple[str, bytes], datetime] = {}
+
+
+def _fresh_moment(path: str, body: bytes) -> datetime:
+    """Now, or a second after the last signature of the same body to the same path: a real
+    peer re-signs when it sends again, and the inbox refuses an identical signature."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    last = _last_signed.get((path, body))
+    moment = now if last is None or now > last else last + timedelta(seconds=1)
+    _last_signed[(path, body)] = moment
+    return moment
+
+
 async def post_activity(
     app: Starlette,
     activity: dict[str, Any] | bytes,
@@ -121,7 +134,9 @@ async def post_activity(
 ) -> httpx.Response:
     """POST to the in-process app, signed by `signer` (None: unsigned).
 
-    `tamper` replaces the body after signing (the digest then no longer matches).
+    Each call signs afresh, at `clock` when given (the same `clock` twice is an exact replay).
+    `tamper` replaces the body after signing (the digest then no longer matches). A `path`
+    that is a full URL on another host is signed for that host.
     """
     body = activity if isinstance(activity, bytes) else json.dumps(activity).encode()
     async with httpx.AsyncClient(
@@ -131,7 +146,7 @@ async def post_activity(
             "POST", path, content=body, headers={"Content-Type": content_type}
         )
         if signer is not None:
-            moment = clock
+            moment = clock or _fresh_moment(path, body)
             auth = CavageAuth(
                 signer.key_id, signer.private_pem, **({"clock": lambda: moment} if moment else {})
             )

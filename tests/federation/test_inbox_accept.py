@@ -15,6 +15,11 @@ async def test_handle_response__from_an_untracked_group_is_dropped(
     app: Starlette, peer: RemotePeer, kind: str
 ) -> None:
     group = peer.add_actor("main", kind="Group")
-    follow = {"id": "http://lyceum.test/follows/1", "type": "Follow", "actor": "x", "object": "y"}
+    follow = {
+        "id": "http://lyceum.test/follows/1",
+        "type": "Follow",
+        "actor": "http://lyceum.test/u/ada",
+        "object": group.id,
+    }
     outcome = await deliver(app, peer, build_activity(group, kind, follow), group)
     assert outcome == f"{kind} ignored: it comes from no group this instance follows"

@@ -23,8 +23,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from federation.fetch import origin_key
+from federation.fetch import origin, origin_key
 from federation.inbox import InboxProcessor
+from federation.inbox.envelope import read_envelope
 from federation.inbox.parse import POST_TYPES, ParseError, parse_activity
 from federation.inbox.parse_actor import ACTOR_TYPES, parse_actor
 from federation.inbox.parse_note import parse_post_object
@@ -128,3 +129,25 @@ async def _activity_outcome(document: dict[str, Any], runtime: FederationRuntime
     if reason.startswith("failed"):
         return reason
     return f"refused: {reason}" if reason else "handled"
+
+
+def _sent_activity(path: Path) -> bool:
+    """A captured activity with real ids (documentation examples and Mbin's snapshots with
+    `SCRUBBED_ID` placeholders are shapes only)."""
+    if _not_inbox_input(path) or "scrubbed-" in path.stem or "doc-" in path.stem:
+        return False
+    document = _load(path)
+    return "actor" in document and _kind(document) not in ACTOR_TYPES
+
+
+SENT = [path for path in FILES if _sent_activity(path)]
+
+
+@pytest.mark.skipif(not SENT, reason=f"the fixture corpus is not at {CORPUS}")
+@pytest.mark.parametrize("path", SENT, ids=[str(p.relative_to(CORPUS)) for p in SENT])
+def test_fixture__passes_the_inbox_door(path: Path) -> None:
+    # Given an activity a real server sent (Announces of other servers' posts included)
+    # When the inbox door reads it
+    envelope = read_envelope(path.read_bytes())
+    # Then it is storable, and its id is on its sender's origin
+    assert origin(envelope["id"]) == origin(envelope["actor"])

@@ -8,9 +8,9 @@ from federation.inbox.parse_actor import parse_actor
 from server import events
 from server.models import (
     Ban,
+    Delivery,
     DomainBlock,
     DomainBlockSeverity,
-    InboxActivity,
     JoinPolicy,
     Membership,
     MembershipState,
@@ -23,7 +23,6 @@ from tests.federation._inbox_peer import (
     build_undo_activity,
     deliver,
     group_url,
-    post_activity,
 )
 from tests.helpers import make_account, make_group
 
@@ -116,19 +115,72 @@ async def test_handle_follow__same_follow_id_after_undo_is_handled_again(
     assert membership.state == MembershipState.ACCEPTED
 
 
-async def test_handle_follow__repeated_while_standing_is_ignored(
+async def test_handle_follow__repeated_while_standing_is_accepted_again(
     app: Starlette, peer: RemotePeer
 ) -> None:
     # Given an accepted follow
-    await make_group(await make_account("ada"), "physics")
+    group = await make_group(await make_account("ada"), "physics")
     bob = peer.add_actor("bob")
     follow = build_follow_activity(bob, group_url("physics"))
     assert await deliver(app, peer, follow, bob) == ""
     log = EventLog(events.MembershipAccepted)
-    # When the same Follow is delivered again
-    response = await post_activity(app, follow, bob)
-    # Then it is acknowledged and nothing is queued or published
-    assert response.status_code == 202
-    row = await InboxActivity.get(ap_id=follow["id"])
-    assert row.processed_at is not None
+    # When the same Follow id comes again with no Undo between (Takahē's quick unfollow and
+    # refollow), signed afresh
+    outcome = await deliver(app, peer, follow, bob)
+    # Then it is handled again: still one accepted membership, and a fresh Accept is published
+    assert outcome == ""
+    membership = await Membership.get(group=group, actor__ap_id=bob.id)
+    assert membership.state == MembershipState.ACCEPTED
+    assert log.seen == [events.MembershipAccepted(membership.id)]
+    assert await Membership.filter(group=group).count() == 2  # the owner and bob
+
+
+async def test_handle_follow__repeated_while_standing_queues_a_second_accept(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given an accepted follow, answered with one Accept
+    await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("physics"))
+    assert await deliver(app, peer, follow, bob) == ""
+    accepts = Delivery.filter(activity_id__contains="#accepts/")
+    assert await accepts.count() == 1
+    # When the same Follow comes again
+    assert await deliver(app, peer, follow, bob) == ""
+    # Then a second Accept, with its own id, goes to bob's server
+    ids = await accepts.values_list("activity_id", flat=True)
+    assert len(set(ids)) == 2
+
+
+async def test_handle_follow__repeated_while_pending_stays_pending(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a follow waiting for a moderator of an approval group
+    group = await make_group(await make_account("ada"), "physics", join_policy=JoinPolicy.APPROVAL)
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("physics"))
+    assert await deliver(app, peer, follow, bob) == ""
+    log = EventLog(events.MembershipAccepted)
+    # When the same Follow comes again
+    assert await deliver(app, peer, follow, bob) == ""
+    # Then it is still pending and nothing is accepted
+    membership = await Membership.get(group=group, actor__ap_id=bob.id)
+    assert membership.state == MembershipState.PENDING
     assert log.seen == []
+
+
+async def test_handle_follow__takahe_refollow_sequence(app: Starlette, peer: RemotePeer) -> None:
+    # Given a Takahē member who follows, unfollows with an Undo, and follows again (same id)
+    group = await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("physics"))
+    undo = build_undo_activity(bob, follow)
+    assert await deliver(app, peer, follow, bob) == ""
+    assert await deliver(app, peer, undo, bob) == ""
+    assert await deliver(app, peer, follow, bob) == ""
+    assert await Membership.filter(group=group, actor__ap_id=bob.id).exists()
+    # When it unfollows again re-using the same Undo id
+    outcome = await deliver(app, peer, undo, bob)
+    # Then the standing follow ends all the same
+    assert outcome == ""
+    assert not await Membership.filter(group=group, actor__ap_id=bob.id).exists()

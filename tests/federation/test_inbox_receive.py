@@ -17,13 +17,21 @@ from starlette.applications import Starlette
 
 from federation.inbox import InboxProcessor
 from federation.inbox.context import block_of
-from federation.inbox.receive import MAX_BODY_BYTES
+from federation.inbox.group_commit import DUPLICATE, STORED, GroupCommit
+from federation.inbox.receive import (
+    MAX_BODY_BYTES,
+    STATE_CHANGING,
+    _is_our_host,
+)
+from federation.inbox.replay import SeenSignatures
 from server.models import (
     Actor,
     DomainBlock,
     DomainBlockSeverity,
     DomainHealth,
     InboxActivity,
+    Membership,
+    inbox_dedup_key,
     utcnow,
 )
 from tests.federation._inbox_peer import (
@@ -32,6 +40,8 @@ from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
     build_follow_activity,
+    build_note,
+    connected_peer,
     group_url,
     post_activity,
     stored_counts,
@@ -152,15 +162,70 @@ async def test_inbox__activity_id_on_another_server_is_401(
     assert outcome == "401 The activity id is not on the actor's server."
 
 
-async def test_inbox__announce_may_carry_a_foreign_id(app: Starlette, peer: RemotePeer) -> None:
-    # Given a group elsewhere announcing another server's activity under that activity's id
+async def test_inbox__announce_with_a_foreign_id_is_401(app: Starlette, peer: RemotePeer) -> None:
+    # Given a group elsewhere "announcing" under an id on a third server (a squat on its ids)
     lemmy = peer.add_actor("main", kind="Group")
     announce = {
         **build_activity(lemmy, "Announce", "https://third.example/post/1"),
         "id": "https://third.example/activities/like/1",
     }
+    # Then it is refused like any other activity whose id is not the signer's
+    outcome = await _refused(app, announce, lemmy)
+    assert outcome == "401 The activity id is not on the actor's server."
+
+
+async def test_inbox__announce_of_another_servers_post_is_accepted(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a group announcing, under its own id, a post that lives on a third server
+    lemmy = peer.add_actor("main", kind="Group")
+    announce = build_activity(lemmy, "Announce", "https://third.example/post/1")
     response = await post_activity(app, announce, lemmy)
-    assert response.status_code == 202
+    assert response.status_code == 202, response.text
+
+
+async def test_inbox__squatted_id_cannot_shadow_the_real_activity(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given bob's post, and mallory on another server who guesses the id of its Delete
+    bob = peer.add_actor("bob")
+    async with connected_peer(app, peer.runtime.settings, "https://evil.example") as evil:
+        mallory = evil.add_actor("mallory", private_pem=OTHER_PRIVATE, public_pem=OTHER_PUBLIC)
+        evil.documents.update(peer.documents)
+        peer.documents.update(evil.documents)
+        status = f"{bob.id}/statuses/1"
+        squat = {**build_activity(mallory, "Delete", status), "id": f"{status}#delete"}
+        # When mallory posts it first
+        outcome = await _refused(app, squat, mallory)
+        # Then it is refused, and bob's real Delete with that id is stored afterwards
+        assert outcome == "401 The activity id is not on the actor's server."
+        real = {**build_activity(bob, "Delete", status), "id": f"{status}#delete"}
+        assert (await post_activity(app, real, bob)).status_code == 202
+    assert await InboxActivity.filter(ap_id=f"{status}#delete").count() == 1
+
+
+async def test_group_commit__same_id_from_two_origins_is_stored_twice(database: None) -> None:
+    # Given one id, sent once by its own server and once by another
+    writer = GroupCommit(SeenSignatures(3600))
+    ap_id = "https://remote.example/users/bob/statuses/1#delete"
+
+    def row(sender: str) -> InboxActivity:
+        return InboxActivity(
+            ap_id=ap_id,
+            origin=sender,
+            dedup_key=inbox_dedup_key(sender, ap_id),
+            actor_ap_id=f"{sender}/users/x",
+            activity_type="Delete",
+            payload="{}",
+        )
+
+    # When both are written, and the first again
+    real = await writer.insert(row("https://remote.example:443"))
+    squat = await writer.insert(row("https://evil.example:443"))
+    again = await writer.insert(row("https://remote.example:443"))
+    # Then each origin's row is stored, and the repeat is known as a duplicate
+    assert (real, squat, again) == (STORED, STORED, DUPLICATE)
+    assert await InboxActivity.filter(ap_id=ap_id).count() == 2
 
 
 async def test_inbox__rotated_key_is_refetched(app: Starlette, peer: RemotePeer) -> None:
@@ -179,9 +244,78 @@ async def test_inbox__duplicate_id_is_acknowledged_once(app: Starlette, peer: Re
     bob = peer.add_actor("bob")
     follow = build_follow_activity(bob, group_url("x"))
     first = await post_activity(app, follow, bob)
-    second = await post_activity(app, follow, bob)
+    second = await post_activity(app, follow, bob)  # signed afresh, as a peer's retry is
     assert (first.status_code, second.status_code) == (202, 202)
     assert await InboxActivity.filter(ap_id=follow["id"]).count() == 1
+
+
+async def test_inbox__processed_create_resent_is_not_queued_again(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Create the worker has handled
+    bob = peer.add_actor("bob")
+    create = build_activity(bob, "Create", build_note(bob))
+    assert (await post_activity(app, create, bob)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    before = await InboxActivity.get(ap_id=create["id"])
+    # When the same id comes again with another body
+    changed = {**create, "object": build_note(bob, content="<p>Changed</p>")}
+    response = await post_activity(app, changed, bob)
+    # Then it is acknowledged as a duplicate: not queued again, and the body kept
+    assert response.status_code == 202
+    after = await InboxActivity.get(ap_id=create["id"])
+    assert after.processed_at is not None
+    assert (after.payload, after.processed_at) == (before.payload, before.processed_at)
+
+
+async def test_inbox__unprocessed_follow_resent_is_not_stored_again(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Follow still waiting for the worker
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    assert (await post_activity(app, follow, bob)).status_code == 202
+    # When it comes again with another body before the worker ran
+    changed = {**follow, "object": group_url("other")}
+    assert (await post_activity(app, changed, bob)).status_code == 202
+    # Then the waiting row is left as it was
+    row = await InboxActivity.get(ap_id=follow["id"])
+    assert json.loads(row.payload) == follow
+
+
+@pytest.mark.parametrize("kind", sorted(STATE_CHANGING))
+async def test_inbox__processed_state_change_resent_is_queued_again(
+    app: Starlette, peer: RemotePeer, kind: str
+) -> None:
+    # Given a state-changing activity the worker has handled
+    bob = peer.add_actor("bob")
+    activity = build_activity(bob, kind, f"{bob.id}/statuses/1")
+    assert (await post_activity(app, activity, bob)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    # When the same id comes again
+    changed = {**activity, "object": f"{bob.id}/statuses/2"}
+    response = await post_activity(app, changed, bob)
+    # Then it is stored again, with the body just sent, for the worker to apply
+    assert response.status_code == 202
+    row = await InboxActivity.get(ap_id=activity["id"])
+    assert (row.processed_at, row.attempts, row.error) == (None, 0, "")
+    assert json.loads(row.payload) == changed
+
+
+async def test_inbox__resent_id_of_another_type_is_not_queued_again(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Like the worker has handled
+    bob = peer.add_actor("bob")
+    like = build_activity(bob, "Like", f"{bob.id}/statuses/1")
+    assert (await post_activity(app, like, bob)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    # When its id comes again as a state-changing type
+    response = await post_activity(app, {**like, "type": "Delete"}, bob)
+    # Then the stored Like is left alone
+    assert response.status_code == 202
+    row = await InboxActivity.get(ap_id=like["id"])
+    assert (row.activity_type, row.processed_at is not None) == ("Like", True)
 
 
 async def test_inbox__oversized_body_is_413(app: Starlette, peer: RemotePeer) -> None:
@@ -316,3 +450,112 @@ async def test_inbox__arbitrary_signed_bodies_never_fail(
     rows = await InboxActivity.filter(error__startswith="failed").count()
     assert rows == 0, "the worker crashed on an input"
     assert outcome <= 1
+
+
+async def test_inbox__signed_for_another_host_is_401(app: Starlette, peer: RemotePeer) -> None:
+    # Given a request validly signed, host header included, for another server
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    # When it is replayed here
+    outcome = await _refused(app, follow, bob, path="http://other.example/inbox")
+    # Then it is refused before anything is stored
+    assert outcome == "401 The request was signed for another host."
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url", "ours"),
+    [
+        ("lyceum.test", "http://lyceum.test", True),
+        ("lyceum.test:80", "http://lyceum.test", True),
+        ("LYCEUM.test", "http://lyceum.test", True),
+        ("lyceum.test:8080", "http://lyceum.test", False),
+        ("lyceum.test", "https://lyceum.test:8443", False),
+        ("lyceum.test:8443", "https://lyceum.test:8443", True),
+        ("lyceum.test:443", "https://lyceum.test", True),
+        ("lyceum.test:80", "https://lyceum.test", False),
+        ("other.test", "https://lyceum.test", False),
+        ("lyceum.test.evil", "https://lyceum.test", False),
+        ("", "https://lyceum.test", False),
+        ("lyceum.test:99999", "https://lyceum.test", False),
+        ("[::1]:8000", "http://[::1]:8000", True),
+    ],
+)
+def test_is_our_host__port_optional_only_when_default(host: str, base_url: str, ours: bool) -> None:
+    assert _is_our_host(host, base_url) is ours
+
+
+async def test_inbox__exact_replay_is_401(app: Starlette, peer: RemotePeer) -> None:
+    # Given a Follow accepted a moment ago
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    moment = datetime.now(UTC)
+    assert (await post_activity(app, follow, bob, clock=moment)).status_code == 202
+    # When the very same signed request comes again (a capture replayed)
+    outcome = await _refused(app, follow, bob, clock=moment)
+    # Then it is refused
+    assert outcome == "401 The signature was seen before: a replayed request."
+
+
+async def test_inbox__fresh_signature_of_the_same_follow_is_accepted(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a Follow accepted a moment ago
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    moment = datetime.now(UTC)
+    assert (await post_activity(app, follow, bob, clock=moment)).status_code == 202
+    # When it is signed again with a new date
+    again = await post_activity(app, follow, bob, clock=moment + timedelta(seconds=1))
+    # Then it is accepted
+    assert again.status_code == 202, again.text
+
+
+async def test_inbox__captured_follow_cannot_resubscribe_after_its_undo(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given bob followed the group, then undid it
+    await make_group(await make_account("ada"), "physics")
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("physics"))
+    moment = datetime.now(UTC)
+    assert (await post_activity(app, follow, bob, clock=moment)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    undo = build_activity(bob, "Undo", follow)
+    assert (await post_activity(app, undo, bob)).status_code == 202
+    await InboxProcessor(peer.runtime).run_once()
+    assert not await Membership.filter(actor__ap_id=bob.id).exists()
+    # When someone who captured the Follow request replays it byte for byte
+    outcome = await _refused(app, follow, bob, clock=moment)
+    # Then it is refused and bob stays out
+    assert outcome == "401 The signature was seen before: a replayed request."
+    await InboxProcessor(peer.runtime).run_once()
+    assert not await Membership.filter(actor__ap_id=bob.id).exists()
+
+
+async def test_inbox__remembers_verified_keys(app: Starlette, peer: RemotePeer) -> None:
+    # Given bob's key was fetched for his first activity
+    bob = peer.add_actor("bob")
+    first = await post_activity(app, build_follow_activity(bob, group_url("x")), bob)
+    assert first.status_code == 202
+    fetched = len(peer.requests)
+    # And the stored copy of his key is gone (so only the inbox's memory still holds it)
+    await Actor.filter(ap_id=bob.id).update(public_key_pem="")
+    # When he sends another
+    second = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
+    # Then it verifies with the remembered key and owner, without asking his server again
+    assert second.status_code == 202, second.text
+    assert len(peer.requests) == fetched
+
+
+async def test_inbox__remembered_key_still_checks_its_owner(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given mallory's key is remembered from her own activity
+    bob = peer.add_actor("bob")
+    mallory = peer.add_actor("mallory", private_pem=OTHER_PRIVATE, public_pem=OTHER_PUBLIC)
+    own = await post_activity(app, build_follow_activity(mallory, group_url("x")), mallory)
+    assert own.status_code == 202
+    # When she signs, with that key, an activity claiming to be bob's
+    outcome = await _refused(app, build_follow_activity(bob, group_url("x")), mallory)
+    # Then the remembered owner is still compared with the actor
+    assert outcome == f"401 The key {mallory.key_id} belongs to {mallory.id}, not to {bob.id}."

@@ -1,0 +1,99 @@
+"""Writing the inbox's new activities in batches, each with the signature that brought it.
+
+Nothing waits for a batch to fill: the first request writes its row at once, and the rows of
+requests arriving meanwhile are written together next, by the first of them (so no request
+writes more than the batch it joined). One INSERT of 20 rows costs SQLite about what 4
+single-row INSERTs do, and a commit is the costly part: so the batch's signatures are
+remembered (`SeenSignatures.remember`) in the same transaction as its rows are stored, and a
+replayed request's row is left out. `INSERT … ON CONFLICT DO NOTHING` skips ids already stored.
+Each request is told its own row's fate: `STORED`, `DUPLICATE` (its id was stored already) or
+`REPLAYED` (its signature was).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+from tortoise.transactions import in_transaction
+
+from federation.inbox.replay import SeenSignatures
+from server.models import InboxActivity
+
+__all__ = ["DUPLICATE", "REPLAYED", "STORED", "GroupCommit"]
+
+STORED: Final = "stored"
+DUPLICATE: Final = "duplicate"
+REPLAYED: Final = "replayed"
+_LEAD: Final = "lead"  # what a waiting request is told when it is its turn to write
+
+Entry = tuple[InboxActivity, str | None, "asyncio.Future[str]"]
+
+
+class GroupCommit:
+    def __init__(self, seen: SeenSignatures) -> None:
+        self.seen = seen
+        self._waiting: list[Entry] = []
+        self._writing = False
+
+    async def insert(self, row: InboxActivity, signature_key: str | None = None) -> str:
+        """Store the row unless its id is stored or its signature was seen; say which."""
+        turn: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, signature_key, turn))
+        if self._writing:
+            outcome = await turn
+            if outcome != _LEAD:
+                return outcome
+        self._writing = True
+        batch, self._waiting = self._waiting, []
+        try:
+            outcomes = await self._write([(entry, key) for entry, key, _ in batch])
+        except Exception as error:  # the database failed: so does every request of the batch
+            for _, _, waiter in batch:
+                if waiter is not turn and not waiter.done():
+                    waiter.set_exception(error)
+            raise
+        except BaseException:  # this request was cancelled mid-write: the next batch takes the rest
+            self._waiting[:0] = [e for e in batch if e[2] is not turn and not e[2].done()]
+            raise
+        finally:
+            self._hand_over()
+        for (_, _, waiter), outcome in zip(batch, outcomes, strict=True):
+            if waiter is not turn and not waiter.done():
+                waiter.set_result(outcome)
+        return outcomes[[entry[2] for entry in batch].index(turn)]
+
+    async def _write(self, entries: list[tuple[InboxActivity, str | None]]) -> list[str]:
+        """Remember the signatures, insert the rows that are new; one outcome per entry."""
+        async with in_transaction() as connection:
+            fresh = await self.seen.remember(connection, [key for _, key in entries if key])
+            outcomes: list[str] = []
+            rows = []
+            found: dict[str, str] = {}
+            for row, key in entries:
+                if key is not None and key not in fresh:
+                    outcomes.append(REPLAYED)
+                    continue
+                fresh.discard(key or "")  # the same signature twice in one batch: once only
+                outcomes.append(STORED)
+                rows.append(row)
+            if rows:
+                await InboxActivity.bulk_create(rows, ignore_conflicts=True, using_db=connection)
+                stored = (
+                    await InboxActivity.filter(dedup_key__in=[row.dedup_key for row in rows])
+                    .using_db(connection)
+                    .values_list("dedup_key", "id")
+                )
+                found = {str(key): str(row_id) for key, row_id in stored}
+        for index, (row, _) in enumerate(entries):
+            if outcomes[index] == STORED and found.get(row.dedup_key) != str(row.id):
+                outcomes[index] = DUPLICATE
+        return outcomes
+
+    def _hand_over(self) -> None:
+        """Let the first request still waiting write the next batch (or stop writing)."""
+        for _, _, waiter in self._waiting:
+            if not waiter.done():
+                waiter.set_result(_LEAD)
+                return
+        self._writing = False  # rows of cancelled requests, if any, go with the next batch
