@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -44,6 +43,7 @@ from federation.inbox.actors import RemoteActors
 from federation.inbox.context import Dropped, InboxContext, block_of
 from federation.inbox.dispatch import dispatch
 from federation.inbox.parse import ParseError, parse_activity
+from federation.inbox.refusals import log_refusal
 from server.models import Actor, DomainBlockSeverity, InboxActivity, utcnow
 from server.services.errors import DomainError
 from server.settings import Settings
@@ -54,21 +54,7 @@ log = logging.getLogger("lyceum.inbox")
 
 MAX_ATTEMPTS = 5
 ERROR_MAX_CHARS = 1000
-DROP_LOG_SECONDS = 60.0  # at most one "dropped" line per sender host this often
 UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
-
-_last_drop_logged: dict[str, float] = {}
-
-
-def log_refusal(host: str, reason: str) -> None:
-    """Log an activity dropped on purpose at INFO, at most once a minute per sender host."""
-    now = time.monotonic()
-    if now - _last_drop_logged.get(host, -DROP_LOG_SECONDS) < DROP_LOG_SECONDS:
-        return
-    if len(_last_drop_logged) > 10_000:  # many hosts: forget them rather than grow
-        _last_drop_logged.clear()
-    _last_drop_logged[host] = now
-    log.info("inbox dropped an activity from %s: %s", host, reason)
 
 
 class InboxRuntime(Protocol):
@@ -138,7 +124,7 @@ class InboxProcessor:
             failed = True
         reason = storable(reason)[:ERROR_MAX_CHARS]
         if reason and not failed:
-            log_refusal(_sender_host(row), reason)
+            log_refusal(_sender_host(row), f"dropped by the worker: {reason}")
         self.leases.release(row.id)
         now = utcnow()
         changes: dict[str, object] = {"error": reason, "lease_until": None}

@@ -57,6 +57,7 @@ from starlette.routing import BaseRoute, Route
 from tortoise.expressions import Q
 
 from federation import queries
+from federation.delivery.wake import notify_inbox
 from federation.delivery.worker import mark_domain_alive
 from federation.fetch import origin, origin_key
 from federation.httpsig import verify_request
@@ -149,8 +150,11 @@ class Inbox:
             response = error_response(refusal.status, refusal.reason)
             response.headers.update(refusal.headers)
             return response
-        if row is not None and getattr(request.app.state, "inbox_process_now", False):
-            await InboxProcessor(request.app.state.federation).process(row)
+        if row is not None:
+            if getattr(request.app.state, "inbox_process_now", False):
+                await InboxProcessor(request.app.state.federation).process(row)
+            else:
+                await notify_inbox()  # committed: an idle worker takes it now, not at its poll
         return Response(status_code=202)
 
     async def _check_target(self, request: Request) -> None:

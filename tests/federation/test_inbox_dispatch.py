@@ -15,6 +15,7 @@ from federation.inbox import processor as processor_module
 from federation.inbox.dispatch import dispatch, handler_for
 from federation.inbox.parse import parse_activity
 from federation.inbox.processor import MAX_ATTEMPTS
+from federation.inbox.refusals import RefusalLog
 from server.models import InboxActivity, inbox_dedup_key, utcnow
 from tests.federation._inbox_peer import (
     RemotePeer,
@@ -274,14 +275,18 @@ async def test_processor_batch__a_row_never_recorded_is_dead_after_max_attempts(
 
 
 async def test_processor__logs_a_dropped_activity_with_its_host_once_a_minute(
-    app: Starlette, peer: RemotePeer, caplog: pytest.LogCaptureFixture
+    app: Starlette,
+    peer: RemotePeer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given five activities from one host that will each be dropped
     await store_batch(peer)
-    processor_module._last_drop_logged.pop("remote.example", None)
+    # And a refusal log of its own that lets one line a minute through per host
+    monkeypatch.setattr(processor_module, "log_refusal", RefusalLog(per_minute=1))
     # When the worker handles them
     with caplog.at_level(logging.INFO, logger="lyceum.inbox"):
         assert await InboxProcessor(peer.runtime).run_once() == BATCH
     # Then one INFO line names the host and the reason, and the rest are held back
     lines = [r.getMessage() for r in caplog.records if r.name == "lyceum.inbox"]
-    assert lines == ["inbox dropped an activity from remote.example: unsupported: Lock"]
+    assert lines == ["refused remote.example: dropped by the worker: unsupported: Lock"]

@@ -5,6 +5,7 @@ Every refusal is checked twice: the status with its reason, and that nothing was
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
+from federation.delivery import wake
 from federation.inbox import InboxProcessor
 from federation.inbox.context import block_of
 from federation.inbox.group_commit import DUPLICATE, STORED, GroupCommit
@@ -559,3 +561,21 @@ async def test_inbox__remembered_key_still_checks_its_owner(
     outcome = await _refused(app, build_follow_activity(bob, group_url("x")), mallory)
     # Then the remembered owner is still compared with the actor
     assert outcome == f"401 The key {mallory.key_id} belongs to {mallory.id}, not to {bob.id}."
+
+
+async def test_inbox__a_stored_activity_wakes_the_inbox_workers_a_refused_one_does_not(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given an idle inbox worker's wake event (as `InboxProcessor` subscribes it)
+    woken = asyncio.Event()
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("physics"))
+    with wake.subscribed(wake.INBOX, woken):
+        # When an unsigned copy is refused
+        assert (await post_activity(app, follow, None)).status_code == 401
+        # Then no worker is woken
+        assert not woken.is_set()
+        # When the signed Follow is stored
+        assert (await post_activity(app, follow, bob)).status_code == 202
+    # Then the workers are woken for it
+    assert woken.is_set()
