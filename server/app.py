@@ -27,6 +27,7 @@ from web.context import WebContext
 from web.errors import EXCEPTION_HANDLERS
 from web.routes import web_routes
 from web.templating import build_templates
+from web.url_guard import ControlCharacterGuard
 
 log = logging.getLogger("lyceum")
 
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
         ],
         middleware=[
-            # Outermost: ActivityStreams requests for pages' URLs skip sessions and page state.
+            Middleware(ControlCharacterGuard),  # a NUL in a path or query is a 400, not a query
+            # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
             Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),
             Middleware(
                 SessionMiddleware,
