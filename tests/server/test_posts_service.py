@@ -87,6 +87,7 @@ async def test_create_post__stores_rendered_post_with_mentions_tags_and_counts()
         ("resource", "Title", "", "", "link_url"),
         ("resource", "Title", "", "javascript:alert(1)", "link_url"),
         ("resource", "Title", "", "ftp://example.org/file", "link_url"),
+        ("resource", "Title", "", "https://[::1/unclosed", "link_url"),
         ("reply", "Title", "body", "", "kind"),
         ("poll", "Title", "body", "", "kind"),
     ],

@@ -102,6 +102,7 @@ HOSTILE = [
     "moderator",
     "https://lyceum.test/g/g1",
     "javascript:alert(1)",
+    "https://[::1/unclosed",
     "@g1@lyceum.test",
     "../../etc/passwd",
     "Ω≈ç√∫µ≤≥÷ 🎓",
