@@ -498,12 +498,13 @@ async def run(args: argparse.Namespace) -> None:
             form_errors = sum(n for s, n in form_statuses.items() if s >= 500 or s < 0)
             print(f"5xx: inbox {server_errors}, forms {form_errors}")
             if settings is not None:
-                waiting, deliveries, failures, waited = await drain(settings, args.drain_seconds)
-                print(f"worker errors (failed or dead-lettered inbox rows): {len(failures)}")
-                kinds = Counter(row.error.split(":", 1)[0][:80] for row in failures)
+                waiting, deliveries, failed_rows, waited = await drain(settings, args.drain_seconds)
+                print(f"worker errors (failed or dead-lettered inbox rows): {len(failed_rows)}")
+                # "failed: UnicodeEncodeError: ..." → "failed: UnicodeEncodeError"
+                kinds = Counter(":".join(row.error.split(":", 2)[:2]) for row in failed_rows)
                 for kind, count in kinds.most_common(10):
-                    example = next(row for row in failures if row.error.startswith(kind))
-                    print(f"  {count} x {kind!r}, e.g. {example.payload[:300]!r}")
+                    row = next(row for row in failed_rows if row.error.startswith(kind))
+                    print(f"  {count} x {kind!r}, e.g. {row.payload[:300]!r}")
                 print(f"queue depth after {waited:.0f} s: inbox {waiting}, deliveries {deliveries}")
     finally:
         if server is not None:
