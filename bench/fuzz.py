@@ -19,6 +19,7 @@ that were dead-lettered, with an example payload each) and the queue depth at th
 should be 0.
 
 Run: `.venv/bin/python -m bench.fuzz [--activities 20000] [--forms 5000] [--seed 1]`
+On PostgreSQL (which refuses NUL in text): `--database-url postgres://user@host/empty_db`.
 Against an instance you started (no database read afterwards; it must reach this machine's
 loopback and take plain http peers): `--url http://127.0.0.1:8000 --login user:password
 --group handle`.
@@ -388,13 +389,13 @@ def _csrf(html: str) -> str:
 # --- an instance of our own ------------------------------------------------------------------
 
 
-async def prepare(workdir: Path) -> Settings:
+async def prepare(workdir: Path, database_url: str) -> Settings:
     """Migrate, and make the member `fuzzer` (password `fuzzer-password`), `fuzz` and a thread."""
     from server.models import Role
     from server.services import accounts, groups, posts
     from server.services.groups import GroupForm
 
-    settings = Settings(data_dir=workdir, embedded_worker=False)
+    settings = Settings(data_dir=workdir, database_url=database_url, embedded_worker=False)
     await db.migrate(settings)
     await db.open_database(settings)
     try:
@@ -408,10 +409,11 @@ async def prepare(workdir: Path) -> Settings:
     return settings
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen[str], int]:
+def start_server(workdir: Path, database_url: str) -> tuple[subprocess.Popen[str], int]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
     env.update(
         LYCEUM_DATA_DIR=str(workdir),
+        LYCEUM_DATABASE_URL=database_url,
         LYCEUM_EMBEDDED_WORKER="true",
         LYCEUM_LOG_LEVEL="error",
         LYCEUM_SECRET_KEY="fuzz-" + "x" * 32,
@@ -470,8 +472,8 @@ async def run(args: argparse.Namespace) -> None:
         base = args.url.rstrip("/")
     else:
         workdir = Path(tempfile.mkdtemp(prefix="lyceum-fuzz-"))
-        settings = await prepare(workdir)
-        server, port = start_server(workdir)
+        settings = await prepare(workdir, args.database_url)
+        server, port = start_server(workdir, args.database_url)
         base = f"http://127.0.0.1:{port}"
         print(f"instance: {base} (data dir {workdir})")
     try:
@@ -522,6 +524,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--drain-seconds", type=float, default=300)
+    parser.add_argument(
+        "--database-url", default="", help="an empty PostgreSQL database (default: SQLite)"
+    )
     args = parser.parse_args()
     asyncio.run(run(args))
 
