@@ -10,8 +10,8 @@ surrogate, which no database can encode, becomes U+FFFD. Stripping rather than r
 pasted text with a stray control character from failing the whole form.
 
 The body is read through a byte counter: a body without a Content-Length (chunked) is refused
-with 413 as soon as it passes the limit, so no more than the limit reaches the form parser and
-the temporary files it writes uploads to.
+with 413 as soon as it passes the limit, so the form parser (and the temporary files it writes
+uploads to) get at most the limit plus the one chunk that crossed it.
 """
 
 from __future__ import annotations
