@@ -58,7 +58,7 @@ ODD_VALUES = {
 
 def test_query_parameters__the_list_holds_every_parameter_the_routes_read() -> None:
     read = set()
-    for module in Path("web/routes").glob("*.py"):
+    for module in (Path(__file__).parents[2] / "web" / "routes").glob("*.py"):
         for match in READ_RE.finditer(module.read_text()):
             read.add(match.group(1) or match.group(2))
     assert read - set(PARAMETERS) == set()
