@@ -29,6 +29,7 @@ from web.errors import EXCEPTION_HANDLERS
 from web.routes import web_routes
 from web.security_headers import SecurityHeaders
 from web.templating import build_templates
+from web.url_guard import ControlCharacterGuard
 
 log = logging.getLogger("lyceum")
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         ],
         middleware=[
             Middleware(SecurityHeaders, https=settings.secure_cookies),
+            Middleware(ControlCharacterGuard),  # a NUL in a path or query is a 400, not a query
             *_proxy_headers(settings),
             # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
             Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),

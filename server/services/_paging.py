@@ -11,7 +11,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
@@ -23,6 +23,7 @@ from server.services.errors import Invalid
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
 
+EARLIEST_YEAR = 1970
 BAD_CURSOR = "That page link is broken; start again from the first page."
 
 
@@ -41,9 +42,11 @@ class Cursor:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             at, _, row_id = raw.partition("|")
             moment = datetime.fromisoformat(at)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            # Years PostgreSQL cannot store (year 1 at +14:00 is year 0 in UTC) are no row's.
+            in_range = moment.tzinfo is not None and moment.astimezone(UTC).year >= EARLIEST_YEAR
+        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
             raise Invalid({"cursor": BAD_CURSOR}) from exc
-        if moment.tzinfo is None or not row_id or len(row_id) > 26 or not row_id.isalnum():
+        if not in_range or not row_id or len(row_id) > 26 or not row_id.isalnum():
             raise Invalid({"cursor": BAD_CURSOR})
         return cls(moment, row_id)
 

@@ -48,9 +48,13 @@ def link_problem(url: str) -> str:
         return "A resource needs a link."
     if len(url) > URL_MAX_CHARS:
         return f"Use a link of at most {URL_MAX_CHARS} characters."
-    parts = urlsplit(url)
+    bad = "Enter a web address starting with https:// or http://."
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket, say
+        return bad
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        return "Enter a web address starting with https:// or http://."
+        return bad
     return ""
 
 

@@ -14,7 +14,7 @@ from tortoise.functions import Coalesce, Count
 
 from server.models import Actor, Group, GroupState, GroupTopic
 from server.services.errors import Invalid
-from server.services.groups import parse_topics
+from server.services.groups import TOPIC_MAX_CHARS, parse_topics
 
 MAX_QUERY_CHARS = 100
 MAX_LISTED_TOPICS = 40
@@ -76,6 +76,8 @@ async def search_groups(
         query = query.filter(
             Q(actor_id__in=Subquery(named.values("id"))) | Q(description_source__icontains=text)
         )
+    if len(topic) > TOPIC_MAX_CHARS:  # no group can carry it (and the column would refuse it)
+        return DirectoryPage([], 0, page, page_size)
     if topic:
         tagged = await GroupTopic.filter(topic__name=topic).values_list("group_id", flat=True)
         query = query.filter(id__in=list(tagged))

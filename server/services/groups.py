@@ -272,6 +272,10 @@ async def get_group(handle: str, *, include_hidden: bool = False) -> Group:
     """A group by its handle: `name` here, or `name@host[:port]` for a group on another server
     that we already know (see `remote_groups.track_remote_group`)."""
     name, at, domain = handle.strip().removeprefix("@").rpartition("@")
+    # Longer than a stored name (or host) can be: no such group, and the ORM would refuse it.
+    name_chars, domain_chars = _column_chars("username"), _column_chars("domain")
+    if len(name) > name_chars or len(domain) > (domain_chars if at else name_chars):
+        raise NotFound("There is no group with that handle.")
     if at:
         group = await _remote_group(name, domain.lower())
     else:
@@ -283,6 +287,10 @@ async def get_group(handle: str, *, include_hidden: bool = False) -> Group:
     if group is None or (not include_hidden and group.state != GroupState.ACTIVE):
         raise NotFound("There is no group with that handle.")
     return group
+
+
+def _column_chars(field: str) -> int:
+    return int(Actor._meta.fields_map[field].max_length)  # type: ignore[attr-defined]
 
 
 async def _remote_group(name: str, domain: str) -> Group | None:

@@ -28,7 +28,8 @@ async def claim_admin(settings: Settings, token: str, account: Account) -> bool:
     path = settings.data_dir / CLAIM_FILE
     if not path.exists() or await Account.filter(role=Role.ADMIN).exists():
         return False
-    if not hmac.compare_digest(path.read_text().strip(), token):
+    # Bytes: compare_digest refuses a str holding non-ASCII characters.
+    if not hmac.compare_digest(path.read_text().strip().encode(), token.encode()):
         return False
     account.role = Role.ADMIN
     await account.save(update_fields=["role"])

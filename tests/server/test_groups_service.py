@@ -367,3 +367,11 @@ async def test_decide_request__each_decision_is_in_the_moderation_log() -> None:
 @pytest.fixture
 def settings_media(tmp_path: Path) -> Path:
     return tmp_path / "media-test"
+
+
+@pytest.mark.parametrize("handle", ["x" * 65, "x@" + "h" * 256, "x" * 65 + "@remote.example"])
+async def test_get_group__a_handle_longer_than_any_stored_is_not_found(handle: str) -> None:
+    # Given a handle longer than a stored name or host can be, When a group is looked up by it
+    # Then there is none (not an error from the ORM refusing the value)
+    with pytest.raises(NotFound):
+        await groups.get_group(handle, include_hidden=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -86,6 +87,7 @@ async def test_create_post__stores_rendered_post_with_mentions_tags_and_counts()
         ("resource", "Title", "", "", "link_url"),
         ("resource", "Title", "", "javascript:alert(1)", "link_url"),
         ("resource", "Title", "", "ftp://example.org/file", "link_url"),
+        ("resource", "Title", "", "https://[::1/unclosed", "link_url"),
         ("reply", "Title", "body", "", "kind"),
         ("poll", "Title", "body", "", "kind"),
     ],
@@ -478,3 +480,16 @@ async def test_get_post__unknown_or_malformed_id_is_not_found() -> None:
 async def test_groups_service__membership_helper_is_what_posts_rely_on() -> None:
     _, member, group = await group_with_member()
     assert await groups.is_member(group, member.actor_id)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00+14:00", "1969-12-31T23:59:59+00:00", "9999-12-31T23:59:59-14:00"],
+)
+async def test_list_threads__cursor_outside_storable_years_is_invalid(moment: str) -> None:
+    # Given a well-formed cursor whose time no row can have (year 0 or 10000 in UTC, or before 1970)
+    _, _, group = await group_with_member()
+    cursor = base64.urlsafe_b64encode(f"{moment}|abc".encode()).decode().rstrip("=")
+    # When a page is asked after it, Then it is refused as a broken link, not a database error
+    with pytest.raises(Invalid):
+        await posts.list_threads(group, cursor=cursor)

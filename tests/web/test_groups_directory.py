@@ -180,3 +180,17 @@ async def test_members__empty_state(client: httpx.AsyncClient) -> None:
     response = await client.get("/g/maths/members")
     assert response.status_code == 200
     assert "No other members yet." in response.text
+
+
+@pytest.mark.parametrize("topic", ["a" * 41, "x" * 5000])
+async def test_directory__a_topic_longer_than_any_stored_lists_nothing(
+    client: httpx.AsyncClient, topic: str
+) -> None:
+    # Given a group with a topic
+    owner = await make_account("olga")
+    await make_group(owner, "maths", name="Maths circle", topics=("maths",))
+    # When the directory is filtered by a topic longer than a topic can be
+    response = await client.get("/groups", params={"topic": topic})
+    # Then it answers with no groups rather than a server error
+    assert response.status_code == 200
+    assert "Maths circle" not in response.text
