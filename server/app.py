@@ -19,7 +19,7 @@ from federation.group_lookup import resolver_for
 from federation.negotiation import ContentNegotiation
 from federation.routes import as2_routes, federation_routes
 from federation.runtime import FederationRuntime
-from server import db, events
+from server import db, events, log_records
 from server.assembly import subscribe_all
 from server.ratelimit import RateLimits
 from server.services import instance
@@ -69,6 +69,7 @@ def _proxy_headers(settings: Settings) -> list[Middleware]:
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """Build the ASGI app. With `manage_database`, its lifespan opens and closes the database."""
     settings = settings or Settings()
+    log_records.install()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     # One HTTP client, fetcher and delivery worker per app, built here (not in the lifespan) so
     # that apps run without a lifespan, as in tests, still find `app.state.federation`.
