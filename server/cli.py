@@ -76,10 +76,13 @@ def main() -> None:
 
 
 def configure_logging(level: str) -> None:
-    """INFO lines from Lyceum; the libraries' chatter (tortoise's queries, httpx's line per
-    request, which would drown the refusals an operator looks for) only at `debug`."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    quiet = logging.DEBUG if level.strip().lower() == "debug" else logging.WARNING
+    """Log at LYCEUM_LOG_LEVEL (INFO when unset or unknown); the libraries' chatter (tortoise's
+    queries, httpx's line per request, which would drown the refusals an operator looks for)
+    only at `debug`."""
+    name = level.strip().upper()
+    chosen = getattr(logging, name) if name in ("DEBUG", "INFO", "WARNING", "ERROR") else None
+    logging.basicConfig(level=chosen or logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    quiet = logging.DEBUG if chosen == logging.DEBUG else logging.WARNING
     for library in ("tortoise", "httpx"):
         logging.getLogger(library).setLevel(quiet)
 
@@ -96,7 +99,8 @@ def migrate() -> None:
 @click.option("--host", default=None, help="Address to bind [LYCEUM_HOST].")
 @click.option("--port", type=int, default=None, help="Port to listen on [LYCEUM_PORT].")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Web processes.")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option("--migrate", is_flag=True, help="Apply pending migrations first.")
+def serve(host: str | None, port: int | None, workers: int | None, migrate: bool) -> None:
     import uvicorn
 
     settings = _settings()
@@ -107,7 +111,11 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         # its settings from the environment (in every web process), hence the variable.
         os.environ["LYCEUM_BASE_URL"] = listening_url(host, port)
         settings = _settings()
-    pending = _run(_pending, needs_db=False)
+    if migrate:  # one process, not two, for `scripts/serve`: a second start is quicker
+        applied = _run(db.migrate, needs_db=False)
+        if applied:
+            click.echo(f"Applied {len(applied)} migration(s).", err=True)
+    pending = [] if migrate else _run(_pending, needs_db=False)
     if pending:
         click.echo(
             f"The database is missing {len(pending)} migration(s). Run `lyceum migrate` first.",
@@ -115,7 +123,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         )
         sys.exit(1)
     click.echo(
-        f"Lyceum answers at {settings.base_url}; people and groups here are @NAME@{settings.domain}",
+        f"Lyceum answers at {settings.base_url}; its people and groups are @NAME@{settings.domain}",
         err=True,
     )
     token = _run(_claim_token_if_no_admin)
@@ -162,7 +170,9 @@ async def _claim_token_if_no_admin(settings: Settings) -> str:
 
 def listening_url(host: str, port: int) -> str:
     """The URL a browser on this machine reaches a server bound to `host`:`port` by."""
-    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    # Bound to every address: reached at the loopback one (a name read here, nothing bound).
+    everywhere = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
+    shown = everywhere.get(host, host)
     return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
 
 
@@ -188,7 +198,9 @@ def operator_command(settings: Settings) -> str:
         variables["LYCEUM_DATABASE_URL"] = urlunsplit(parts)
     if settings.base_url != defaults["base_url"].default:
         variables["LYCEUM_BASE_URL"] = settings.base_url
-    return " ".join([*(f"{name}={shlex.quote(value)}" for name, value in variables.items()), command])
+    return " ".join(
+        [*(f"{name}={shlex.quote(value)}" for name, value in variables.items()), command]
+    )
 
 
 @main.command(help="Run a federation worker: deliveries out, inbox processing in (until SIGTERM).")
@@ -312,7 +324,10 @@ def check() -> None:
             if pending:
                 problems.append(f"{len(pending)} migration(s) pending: run `lyceum migrate`.")
             elif not await _has_admin(settings):
-                problems.append("No admin account: run `lyceum user create NAME EMAIL --admin`.")
+                problems.append(
+                    f"No admin account: run `{operator_command(settings)} user create NAME EMAIL "
+                    "--admin`."
+                )
         finally:
             await db.close_database()
 

@@ -192,15 +192,16 @@ def _get_until_up(url: str, deadline: float) -> httpx.Response:
 
 
 @pytest.fixture
-def serving(migrated: Path) -> Iterator[tuple[subprocess.Popen[str], queue.Queue[str], int]]:
-    """`lyceum serve --host 0.0.0.0 --port <free>` on a fresh instance, without LYCEUM_BASE_URL."""
+def serving(data_dir: Path) -> Iterator[tuple[subprocess.Popen[str], queue.Queue[str], int]]:
+    """`lyceum serve --migrate --host 0.0.0.0 --port <free>` on a new data directory, without
+    LYCEUM_BASE_URL: what `scripts/serve --host 0.0.0.0 --port <free>` runs."""
     port = _free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LYCEUM_")},
-        "LYCEUM_DATA_DIR": str(migrated),
+        "LYCEUM_DATA_DIR": str(data_dir),
     }
     process = subprocess.Popen(
-        [*LYCEUM, "serve", "--host", "0.0.0.0", "--port", str(port)],
+        [*LYCEUM, "serve", "--migrate", "--host", "0.0.0.0", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -219,7 +220,7 @@ def test_serve__on_another_port_prints_a_claim_link_and_commands_that_work(
 ) -> None:
     _, lines, port = serving
     deadline = time.monotonic() + 60
-    # Given a fresh instance served on a free port of every address, without LYCEUM_BASE_URL
+    # Given a new instance served on a free port of every address, without LYCEUM_BASE_URL
     # When it starts, Then it prints a claim link on that port, which answers
     command = _wait_for(lines, " user create ", deadline)
     link = _wait_for(lines, "/setup/claim?token=", deadline)
