@@ -193,8 +193,9 @@ def operator_command(settings: Settings) -> str:
         variables["LYCEUM_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.database_url:
         parts = urlsplit(settings.database_url)
-        if parts.password:
-            parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":PASSWORD@"))
+        if parts.password is not None:
+            user, host = parts.netloc.rsplit("@", 1)
+            parts = parts._replace(netloc=f"{user.split(':', 1)[0]}:PASSWORD@{host}")
         variables["LYCEUM_DATABASE_URL"] = urlunsplit(parts)
     if settings.base_url != defaults["base_url"].default:
         variables["LYCEUM_BASE_URL"] = settings.base_url

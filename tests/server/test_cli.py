@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.cli import configure_logging
+from server.cli import configure_logging, operator_command
+from server.settings import Settings
 
 LYCEUM = [sys.executable, "-m", "server.cli"]
 
@@ -268,3 +269,13 @@ def test_configure_logging__httpx_request_lines_only_at_debug() -> None:
     # Given LYCEUM_LOG_LEVEL=debug, Then it is
     configure_logging("DEBUG")
     assert logging.getLogger("httpx").isEnabledFor(logging.INFO)
+
+
+def test_operator_command__names_the_database_but_never_prints_its_password() -> None:
+    # Given an instance on PostgreSQL with a password in its database URL
+    settings = Settings(database_url="postgres://bob:s3cret@db.example:5432/lyceum")
+    # When serve prints how to run a command against it
+    command = operator_command(settings)
+    # Then the URL is there with a placeholder for the password, which is not
+    assert "LYCEUM_DATABASE_URL=postgres://bob:PASSWORD@db.example:5432/lyceum " in command
+    assert "s3cret" not in command
