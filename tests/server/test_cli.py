@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -159,12 +160,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _lines(stream: object) -> queue.Queue[str]:
+def _lines(stream: IO[str] | None) -> queue.Queue[str]:
     """The stream's lines as they come, read by a thread (so the test can poll with a deadline)."""
+    assert stream is not None
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:
-        for line in stream:  # type: ignore[attr-defined]
+        for line in stream:
             lines.put(line)
 
     threading.Thread(target=read, daemon=True).start()
