@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
+import shlex
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 from pydantic import ValidationError
 
-from server import db
+from server import db, log_records
 from server.settings import Settings
 
 T = TypeVar("T")
@@ -68,8 +72,20 @@ def _run(work: Callable[[Settings], Awaitable[T]], *, needs_db: bool = True) -> 
 @click.group(help="Lyceum: a federated server for learning communities.")
 @click.version_option(package_name="lyceum")
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    configure_logging(os.environ.get("LYCEUM_LOG_LEVEL", "info"))
+
+
+def configure_logging(level: str) -> None:
+    """Log at LYCEUM_LOG_LEVEL (INFO when unset or unknown); the libraries' chatter (tortoise's
+    queries, httpx's line per request, which would drown the refusals an operator looks for)
+    only at `debug`."""
+    name = level.strip().upper()
+    chosen = getattr(logging, name) if name in ("DEBUG", "INFO", "WARNING", "ERROR") else None
+    logging.basicConfig(level=chosen or logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    quiet = logging.DEBUG if chosen == logging.DEBUG else logging.WARNING
+    for library in ("tortoise", "httpx"):
+        logging.getLogger(library).setLevel(quiet)
+    log_records.install()
 
 
 @main.command(help="Apply database migrations (safe to run at every start).")
@@ -90,30 +106,50 @@ def migrate() -> None:
     default=None,
     help="Serve on this already-bound socket instead (socket activation; --host/--port unused).",
 )
-def serve(host: str | None, port: int | None, workers: int | None, fd: int | None) -> None:
+@click.option("--migrate", is_flag=True, help="Apply pending migrations first.")
+def serve(
+    host: str | None, port: int | None, workers: int | None, fd: int | None, migrate: bool
+) -> None:
     import uvicorn
 
     settings = _settings()
-    pending = _run(_pending, needs_db=False)
+    host, port = host or settings.host, port or settings.port
+    if "base_url" not in settings.model_fields_set:
+        # Without LYCEUM_BASE_URL the instance is known by the address it listens on, so that
+        # the printed links and handles, and the ids it stores, name this server. The app reads
+        # its settings from the environment (in every web process), hence the variable.
+        os.environ["LYCEUM_BASE_URL"] = listening_url(host, port)
+        settings = _settings()
+    if migrate:  # one process, not two, for `scripts/serve`: a second start is quicker
+        applied = _run(db.migrate, needs_db=False)
+        if applied:
+            click.echo(f"Applied {len(applied)} migration(s).", err=True)
+    pending = [] if migrate else _run(_pending, needs_db=False)
     if pending:
         click.echo(
             f"The database is missing {len(pending)} migration(s). Run `lyceum migrate` first.",
             err=True,
         )
         sys.exit(1)
-    if not _run(_has_admin):
+    click.echo(
+        f"Lyceum answers at {settings.base_url}; its people and groups are @NAME@{settings.domain}",
+        err=True,
+    )
+    token = _run(_claim_token_if_no_admin)
+    if token:
         click.echo(
-            "No admin account yet. Create one with:\n"
-            "  lyceum user create YOUR_NAME you@example.org --admin --password-stdin\n"
+            "No admin account yet. Create one (from this directory) with:\n"
+            f"  {operator_command(settings)} user create YOUR_NAME you@example.org --admin "
+            "--password-stdin\n"
             "(type the password, then press Ctrl-D), or claim it in the browser at:\n"
-            f"  {settings.url('/setup/claim?token=' + _run(_claim_token))}",
+            f"  {settings.url('/setup/claim?token=' + token)}",
             err=True,
         )
     uvicorn.run(
         "server.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         fd=fd,
         workers=workers or settings.web_processes,
         log_level=settings.log_level,
@@ -136,10 +172,46 @@ async def _has_admin(settings: Settings) -> bool:
     return await Account.filter(role=Role.ADMIN).exists()
 
 
-async def _claim_token(settings: Settings) -> str:
+async def _claim_token_if_no_admin(settings: Settings) -> str:
     from server.services import setup
 
-    return await setup.admin_claim_token(settings)
+    return "" if await _has_admin(settings) else await setup.admin_claim_token(settings)
+
+
+def listening_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches a server bound to `host`:`port` by."""
+    # Bound to every address: reached at the loopback one (a name read here, nothing bound).
+    everywhere = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
+    shown = everywhere.get(host, host)
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+
+
+def operator_command(settings: Settings) -> str:
+    """How to run `lyceum` on this instance from a fresh shell in the current directory: the
+    venv's script, and the variables that say where the data is and what the instance is called
+    when they are not the defaults (a database password is left out, to be filled in)."""
+    script = Path(sys.executable).parent / "lyceum"
+    if script.exists() and script.is_relative_to(Path.cwd()):
+        command = str(script.relative_to(Path.cwd()))
+    elif script.exists():
+        command = shlex.quote(str(script))
+    else:
+        command = f"{shlex.quote(sys.executable)} -m server.cli"
+    defaults = Settings.model_fields
+    variables: dict[str, str] = {}
+    if settings.data_dir.resolve() != Path("data").resolve() or command.startswith("/"):
+        variables["LYCEUM_DATA_DIR"] = str(settings.data_dir.resolve())
+    if settings.database_url:
+        parts = urlsplit(settings.database_url)
+        if parts.password is not None:
+            user, host = parts.netloc.rsplit("@", 1)
+            parts = parts._replace(netloc=f"{user.split(':', 1)[0]}:PASSWORD@{host}")
+        variables["LYCEUM_DATABASE_URL"] = urlunsplit(parts)
+    if settings.base_url != defaults["base_url"].default:
+        variables["LYCEUM_BASE_URL"] = settings.base_url
+    return " ".join(
+        [*(f"{name}={shlex.quote(value)}" for name, value in variables.items()), command]
+    )
 
 
 @main.command(help="Run a federation worker: deliveries out, inbox processing in (until SIGTERM).")
@@ -263,7 +335,10 @@ def check() -> None:
             if pending:
                 problems.append(f"{len(pending)} migration(s) pending: run `lyceum migrate`.")
             elif not await _has_admin(settings):
-                problems.append("No admin account: run `lyceum user create NAME EMAIL --admin`.")
+                problems.append(
+                    f"No admin account: run `{operator_command(settings)} user create NAME EMAIL "
+                    "--admin`."
+                )
         finally:
             await db.close_database()
 

@@ -74,6 +74,25 @@ def make_people_cheaply(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_memory_between_tests() -> Iterator[None]:
+    """Each test starts with the process's memos empty, whatever ran before it in this process
+    (the suite runs in random order): the instance name read a moment ago, and the software and
+    NodeInfo attempts seen per domain, belong to another test's database and peers."""
+    from federation.inbox import _software as inbox_software
+    from federation.outbox import software
+    from server.services import instance
+
+    def forget() -> None:
+        instance.forget_cached_name()
+        software._known.clear()
+        inbox_software._last_try.clear()
+
+    forget()
+    yield
+    forget()
+
+
+@pytest.fixture(autouse=True)
 def _people_made_cheaply(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("real_keys") is None:
         make_people_cheaply(monkeypatch)

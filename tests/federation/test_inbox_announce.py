@@ -26,7 +26,9 @@ async def test_handle_announce__from_an_untracked_group_is_dropped(
     # Then it is dropped with the reason, nothing stored and nothing fetched for it
     assert outcome == "announce from a remote group this instance does not track"
     assert await Post.all().count() == 0
-    assert len(peer.requests) - fetched_before <= 1  # only the group's key, nothing more
+    # (the group's key, and its server's NodeInfo, asked once per server: not the note's author)
+    fetched = {str(request.url) for request in peer.requests[fetched_before:]}
+    assert fetched <= {group.id, f"{peer.origin}/.well-known/nodeinfo"}
 
 
 async def test_handle_announce__boost_by_a_person_is_dropped(

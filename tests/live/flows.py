@@ -174,3 +174,11 @@ async def block_domain(admin: Person, domain: str, reason: str) -> None:
         form_page="/admin/domains",
     )
     _expect_redirect(response.status_code, f"blocking {domain}")
+
+
+async def unblock_domain(admin: Person, domain: str) -> None:
+    """Admin, the domain's block: lift it."""
+    response = await admin.submit(
+        f"/admin/domains/{domain}/unblock", {}, form_page=f"/admin/domains/{domain}"
+    )
+    _expect_redirect(response.status_code, f"unblocking {domain}")

@@ -61,6 +61,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /reset/{token}": TOKEN,  # the emailed token
     "GET /setup/claim": PUBLIC,
     "POST /setup/claim": TOKEN,
+    "GET /setup/next": ADMIN,
     # People.
     "GET /u/{username}": PUBLIC,
     "GET /settings/profile": AUTH,

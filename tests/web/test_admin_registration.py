@@ -200,7 +200,7 @@ async def test_invites__the_admin_creates_one_and_sees_its_link(
     assert invite.max_uses == 3 and invite.expires_at is None
     page = await client.get("/admin/invites")
     assert f"http://lyceum.test/signup?invite={invite.code}" in page.text
-    assert "0 of 3" in page.text and "never" in page.text
+    assert "0 of 3" in page.text and re.search(r"\bnever\b", page.text)
 
 
 @pytest.mark.parametrize(("max_uses", "days"), [("0", "7"), ("abc", "7"), ("1", "-1"), ("1", "")])
@@ -229,11 +229,27 @@ async def test_claim__a_logged_in_member_becomes_the_first_admin(
     assert "Make me the admin" in page.text
     token = await csrf(client, f"/setup/claim?token={claim_token}")
     response = await client.post("/setup/claim", data={"token": claim_token, "csrf_token": token})
-    # Then they are the admin and land on the registration settings
+    # Then they are the admin and land on the next steps
     assert response.status_code == 303
-    assert response.headers["location"] == "/admin/registration"
+    assert response.headers["location"] == "/setup/next"
     assert (await Account.get(id=account.id)).role == Role.ADMIN
     assert (await client.get("/admin/registration")).status_code == 200
+
+
+async def test_next_steps__tell_the_new_admin_how_to_start_a_community(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given the instance's new admin
+    await make_account("ada", admin=True)
+    await log_in(client, "ada")
+    # When they read the page the claim leads to
+    page = await client.get("/setup/next")
+    # Then it links to making a group and inviting people, and says what Mastodon users search
+    assert page.status_code == 200
+    assert 'href="/groups/new"' in page.text and 'href="/admin/invites"' in page.text
+    assert "<code>@physics@lyceum.test</code>" in page.text
+    # And, the instance being on plain http, that other servers need a public https address
+    assert "<code>LYCEUM_BASE_URL</code>" in page.text
 
 
 async def test_claim__visitors_are_asked_to_sign_up_first_keeping_the_token(

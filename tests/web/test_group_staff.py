@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import httpx
 import pytest
@@ -199,8 +200,9 @@ async def test_modlog__members_read_who_did_what_and_why(client: httpx.AsyncClie
     assert response.status_code == 200
     text = html.unescape(response.text)
     assert "changed the group's rules" in text
-    assert "banned" in text and "Bert (@bert)" in text and "Reason: Spam links" in text
-    assert "made" in text and "a moderator" in text
+    assert re.search(r"\bbanned\b", text) and "Bert (@bert)" in text
+    assert "Reason: Spam links" in text
+    assert re.search(r"\bmade\b", text) and "a moderator" in text
     assert text.index("changed the group's rules") < text.index("Spam links")
     assert text.index("Spam links") < text.index("a moderator")
 

@@ -19,7 +19,7 @@ from server.services.errors import Conflict, Forbidden, Invalid
 from web.client_ip import client_ip
 from web.context import web
 from web.forms import WebForm, read_form
-from web.session import current_account, log_in, log_out, require_account
+from web.session import current_account, log_in, log_out, require_account, require_admin
 
 log = logging.getLogger("lyceum.web.accounts")
 
@@ -321,7 +321,13 @@ async def claim(request: Request) -> Response:
     settings = web(request).settings
     if not isinstance(sent, str) or not await setup.claim_admin(settings, sent, account):
         raise Forbidden("This link is not valid any more, or the instance already has an admin.")
-    return RedirectResponse("/admin/registration", 303)
+    return RedirectResponse("/setup/next", 303)
+
+
+async def next_steps(request: Request) -> Response:
+    """What a new admin does next: a group, people, and how the fediverse finds the group."""
+    await require_admin(request)
+    return _render(request, "accounts/next_steps.html", {})
 
 
 routes = [
@@ -336,4 +342,5 @@ routes = [
     Route("/reset", reset_request, methods=["GET", "POST"], name="reset_request"),
     Route("/reset/{token}", reset_finish, methods=["GET", "POST"], name="reset_finish"),
     Route("/setup/claim", claim, methods=["GET", "POST"], name="setup_claim"),
+    Route("/setup/next", next_steps, name="setup_next"),
 ]
