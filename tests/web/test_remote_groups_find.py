@@ -123,7 +123,8 @@ async def test_remote_group_page__join_waits_for_the_groups_server(
     assert "Waiting for its server" in page.text
     # And once the group accepts, she can post there
     main = server.groups["main"]
-    follow = {"id": membership.follow_ap_id, "type": "Follow", "actor": "x", "object": main.id}
+    ada = "http://lyceum.test/u/ada"
+    follow = {"id": membership.follow_ap_id, "type": "Follow", "actor": ada, "object": main.id}
     assert await deliver(app, server, build_activity(main, "Accept", follow), main) == ""
     page = await logged_in.get("/g/main@remote.example")
     assert 'href="/g/main@remote.example/new"' in page.text
