@@ -429,8 +429,11 @@ def start_instances(
 
 
 def stop_instances(instances: Iterable[Instance]) -> None:
+    """Stop every process first (so that none outlives a slow clean-up), then drop the data."""
+    instances = list(instances)
     for instance in instances:
         instance.stop()
+    for instance in instances:
         _drop_database(instance)
         shutil.rmtree(instance.data_dir, ignore_errors=True)
 
