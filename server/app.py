@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -66,6 +67,18 @@ def _proxy_headers(settings: Settings) -> list[Middleware]:
     return [Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)]
 
 
+class LyceumApp(Starlette):
+    """Starlette with the security headers outside everything, Starlette's own error handling
+    included: even the 500 of an unexpected failure carries them."""
+
+    def __init__(self, *args: Any, https: bool, **kwargs: Any) -> None:
+        self.https = https
+        super().__init__(*args, **kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), https=self.https)
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """Build the ASGI app. With `manage_database`, its lifespan opens and closes the database."""
     settings = settings or Settings()
@@ -88,7 +101,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if manage_database:
                 await db.close_database()
 
-    app = Starlette(
+    app = LyceumApp(
+        https=settings.secure_cookies,
         routes=[
             *federation_routes(settings),
             *web_routes(),
@@ -96,7 +110,6 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
         ],
         middleware=[
-            Middleware(SecurityHeaders, https=settings.secure_cookies),
             Middleware(ControlCharacterGuard),  # a NUL in a path or query is a 400, not a query
             *_proxy_headers(settings),
             # Then: ActivityStreams requests for pages' URLs skip sessions and page state.

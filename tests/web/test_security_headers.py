@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from server.app import create_app
 from server.settings import Settings
 from tests.helpers import client_for
 from web.security_headers import SecurityHeaders
@@ -86,6 +87,25 @@ async def test_security_headers__a_response_keeps_its_own_value() -> None:
     # Then that policy stays, and the other headers are added
     assert response.headers.get_list("content-security-policy") == ["sandbox"]
     assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_security_headers__even_an_unexpected_failure_carries_them(
+    settings: Settings, database: None
+) -> None:
+    # Given the app, with a route that fails unexpectedly
+    app = create_app(settings, manage_database=False)
+
+    async def broken(request: object) -> PlainTextResponse:
+        raise RuntimeError("a bug")
+
+    app.router.routes.insert(0, Route("/broken", broken))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://lyceum.test") as client:
+        # When it is asked for
+        response = await client.get("/broken")
+    # Then Starlette's 500 carries the headers too
+    assert response.status_code == 500
+    assert_secure(response)
 
 
 INLINE = re.compile(
