@@ -4,12 +4,17 @@ It never raises for a bad request: the result holds `ok` and a readable `reason`
 inbox puts in its 401), so the policy that maps results to statuses lives in one place.
 
 What it requires, for either scheme (FEDERATION.md "Signatures"):
-- the target: `(request-target)`, or `@method` plus `@target-uri`/`@request-target`/`@path`;
+- the target: `(request-target)`, or `@method` plus `@target-uri`/`@request-target`/`@path`
+  (with `@query` too when the URL has a query, so the query cannot be changed);
 - the host: `host`, or `@authority`/`@target-uri`;
 - the time: draft-cavage `date` (or `(created)`), RFC 9421 the `created` parameter; it must
   lie within `window_seconds` of `now` either way, and `expires`, when given, not be past;
 - on any non-empty body, the digest (`digest` or `content-digest`), recomputed from the bytes;
-- any extra header named in `required_components`.
+- any extra header named in `required_components`;
+- a covered `date` within the window too (RFC 9421 signatures carry `created` as well);
+- then the signature bytes, with the algorithm it declares, which must fit the key: the only
+  way to `ok=True` is a cryptographic check that passed. Anything unreadable (headers that do
+  not parse, a 400-digit timestamp, a Date in the year 99999999999) is `ok=False` with a reason.
 
 Keys come from `key_lookup(key_id, refresh)`, an async callable returning a public key PEM or
 None. It is called with `refresh=False` first; when the signature does not verify with that
@@ -171,7 +176,7 @@ async def _verify_one_rfc9421(
         if signature.key_id is None:
             raise _Refused("the signature has no keyid")
         _require("@method" in covered, "the method")
-        _require(bool(covered & {"@target-uri", "@request-target", "@path"}), "the target")
+        _require(_covers_target(covered, url), "the target")
         _require(bool(covered & {"@target-uri", "@authority", "host"}), "the host")
         for name in extra:
             _require(name in covered, name)
@@ -192,6 +197,14 @@ async def _verify_one_rfc9421(
         return rfc9421.verify(signature, method, url, fields, key)
 
     return await _with_key(check, key_lookup, verifies)
+
+
+def _covers_target(covered: set[str], url: str) -> bool:
+    """`@target-uri` or `@request-target`; `@path` only with `@query` when there is a query."""
+    if covered & {"@target-uri", "@request-target"}:
+        return True
+    has_query = "?" in path_and_query(url)
+    return "@path" in covered and (not has_query or "@query" in covered)
 
 
 def _require(condition: bool, what: str) -> None:
@@ -221,7 +234,8 @@ def _check_date_header(fields: Fields, now: datetime, window: int) -> None:
 def _check_timestamp(timestamp: int | None, what: str, now: datetime, window: int) -> None:
     if timestamp is None:
         raise _Refused(f"the signature covers the {what} but does not state it")
-    _check_age(now.timestamp() - timestamp, what, window)
+    # Whole seconds in integers: a timestamp of 400 digits must not overflow a float.
+    _check_age(int(now.timestamp()) - timestamp, what, window)
 
 
 def _check_age(age: float, what: str, window: int) -> None:
@@ -232,9 +246,9 @@ def _check_age(age: float, what: str, window: int) -> None:
 
 
 def _check_expires(expires: int, now: datetime) -> None:
-    if now.timestamp() > expires:
-        ago = describe_seconds(now.timestamp() - expires)
-        raise _Refused(f"the signature expired {ago} ago")
+    late = int(now.timestamp()) - expires
+    if late > 0:
+        raise _Refused(f"the signature expired {describe_seconds(late)} ago")
 
 
 def _fail(check: SignatureCheck, reason: str) -> SignatureCheck:
