@@ -30,6 +30,7 @@ from federation.fetch.fetcher import (
     FetchBudget,
     Fetched,
     Fetcher,
+    host_problem,
     origin,
     origin_key,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "TooLarge",
     "TooManyRedirects",
     "Unreachable",
+    "host_problem",
     "make_client",
     "make_ssl_context",
     "origin",

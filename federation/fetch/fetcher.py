@@ -21,6 +21,8 @@ Failures raise the `federation.fetch.errors` tree; nothing here returns None for
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -45,13 +47,23 @@ from federation.fetch.errors import (
     Unreachable,
 )
 
-__all__ = ["AS2_ACCEPT", "AS2_MEDIA_TYPES", "FetchBudget", "Fetched", "Fetcher", "origin"]
+__all__ = [
+    "AS2_ACCEPT",
+    "AS2_MEDIA_TYPES",
+    "FetchBudget",
+    "Fetched",
+    "Fetcher",
+    "host_problem",
+    "origin",
+]
 
 AS2_PROFILE = "https://www.w3.org/ns/activitystreams"
 AS2_ACCEPT = f'application/activity+json, application/ld+json; profile="{AS2_PROFILE}"'
 AS2_MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+_MAX_HOST_NAME = 253  # RFC 1035: 255 octets on the wire, 253 characters written out
 
 
 class FetchBudget:
@@ -87,6 +99,28 @@ def origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+def host_problem(host: str) -> str | None:
+    """Why `host` (a URL's host, without brackets or port) names no server, or None.
+
+    An IP address, or a DNS name of at most 253 characters in labels of 1 to 63 letters,
+    digits, `-` or `_` (an internationalised name counts in its punycode form).
+    """
+    shown = host[:64] + ("…" if len(host) > 64 else "")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    try:
+        name = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return f"{shown!r} is not a valid host name"
+    if len(name) > _MAX_HOST_NAME or not _HOST_NAME.fullmatch(name):
+        return f"{shown!r} is not a valid host name"
+    return None
 
 
 def origin_key(url: str) -> str:
@@ -170,9 +204,12 @@ class Fetcher:
             self._check_url(current)
             if budget is not None:
                 budget.spend(current)
-            request = self.client.build_request(
-                "GET", current, headers={"Accept": accept}, timeout=self.timeout
-            )
+            try:
+                request = self.client.build_request(
+                    "GET", current, headers={"Accept": accept}, timeout=self.timeout
+                )
+            except (httpx.InvalidURL, UnicodeError) as error:
+                raise RefusedURL(f"the URL is malformed: {error}", url=current) from None
             try:
                 response = await self.client.send(request, auth=auth, stream=True)
             except RefusedAddress as error:
@@ -191,7 +228,7 @@ class Fetcher:
                         raise TooManyRedirects(
                             f"more than {self.max_redirects} redirects", url=current
                         )
-                    current = urljoin(current, location)
+                    current = urljoin(current, location)  # httpx already parsed it
                     continue
                 return await self._read(current, response, media_types)
             finally:
@@ -199,7 +236,12 @@ class Fetcher:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _check_url(self, url: str) -> None:
-        parts = urlsplit(url)
+        """Refuse, before any request, what is not an http(s) URL of a real host and port."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as error:
+            raise RefusedURL(f"the URL is malformed: {error}", url=url) from None
         allowed = ("https", "http") if self.allow_http else ("https",)
         if parts.scheme.lower() not in allowed:
             raise RefusedURL(f"refused to fetch a {parts.scheme or 'relative'} URL", url=url)
@@ -207,6 +249,11 @@ class Fetcher:
             raise RefusedURL("the URL has no host", url=url)
         if parts.username is not None or parts.password is not None:
             raise RefusedURL("the URL carries credentials", url=url)
+        if port == 0:
+            raise RefusedURL("the URL names port 0", url=url)
+        problem = host_problem(parts.hostname)
+        if problem is not None:
+            raise RefusedURL(problem, url=url)
 
     async def _read(
         self, url: str, response: httpx.Response, media_types: Collection[str]

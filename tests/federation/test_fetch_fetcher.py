@@ -14,6 +14,7 @@ from federation.fetch import (
     BudgetExhausted,
     FetchBudget,
     Fetcher,
+    FetchError,
     Gone,
     IdMismatch,
     NotFound,
@@ -23,10 +24,11 @@ from federation.fetch import (
     Timeout,
     TooLarge,
     TooManyRedirects,
+    host_problem,
     make_client,
 )
 from federation.httpsig import CavageAuth
-from tests.federation._fetch_server import Server, redirect, respond
+from tests.federation._fetch_server import Route, Server, redirect, respond
 from tests.federation._httpsig_vectors import RSA_PRIVATE
 
 LOOPBACK = ["127.0.0.1/32"]
@@ -260,3 +262,134 @@ async def test_get_json__takes_other_media_types(server: Server) -> None:
             server.url("/wf"), accept="application/jrd+json", media_types={"application/jrd+json"}
         )
     assert fetched.data == {"subject": "acct:a@b"}
+
+
+async def test_fetch_object__stops_reading_a_flood_at_the_cap(server: Server) -> None:
+    # Given a server that would stream 64 MB without a Content-Length, counting what it sends
+    sent: list[int] = []
+    finished = asyncio.Event()
+
+    async def flood(writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b" " * 65536
+        total = 0
+        try:
+            for _ in range(1024):
+                writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await writer.drain()
+                total += len(chunk)
+        except ConnectionError:
+            pass  # the reader hung up
+        finally:
+            sent.append(total)
+            finished.set()
+
+    server.routes["/flood"] = flood
+    # When fetched with a 100 kB cap
+    with pytest.raises(TooLarge, match="more than 100000 bytes"):
+        await _fetch(server.url("/flood"), max_bytes=100_000)
+    # Then the connection was dropped early: the server got out only what the socket buffers
+    # held, far from the 64 MB a full download would have taken
+    async with asyncio.timeout(10):
+        await finished.wait()
+    assert sent[0] < 16 * MB
+
+
+async def test_fetch_object__the_cap_is_exact(server: Server) -> None:
+    # Given documents of exactly the cap and one byte over it, sent without a length
+    body = b'{"id": "%s", "type": "Note"}' % server.url("/note").encode()
+    cap = len(body)
+
+    def chunked(payload: bytes) -> Route:
+        async def route(writer: asyncio.StreamWriter) -> None:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload)
+            )
+            await writer.drain()
+
+        return route
+
+    server.routes["/note"] = chunked(body)
+    server.routes["/over"] = chunked(body + b" ")
+    server.routes["/declared"] = respond(body=body + b" ")
+    # Then the cap itself is allowed, and one byte more is not, streamed or declared
+    assert (await _fetch(server.url("/note"), max_bytes=cap))["type"] == "Note"
+    with pytest.raises(TooLarge, match="more than"):
+        await _fetch(server.url("/over"), max_bytes=cap)
+    with pytest.raises(TooLarge, match="declares"):
+        await _fetch(server.url("/declared"), max_bytes=cap)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://[::1/note", "the URL is malformed"),
+        ("https://exa mple.org/note", "is not a valid host name"),
+        ("https://exa\x00mple.org/note", "is not a valid host name"),
+        ("https://" + "a" * 64 + ".org/note", "is not a valid host name"),
+        ("https://" + ("a" * 60 + ".") * 5 + "org/note", "is not a valid host name"),
+        ("https://a..b/note", "is not a valid host name"),
+        ("https://example.org:99999/note", "the URL is malformed"),
+        ("https://example.org:-1/note", "the URL is malformed"),
+        ("https://example.org:0/note", "the URL names port 0"),
+        ("https://xn--zz.org/note", "the URL is malformed"),
+        ("https:///note", "the URL has no host"),
+        ("https://ada:secret@example.org/note", "the URL carries credentials"),
+        ("https://ada@example.org/note", "the URL carries credentials"),
+        ("/note", "refused to fetch a relative URL"),
+        ("ftp://example.org/note", "refused to fetch a ftp URL"),
+        ("javascript:alert(1)", "refused to fetch a javascript URL"),
+    ],
+)
+async def test_fetch_object__refuses_malformed_urls_before_connecting(
+    url: str, reason: str
+) -> None:
+    # Given URLs a remote document could name, When one is fetched
+    async with make_client() as client:
+        with pytest.raises(RefusedURL) as refusal:
+            await Fetcher(client).fetch_object(url)
+    # Then it is refused with a reason (the fetcher raises nothing outside its error tree)
+    assert reason in str(refusal.value)
+    assert refusal.value.url == url
+
+
+async def test_fetch_object__redirect_to_a_malformed_url_is_a_fetch_error(server: Server) -> None:
+    server.routes["/moved"] = redirect("https://[::1/note")
+    with pytest.raises(FetchError):
+        await _fetch(server.url("/moved"))
+    assert len(server.requests) == 1
+
+
+async def test_fetch_object__redirect_to_another_scheme_is_refused(server: Server) -> None:
+    server.routes["/moved"] = redirect("file:///etc/passwd")
+    with pytest.raises(RefusedURL, match="refused to fetch a file URL"):
+        await _fetch(server.url("/moved"))
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        *("example.org", "EXAMPLE.org", "example.org.", "exa_mple.org", "a-b.example", "例え.jp"),
+        *("127.0.0.1", "::1", "a" * 63 + ".org", ".".join(["a" * 62] * 4)),
+    ],
+)
+def test_host_problem__accepts_real_names_and_addresses(host: str) -> None:
+    assert host_problem(host) is None
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        *("", "exa mple.org", "a\x00b", "a..b", ".a", "a" * 64 + ".org", ".".join(["a" * 63] * 4)),
+        *("ex/ample.org", "ex:ample", "[::1]", "ex%41mple.org"),
+    ],
+)
+def test_host_problem__refuses_what_names_no_server(host: str) -> None:
+    problem = host_problem(host)
+    assert problem is not None
+    assert problem.endswith("is not a valid host name")
