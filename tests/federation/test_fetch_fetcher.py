@@ -393,3 +393,12 @@ def test_host_problem__refuses_what_names_no_server(host: str) -> None:
     problem = host_problem(host)
     assert problem is not None
     assert problem.endswith("is not a valid host name")
+
+
+async def test_fetch_object__a_deeply_nested_document_is_not_json(server: Server) -> None:
+    # Given a key or actor document nested 10,000 levels deep (Python's parser would overflow)
+    deep = b'{"id": "x", "a": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    server.routes["/deep"] = respond(body=deep)
+    # When fetched, Then it is refused as no readable JSON, like any other broken document
+    with pytest.raises(NotJSON, match="did not return JSON"):
+        await _fetch(server.url("/deep"))
