@@ -36,12 +36,15 @@ KEY_ID = "https://peer.example/users/ada#main-key"
 BODY = b'{"type": "Follow"}'
 
 
+GONE = "gone"  # a refetch that finds the key no more
+
+
 class Keys:
     """A key lookup that records its calls; `rotated` is what a refetch returns."""
 
     def __init__(self, pem: str | None, rotated: str | None = None) -> None:
         self.pem = pem
-        self.rotated = rotated if rotated is not None else pem
+        self.rotated = None if rotated == GONE else rotated if rotated is not None else pem
         self.calls: list[tuple[str, bool]] = []
 
     async def __call__(self, key_id: str, refresh: bool) -> str | None:
@@ -153,8 +156,17 @@ async def test_verify_request__rotated_key_verifies_after_refetch() -> None:
     keys = Keys(CAVAGE_PUBLIC, rotated=RSA_PUBLIC)
     # When a request signed with the new key is verified
     check = await _check(_signed(_cavage()), keys)
-    # Then it passes on the second try
-    assert check.ok
+    # Then it passes on the second try, naming the key and scheme
+    assert check == SignatureCheck(True, key_id=KEY_ID, scheme="draft-cavage")
+    assert keys.calls == [(KEY_ID, False), (KEY_ID, True)]
+
+
+async def test_verify_request__a_key_gone_on_refetch_fails_cleanly() -> None:
+    # Given a cached key that does not match, and an actor whose key is gone on refetch
+    keys = Keys(CAVAGE_PUBLIC, rotated=GONE)
+    # When verified, Then it fails with the reason, after one refetch
+    check = await _check(_signed(_cavage()), keys)
+    assert (check.ok, check.reason) == (False, f"the signature does not match key {KEY_ID}")
     assert keys.calls == [(KEY_ID, False), (KEY_ID, True)]
 
 
@@ -316,7 +328,10 @@ async def test_verify_request__unsigned_and_malformed() -> None:
     )
     # Then each is refused with a reason, and no key was looked up
     assert unsigned.reason == "the request is not signed"
-    assert broken_cavage.scheme == "draft-cavage" and not broken_cavage.ok
+    assert unsigned.ok is False
+    assert broken_cavage.scheme == "draft-cavage" and broken_cavage.ok is False
+    assert broken_cavage.reason.startswith("cannot parse the Signature header")
+    assert broken_9421.ok is False
     assert broken_9421.scheme == "rfc9421" and broken_9421.reason.startswith("malformed")
     assert keys.calls == []
 
@@ -752,6 +767,15 @@ async def test_verify_request__rfc9421_one_good_signature_of_several_is_enough()
     # When verified with the ed25519 key, Then the valid one is found
     assert (await _verify_9421(list(headers.items()))).ok
     # And when none is valid, the first failure is the reason
+    stale = dict(_rfc9421_signed(created=CREATED - 7200))
+    two_bad = {
+        **headers,
+        "Signature-Input": stale["Signature-Input"].replace("sig1=", "old=")
+        + ", "
+        + headers["Signature-Input"].split(", ")[0],
+        "Signature": stale["Signature"].replace("sig1=", "old=") + ", " + headers["Signature"],
+    }
+    assert (await _verify_9421(list(two_bad.items()))).reason == "the created time is 2 hours old"
     only_bad = {**headers, "Signature-Input": headers["Signature-Input"].split(", ")[0]}
     check = await _verify_9421(list(only_bad.items()))
     assert (check.ok, check.reason) == (False, f"the signature does not match key {KEY_ID}")
