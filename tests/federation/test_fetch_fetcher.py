@@ -24,9 +24,13 @@ from federation.fetch import (
     Timeout,
     TooLarge,
     TooManyRedirects,
+    Unreachable,
     host_problem,
     make_client,
+    origin,
+    origin_key,
 )
+from federation.fetch.transport import USER_AGENT
 from federation.httpsig import CavageAuth
 from tests.federation._fetch_server import Route, Server, redirect, respond
 from tests.federation._httpsig_vectors import RSA_PRIVATE
@@ -402,3 +406,131 @@ async def test_fetch_object__a_deeply_nested_document_is_not_json(server: Server
     # When fetched, Then it is refused as no readable JSON, like any other broken document
     with pytest.raises(NotJSON, match="did not return JSON"):
         await _fetch(server.url("/deep"))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://a.example/x", ("https", "a.example", 443)),
+        ("HTTP://A.Example/x", ("http", "a.example", 80)),
+        ("https://a.example:8443/x", ("https", "a.example", 8443)),
+        ("https://a.example:99999/x", ("https", "a.example", None)),
+        ("gopher://a.example/x", ("gopher", "a.example", None)),
+    ],
+)
+def test_origin__makes_the_default_port_explicit(
+    url: str, expected: tuple[str, str, int | None]
+) -> None:
+    assert origin(url) == expected
+    assert origin_key(url) == "{}://{}:{}".format(*expected)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/ld+json",
+        'application/ld+json; profile="https://www.w3.org/ns/activitystreams https://x.example"',
+        "Application/Activity+JSON ; charset=utf-8",
+    ],
+)
+async def test_fetch_object__accepts_the_activitystreams_spellings(
+    server: Server, content_type: str
+) -> None:
+    server.routes["/note"] = respond(body=_note(server), content_type=content_type)
+    assert (await _fetch(server.url("/note")))["type"] == "Note"
+
+
+async def test_fetch_object__a_refused_hop_names_its_url(server: Server) -> None:
+    # Given a redirect to a loopback address the allow-list does not admit
+    target = server.url("/note", host="127.0.0.2")
+    server.routes["/note"] = redirect(target)
+    # When fetched, Then the refusal names the hop that was refused
+    with pytest.raises(RefusedAddress) as refusal:
+        await _fetch(server.url("/note"))
+    assert refusal.value.url == target
+
+
+async def test_fetch_object__a_closed_port_is_unreachable() -> None:
+    # Given a loopback port nobody listens on
+    async with Server() as gone:
+        url = gone.url("/note")
+    # When fetched, Then it is Unreachable, naming the URL
+    with pytest.raises(Unreachable, match="is unreachable") as error:
+        await _fetch(url)
+    assert error.value.url == url
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_fetch_object__follows_each_redirect_status(server: Server, status: int) -> None:
+    server.routes["/note"] = respond(body=_note(server))
+    server.routes["/moved"] = respond(status, headers={"Location": "/note"}, content_type="")
+    assert (await _fetch(server.url("/moved")))["type"] == "Note"
+
+
+@pytest.mark.parametrize(("status", "location"), [(302, None), (300, "/note"), (304, "/note")])
+async def test_fetch_object__other_answers_are_bad_statuses(
+    server: Server, status: int, location: str | None
+) -> None:
+    # Given a redirect without a Location, and statuses that are neither redirect nor success
+    headers = {"Location": location} if location else {}
+    server.routes["/x"] = respond(status, headers=headers, content_type="")
+    # Then each is a BadStatus carrying the status
+    with pytest.raises(BadStatus) as error:
+        await _fetch(server.url("/x"))
+    assert error.value.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[1, 2]", "did not return a JSON object"),
+        (b'"text"', "did not return a JSON object"),
+        (b'{"id": "\xff\xfe"}', "did not return JSON"),
+        (b"", "did not return JSON"),
+        (b"{", "did not return JSON"),
+    ],
+)
+async def test_fetch_object__refuses_what_is_no_json_object(
+    server: Server, body: bytes, reason: str
+) -> None:
+    server.routes["/x"] = respond(body=body)
+    with pytest.raises(NotJSON, match=reason):
+        await _fetch(server.url("/x"))
+
+
+async def test_fetch_object__a_body_broken_off_is_unreachable(server: Server) -> None:
+    # Given a server that promises 100 bytes, sends 10 and hangs up
+    async def broken(writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\n"
+            b"Content-Length: 100\r\n\r\n" + b"{" * 10
+        )
+        await writer.drain()
+        writer.close()
+
+    server.routes["/x"] = broken
+    with pytest.raises(Unreachable, match="broke off"):
+        await _fetch(server.url("/x"))
+
+
+async def test_fetch_object__a_body_that_stalls_times_out(server: Server) -> None:
+    # Given a server that sends its headers and part of the body, then nothing
+    never = asyncio.Event()
+
+    async def stalled(writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\n"
+            b"Content-Length: 100\r\n\r\n{"
+        )
+        await writer.drain()
+        await never.wait()
+
+    server.routes["/x"] = stalled
+    with pytest.raises(Timeout, match="stalled while sending its body"):
+        await _fetch(server.url("/x"), read_timeout=0.2)
+
+
+async def test_fetch_object__says_who_is_asking(server: Server) -> None:
+    server.routes["/note"] = respond(body=_note(server))
+    await _fetch(server.url("/note"))
+    assert server.requests[0][1]["user-agent"] == USER_AGENT
