@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 
+import httpcore
 import httpx
 import pytest
 
-from federation.fetch import Fetcher, make_client
+from federation.fetch import AddressPolicy, Fetcher, RefusedAddress, make_client
+from federation.fetch.transport import GuardedBackend
 from tests.federation._fetch_server import Server, respond
 
 LOOPBACK = ["127.0.0.1/32"]
@@ -58,3 +60,37 @@ async def test_make_client__a_name_idna_cannot_encode_is_a_connect_error() -> No
     async with make_client() as client:
         with pytest.raises(httpx.ConnectError, match="cannot resolve"):
             await client.get(f"https://{host}/")
+
+
+async def test_guarded_backend__never_opens_unix_sockets() -> None:
+    backend = GuardedBackend(AddressPolicy(), httpcore.AnyIOBackend())
+    with pytest.raises(RefusedAddress, match="unix sockets"):
+        await backend.connect_unix_socket("/run/postgresql/.s.PGSQL.5432")
+
+
+async def test_guarded_backend__tries_the_next_allowed_address(server: Server) -> None:
+    # Given a name with two addresses, the first of which refuses connections
+    class TwoAddresses(GuardedBackend):
+        async def _resolve(self, host: str, port: int, seconds: float | None) -> list[str]:
+            return ["127.0.0.2", "127.0.0.1"]
+
+    backend = TwoAddresses(AddressPolicy.allowing(["127.0.0.0/8"]), httpcore.AnyIOBackend())
+    # When connecting, Then the second address is used
+    stream = await backend.connect_tcp("twin.example", server.port, timeout=5)
+    await stream.aclose()
+    assert server.connections == 1
+
+
+async def test_guarded_backend__refuses_when_no_address_is_allowed(server: Server) -> None:
+    class Private(GuardedBackend):
+        async def _resolve(self, host: str, port: int, seconds: float | None) -> list[str]:
+            return ["10.0.0.1", "127.0.0.1"]
+
+    backend = Private(AddressPolicy(), httpcore.AnyIOBackend())
+    with pytest.raises(RefusedAddress) as refusal:
+        await backend.connect_tcp("inside.example", server.port, timeout=5)
+    assert str(refusal.value) == (
+        "refused to connect to inside.example: 10.0.0.1 is a private address; "
+        "127.0.0.1 is a loopback address"
+    )
+    assert server.connections == 0
