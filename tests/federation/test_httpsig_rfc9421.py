@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 
-from federation.httpsig import load_private_key, load_public_key, rfc9421
+from federation.httpsig import (
+    SignatureCheck,
+    load_private_key,
+    load_public_key,
+    rfc9421,
+    verify_request,
+)
 from federation.httpsig._message import Fields, collect_fields
 from federation.httpsig.errors import MalformedSignature, MissingComponent, UnsupportedComponent
 from tests.federation._httpsig_vectors import (
+    B2_BODY,
     B2_CREATED,
     B2_HEADERS,
     B2_METHOD,
@@ -242,3 +250,50 @@ def test_parse__refuses_malformed_headers(signature_input: str, signature: str) 
     # Given malformed Signature-Input/Signature, When parsed, Then MalformedSignature
     with pytest.raises(MalformedSignature):
         rfc9421.parse(collect_fields({"Signature-Input": signature_input, "Signature": signature}))
+
+
+def test_verify__accepts_b25_hmac() -> None:
+    # Given the B.2.5 request, When verified with the shared secret, Then it is valid
+    fields = _signed(B25)
+    signature = rfc9421.parse(fields)[0]
+    secret = base64.b64decode(SHARED_SECRET_B64)
+    assert rfc9421.verify(signature, B2_METHOD, B2_URL, fields, secret)
+    assert not rfc9421.verify(signature, B2_METHOD, B2_URL, fields, secret[:-1])
+
+
+B2_NOW = datetime.fromtimestamp(B2_CREATED, UTC)
+
+
+async def _inbox_policy(vector: tuple[str, str], public: str) -> SignatureCheck:
+    async def lookup(key_id: str, refresh: bool) -> str | None:
+        return public
+
+    headers = {**B2_HEADERS, "Signature-Input": vector[0], "Signature": vector[1]}
+    return await verify_request(B2_METHOD, B2_URL, headers, B2_BODY, lookup, now=B2_NOW)
+
+
+async def test_verify_request__b23_passes_the_whole_inbox_policy() -> None:
+    # Given B.2.3 (method, path, query, authority, a covered Date, the body's Content-Digest)
+    # When it arrives at the moment it was made, Then every rule of ours is met, and it verifies
+    check = await _inbox_policy(B23, RSA_PSS_PUBLIC)
+    assert check == SignatureCheck(True, key_id="test-key-rsa-pss", scheme="rfc9421")
+
+
+@pytest.mark.parametrize(
+    ("vector", "public", "reason"),
+    [
+        (B21, RSA_PSS_PUBLIC, "the signature does not cover the method"),
+        (B22, RSA_PSS_PUBLIC, "the signature does not cover the method"),
+        (B25, RSA_PSS_PUBLIC, "the signature does not cover the method"),
+        # @path without @query on a URL with a query: the query could be changed on the way
+        (B26, ED25519_PUBLIC, "the signature does not cover the target"),
+    ],
+    ids=["B.2.1", "B.2.2", "B.2.5", "B.2.6"],
+)
+async def test_verify_request__the_other_b2_signatures_cover_too_little_for_an_inbox(
+    vector: tuple[str, str], public: str, reason: str
+) -> None:
+    # Given an RFC example that is valid but leaves out what a POST to an inbox must cover
+    check = await _inbox_policy(vector, public)
+    # Then our policy refuses it, saying what is missing
+    assert (check.ok, check.reason) == (False, reason)
