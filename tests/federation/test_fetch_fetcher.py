@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -534,3 +535,79 @@ async def test_fetch_object__says_who_is_asking(server: Server) -> None:
     server.routes["/note"] = respond(body=_note(server))
     await _fetch(server.url("/note"))
     assert server.requests[0][1]["user-agent"] == USER_AGENT
+
+
+def _chunked(payload: bytes) -> Route:
+    async def route(writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload)
+        )
+        await writer.drain()
+
+    return route
+
+
+@pytest.mark.parametrize(
+    ("route", "error"),
+    [
+        (respond(410), Gone),
+        (respond(404), NotFound),
+        (respond(500), BadStatus),
+        (respond(body={"id": "x"}, content_type="text/html"), BadContentType),
+        (respond(body=b"{"), NotJSON),
+        (respond(body=b"[]"), NotJSON),
+        (respond(body=b" " * 200), TooLarge),
+        (_chunked(b" " * 200), TooLarge),
+        (respond(body={"id": "https://elsewhere.example/x"}), IdMismatch),
+    ],
+    ids=[
+        "gone",
+        "not-found",
+        "status",
+        "type",
+        "not-json",
+        "not-object",
+        "declared",
+        "streamed",
+        "id",
+    ],
+)
+async def test_fetch_object__every_error_names_the_url(
+    server: Server, route: Route, error: type[FetchError]
+) -> None:
+    server.routes["/x"] = route
+    with pytest.raises(error) as raised:
+        await _fetch(server.url("/x"), max_bytes=100)
+    assert raised.value.url == server.url("/x")
+    assert str(raised.value).startswith(server.url("/x")) or error is IdMismatch
+
+
+async def test_fetch_object__a_declared_length_of_exactly_the_cap_is_read(server: Server) -> None:
+    body = json.dumps(_note(server)).encode()
+    server.routes["/note"] = respond(body=body)
+    assert (await _fetch(server.url("/note"), max_bytes=len(body)))["type"] == "Note"
+
+
+async def test_fetch_object__an_untyped_answer_says_so(server: Server) -> None:
+    server.routes["/note"] = respond(body=_note(server), content_type="")
+    with pytest.raises(BadContentType, match="is untyped, not application/activity"):
+        await _fetch(server.url("/note"))
+
+
+def test_fetch_budget__allows_twenty_requests_by_default() -> None:
+    # Given a fresh budget, When 20 requests are spent, Then the 21st is refused
+    budget = FetchBudget()
+    for _ in range(20):
+        budget.spend("https://a.example/x")
+    assert budget.remaining == 0
+    with pytest.raises(BudgetExhausted, match="fetch budget of 20 requests spent") as refusal:
+        budget.spend()
+    assert refusal.value.url == ""
+    with pytest.raises(BudgetExhausted) as named:
+        budget.spend("https://a.example/y")
+    assert named.value.url == "https://a.example/y"
+
+
+def test_origin__of_a_url_without_host() -> None:
+    assert origin("https:///x") == ("https", "", 443)
