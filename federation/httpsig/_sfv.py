@@ -221,5 +221,6 @@ def _serialize_bare(value: BareItem) -> str:
     if isinstance(value, bytes):
         return ":" + base64.b64encode(value).decode("ascii") + ":"
     if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.1f}"
+        # At most three decimals (what the parser takes), at least one.
+        return f"{value:.3f}".rstrip("0") if value % 1 else f"{value:.1f}"
     return str(value)

@@ -108,7 +108,7 @@ async def _verify_cavage(
         signature = cavage.parse(raw)
     except SignatureError as error:
         return SignatureCheck(False, scheme=CAVAGE, reason=str(error))
-    check = SignatureCheck(False, key_id=signature.key_id, scheme=CAVAGE)
+    signer = _Signer(signature.key_id, CAVAGE)
     covered = set(signature.headers)
     try:
         _require(cavage.REQUEST_TARGET in covered, "the target")
@@ -124,13 +124,13 @@ async def _verify_cavage(
             _check_expires(signature.expires, now)
         _check_digests(covered, fields, body)
     except _Refused as refusal:
-        return _fail(check, str(refusal))
+        return signer.refused(str(refusal))
     target = path_and_query(url)
 
     def verifies(key: PublicKey) -> bool:
         return cavage.verify(signature, method, target, fields, key)
 
-    return await _with_key(check, key_lookup, verifies)
+    return await _with_key(signer, key_lookup, verifies)
 
 
 async def _verify_rfc9421(
@@ -147,16 +147,15 @@ async def _verify_rfc9421(
         signatures = rfc9421.parse(fields)
     except SignatureError as error:
         return SignatureCheck(False, scheme=RFC9421, reason=str(error))
-    first_failure: SignatureCheck | None = None
+    failures = []
     for signature in signatures:
         result = await _verify_one_rfc9421(
             signature, method, url, fields, body, key_lookup, now, window, extra
         )
         if result.ok:
             return result
-        first_failure = first_failure or result
-    assert first_failure is not None  # parse() never returns an empty list
-    return first_failure
+        failures.append(result)
+    return failures[0]  # parse() never returns an empty list
 
 
 async def _verify_one_rfc9421(
@@ -170,11 +169,11 @@ async def _verify_one_rfc9421(
     window: int,
     extra: tuple[str, ...],
 ) -> SignatureCheck:
-    check = SignatureCheck(False, key_id=signature.key_id, scheme=RFC9421)
+    if signature.key_id is None:
+        return SignatureCheck(False, scheme=RFC9421, reason="the signature has no keyid")
+    signer = _Signer(signature.key_id, RFC9421)
     covered = set(signature.components)
     try:
-        if signature.key_id is None:
-            raise _Refused("the signature has no keyid")
         _require("@method" in covered, "the method")
         _require(_covers_target(covered, url), "the target")
         _require(bool(covered & {"@target-uri", "@authority", "host"}), "the host")
@@ -191,12 +190,12 @@ async def _verify_one_rfc9421(
             raise _Refused(f"algorithm {signature.algorithm} is not accepted")
         _check_digests(covered, fields, body)
     except _Refused as refusal:
-        return _fail(check, str(refusal))
+        return signer.refused(str(refusal))
 
     def verifies(key: PublicKey) -> bool:
         return rfc9421.verify(signature, method, url, fields, key)
 
-    return await _with_key(check, key_lookup, verifies)
+    return await _with_key(signer, key_lookup, verifies)
 
 
 def _covers_target(covered: set[str], url: str) -> bool:
@@ -251,30 +250,40 @@ def _check_expires(expires: int, now: datetime) -> None:
         raise _Refused(f"the signature expired {describe_seconds(late)} ago")
 
 
-def _fail(check: SignatureCheck, reason: str) -> SignatureCheck:
-    return SignatureCheck(False, key_id=check.key_id, scheme=check.scheme, reason=reason)
+@dataclass(frozen=True)
+class _Signer:
+    """Who a parsed signature says signed, and with which scheme: what every result names."""
+
+    key_id: str
+    scheme: str
+
+    def refused(self, reason: str) -> SignatureCheck:
+        return SignatureCheck(False, key_id=self.key_id, scheme=self.scheme, reason=reason)
+
+    def accepted(self) -> SignatureCheck:
+        return SignatureCheck(True, key_id=self.key_id, scheme=self.scheme)
 
 
 async def _with_key(
-    check: SignatureCheck,
+    signer: _Signer,
     key_lookup: KeyLookup,
     verifies: Callable[[PublicKey], bool],
 ) -> SignatureCheck:
     """Verify with the cached key; on a mismatch refetch it once (rotation) and retry."""
-    key_id = check.key_id or ""
+    key_id = signer.key_id
     pem = await key_lookup(key_id, False)
     if pem is None:
-        return _fail(check, f"the key {key_id} could not be found")
+        return signer.refused(f"the key {key_id} could not be found")
     outcome = _attempt(pem, verifies)
     if outcome is True:
-        return SignatureCheck(True, key_id=key_id, scheme=check.scheme)
+        return signer.accepted()
     fresh = await key_lookup(key_id, True)
     if fresh is not None and fresh != pem:
         outcome = _attempt(fresh, verifies)
         if outcome is True:
-            return SignatureCheck(True, key_id=key_id, scheme=check.scheme)
+            return signer.accepted()
     reason = outcome if isinstance(outcome, str) else f"the signature does not match key {key_id}"
-    return _fail(check, reason)
+    return signer.refused(reason)
 
 
 def _attempt(pem: str, verifies: Callable[[PublicKey], bool]) -> bool | str:

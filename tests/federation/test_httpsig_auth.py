@@ -142,3 +142,15 @@ async def test_auth__a_get_is_not_digested() -> None:
     assert rfc_sent.headers["Signature-Input"].startswith(
         'sig1=("@method" "@target-uri" "@authority" "date");'
     )
+
+
+async def test_auth__host_is_the_urls_whatever_the_caller_set() -> None:
+    # Given a request whose caller set another Host (a signature over it would be re-targeted)
+    sent = await _send(
+        CavageAuth(KEY_ID, RSA_PRIVATE, clock=lambda: NOW),
+        "GET",
+        "https://peer.example:8443/users/ada",
+        headers={"Host": "evil.example"},
+    )
+    # Then the Host sent, and signed, is the URL's
+    assert sent.headers.get_list("Host") == ["peer.example:8443"]

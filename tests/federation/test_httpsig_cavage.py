@@ -210,3 +210,22 @@ def test_find__takes_the_signature_header_first_then_authorization() -> None:
     assert cavage.find(other_scheme) is None
     assert cavage.find(empty) is None
     assert cavage.find(collect_fields({})) is None
+
+
+def test_signing_string__states_created_and_expires() -> None:
+    # Given (created) and (expires) among the covered headers
+    names = ("(request-target)", "(created)", "(expires)")
+    text = cavage.signing_string("GET", "/x", {}, names, created=1402170695, expires=1402170995)
+    # Then their values are the numbers themselves
+    assert text == "(request-target): get /x\n(created): 1402170695\n(expires): 1402170995"
+    # And a covered one that is not stated cannot be built
+    with pytest.raises(MissingComponent, match=r"\(created\)"):
+        cavage.signing_string("GET", "/x", {}, names, expires=1)
+    with pytest.raises(MissingComponent, match=r"\(expires\)"):
+        cavage.signing_string("GET", "/x", {}, names, created=1)
+
+
+def test_sign__with_created_says_hs2019_and_states_it() -> None:
+    key = load_private_key(CAVAGE_PRIVATE)
+    value = cavage.sign("GET", "/x", {}, ("(created)",), key, "k", created=5, expires=9)
+    assert value.startswith('keyId="k",algorithm="hs2019",created=5,expires=9,headers="(created)"')

@@ -297,3 +297,47 @@ async def test_verify_request__the_other_b2_signatures_cover_too_little_for_an_i
     check = await _inbox_policy(vector, public)
     # Then our policy refuses it, saying what is missing
     assert (check.ok, check.reason) == (False, reason)
+
+
+def test_parse__refuses_token_components_and_keeps_labels() -> None:
+    # A component must be a string: `(date)` is a token, no component name
+    with pytest.raises(MalformedSignature, match="is not a string"):
+        rfc9421.parse(_signed(('s=(date);created=1;keyid="k"', "s=:AAAA:")))
+    assert [s.label for s in rfc9421.parse(_signed(B21))] == ["sig-b21"]
+
+
+def test_signature_base__derives_every_supported_component() -> None:
+    names = ("@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path")
+    base = rfc9421.signature_base(
+        "post", "HTTPS://Example.com:443/foo?a=1", {}, (*names, "@query"), {"created": 1}
+    )
+    assert base.decode().splitlines()[:-1] == [
+        '"@method": POST',
+        '"@target-uri": HTTPS://Example.com:443/foo?a=1',
+        '"@authority": example.com',
+        '"@scheme": https',
+        '"@request-target": /foo?a=1',
+        '"@path": /foo',
+        '"@query": ?a=1',
+    ]
+    bare = rfc9421.signature_base("GET", "https://example.com", {}, ("@path",), {})
+    assert bare.decode().splitlines()[0] == '"@path": /'
+
+
+def test_sign__states_nonce_and_tag() -> None:
+    signature_input, _ = rfc9421.sign(
+        "GET",
+        B2_URL,
+        {},
+        ("@method",),
+        load_private_key(ED25519_PRIVATE),
+        "k",
+        created=1,
+        expires=2,
+        nonce="n1",
+        tag="t1",
+    )
+    assert (
+        signature_input
+        == 'sig1=("@method");created=1;keyid="k";alg="ed25519";expires=2;nonce="n1";tag="t1"'
+    )
