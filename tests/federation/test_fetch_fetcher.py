@@ -510,8 +510,9 @@ async def test_fetch_object__a_body_broken_off_is_unreachable(server: Server) ->
         writer.close()
 
     server.routes["/x"] = broken
-    with pytest.raises(Unreachable, match="broke off"):
+    with pytest.raises(Unreachable, match="broke off") as error:
         await _fetch(server.url("/x"))
+    assert error.value.url == server.url("/x")
 
 
 async def test_fetch_object__a_body_that_stalls_times_out(server: Server) -> None:
@@ -527,8 +528,9 @@ async def test_fetch_object__a_body_that_stalls_times_out(server: Server) -> Non
         await never.wait()
 
     server.routes["/x"] = stalled
-    with pytest.raises(Timeout, match="stalled while sending its body"):
+    with pytest.raises(Timeout, match="stalled while sending its body") as error:
         await _fetch(server.url("/x"), read_timeout=0.2)
+    assert error.value.url == server.url("/x")
 
 
 async def test_fetch_object__says_who_is_asking(server: Server) -> None:
@@ -611,3 +613,28 @@ def test_fetch_budget__allows_twenty_requests_by_default() -> None:
 
 def test_origin__of_a_url_without_host() -> None:
     assert origin("https:///x") == ("https", "", 443)
+
+
+async def test_fetch_object__a_document_read_in_many_pieces_is_whole(server: Server) -> None:
+    # Given a 600 kB document (under the cap), which arrives in many reads
+    note = {**_note(server), "content": "x" * 600_000}
+    server.routes["/note"] = respond(body=note)
+    # When fetched, Then it is read whole
+    assert (await _fetch(server.url("/note")))["content"] == note["content"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        'application/ld+json; charset=utf-8; profile="http://www.w3.org/ns/json-ld#compacted"',
+        'application/ld+json;profile="https://example.org/p?x=1"',
+        "application/ld+json; profile=https://example.org/other",
+    ],
+)
+async def test_fetch_object__ld_json_with_another_profile_is_refused(
+    server: Server, content_type: str
+) -> None:
+    server.routes["/note"] = respond(body=_note(server), content_type=content_type)
+    with pytest.raises(BadContentType, match="is ld\\+json with profile") as error:
+        await _fetch(server.url("/note"))
+    assert error.value.url == server.url("/note")
