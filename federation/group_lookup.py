@@ -31,6 +31,7 @@ from federation.fetch import (
     RefusedURL,
     Timeout,
     Unreachable,
+    host_problem,
 )
 from federation.fetch import NotFound as FetchNotFound
 from federation.inbox.context import block_of
@@ -111,6 +112,9 @@ def _split(text: str) -> tuple[str, str]:
     domain = domain.lower()
     if not at or not _NAME.fullmatch(name) or not _DOMAIN.fullmatch(domain):
         raise _invalid(EXAMPLE)
+    host, _, port = domain.partition(":")
+    if host_problem(host) is not None or (port and not 0 < int(port) < 65536):
+        raise _invalid(f"{domain} is not a server name we can look up. {EXAMPLE}")
     return name, domain
 
 
@@ -159,11 +163,17 @@ async def _fetch_actor(runtime: _Runtime, url: str) -> dict[str, Any]:
     auth = runtime.signer_for(await get_or_create_instance_actor())
     try:
         fetched = await runtime.fetcher.fetch_object(url, auth=auth)
-    except FetchError as error:
-        raise _invalid(_fetch_problem(url, urlsplit(url).netloc, error)) from None
-    except (httpx.InvalidURL, ValueError):
-        raise _invalid(EXAMPLE) from None
+    except FetchError as error:  # the fetcher refuses malformed URLs as RefusedURL too
+        raise _invalid(_fetch_problem(url, _netloc(url), error)) from None
     return fetched.data
+
+
+def _netloc(url: str) -> str:
+    """The URL's host[:port] for a reason; the URL itself when it has none we can read."""
+    try:
+        return urlsplit(url).netloc or url[:100]
+    except ValueError:
+        return url[:100]
 
 
 def _fetch_problem(what: str, domain: str, error: FetchError) -> str:

@@ -31,6 +31,7 @@ from federation.fetch.fetcher import (
     Fetched,
     FetchedBytes,
     Fetcher,
+    host_problem,
     origin,
     origin_key,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "TooLarge",
     "TooManyRedirects",
     "Unreachable",
+    "host_problem",
     "make_client",
     "make_ssl_context",
     "origin",

@@ -22,6 +22,8 @@ Failures raise the `federation.fetch.errors` tree; nothing here returns None for
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -53,6 +55,7 @@ __all__ = [
     "Fetched",
     "FetchedBytes",
     "Fetcher",
+    "host_problem",
     "origin",
 ]
 
@@ -62,6 +65,8 @@ AS2_MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"}
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 T = TypeVar("T")
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+_MAX_HOST_NAME = 253  # RFC 1035: 255 octets on the wire, 253 characters written out
 
 
 class FetchBudget:
@@ -104,6 +109,28 @@ def origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+def host_problem(host: str) -> str | None:
+    """Why `host` (a URL's host, without brackets or port) names no server, or None.
+
+    An IP address, or a DNS name of at most 253 characters in labels of 1 to 63 letters,
+    digits, `-` or `_` (an internationalised name counts in its punycode form).
+    """
+    shown = host[:64] + ("…" if len(host) > 64 else "")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    try:
+        name = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return f"{shown!r} is not a valid host name"
+    if len(name) > _MAX_HOST_NAME or not _HOST_NAME.fullmatch(name):
+        return f"{shown!r} is not a valid host name"
+    return None
 
 
 def origin_key(url: str) -> str:
@@ -218,9 +245,7 @@ class Fetcher:
                     "GET", current, headers={"Accept": accept}, timeout=self.timeout
                 )
             except (httpx.InvalidURL, ValueError) as error:  # bad IDNA labels, NUL bytes…
-                raise RefusedURL(
-                    f"refused to fetch a malformed URL: {error}", url=current
-                ) from None
+                raise RefusedURL(f"the URL is malformed: {error}", url=current) from None
             try:
                 response = await self.client.send(request, auth=auth, stream=True)
             except RefusedAddress as error:
@@ -239,7 +264,7 @@ class Fetcher:
                         raise TooManyRedirects(
                             f"more than {self.max_redirects} redirects", url=current
                         )
-                    current = urljoin(current, location)
+                    current = urljoin(current, location)  # httpx already parsed it
                     continue
                 return await read(current, response)
             finally:
@@ -247,10 +272,12 @@ class Fetcher:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _check_url(self, url: str) -> None:
+        """Refuse, before any request, what is not an http(s) URL of a real host and port."""
         try:
             parts = urlsplit(url)
-        except ValueError:  # an unclosed [IPv6] bracket
-            raise RefusedURL("refused to fetch a malformed URL", url=url) from None
+            port = parts.port
+        except ValueError as error:  # an unclosed [IPv6] bracket, a port out of range
+            raise RefusedURL(f"the URL is malformed: {error}", url=url) from None
         allowed = ("https", "http") if self.allow_http else ("https",)
         if parts.scheme.lower() not in allowed:
             raise RefusedURL(f"refused to fetch a {parts.scheme or 'relative'} URL", url=url)
@@ -258,6 +285,11 @@ class Fetcher:
             raise RefusedURL("the URL has no host", url=url)
         if parts.username is not None or parts.password is not None:
             raise RefusedURL("the URL carries credentials", url=url)
+        if port == 0:
+            raise RefusedURL("the URL names port 0", url=url)
+        problem = host_problem(parts.hostname)
+        if problem is not None:
+            raise RefusedURL(problem, url=url)
 
     async def _read(
         self, url: str, response: httpx.Response, media_types: Collection[str]

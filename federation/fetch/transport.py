@@ -71,7 +71,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
-        except (OSError, UnicodeError) as error:  # UnicodeError: an empty or too long label
+        except (OSError, UnicodeError) as error:  # UnicodeError: a name IDNA cannot encode
             raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from None
         addresses: list[str] = []
         for _family, _type, _proto, _name, sockaddr in infos:
@@ -108,7 +108,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         limits: httpx.Limits | None = None,
     ) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        super().__init__(verify=ssl_context, trust_env=False, limits=limits)
+        # With an SSLContext given, httpx reads no certificate variables from the environment.
+        super().__init__(verify=ssl_context, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,
@@ -140,6 +141,9 @@ def make_client(
         make_ssl_context(extra_ca_bundle),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
     )
+    # No environment proxies (nor anything else from the environment): a proxy would connect
+    # on our behalf, past the address check. (httpx reads proxies only when no transport is
+    # given; trust_env=False keeps that so whatever a later httpx does.)
     return httpx.AsyncClient(
         transport=transport,
         follow_redirects=False,

@@ -59,11 +59,12 @@ def imf_fixdate(moment: datetime) -> str:
 
 
 def parse_http_date(value: str) -> datetime | None:
+    """The moment a Date header names, in UTC; None when it names none we can represent."""
     try:
         moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def describe_seconds(seconds: float) -> str:

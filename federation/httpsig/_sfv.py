@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import string
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ _KEY_CHARS = string.ascii_lowercase + string.digits + "_-.*"
 _TOKEN_START = string.ascii_letters + "*"
 _TOKEN_CHARS = string.ascii_letters + string.digits + ":/!#$%&'*+-.^_`|~"
 _BASE64_CHARS = string.ascii_letters + string.digits + "+/="
+_NUMBER = re.compile(r"-?(?:[0-9]{1,15}|[0-9]{1,12}\.[0-9]{1,3})")
 
 
 class _Reader:
@@ -139,7 +141,7 @@ def _parse_bare_item(reader: _Reader) -> BareItem:
         if flag not in ("0", "1"):
             raise ParseError("bad boolean")
         return flag == "1"
-    if char == "-" or char.isdigit():
+    if char == "-" or (char and char in string.digits):
         return _parse_number(reader)
     if char and char in _TOKEN_START:
         start = reader.pos
@@ -187,10 +189,11 @@ def _parse_number(reader: _Reader) -> int | float:
         reader.take()
     reader.skip(string.digits + ".")
     text = reader.text[start : reader.pos]
-    try:
-        return float(text) if "." in text else int(text)
-    except ValueError:
-        raise ParseError(f"bad number {text!r}") from None
+    # At most 15 digits, or 12 before and 3 after the point: a timestamp of 400 digits is no
+    # number a signature may carry (and would overflow the float arithmetic of a check).
+    if not _NUMBER.fullmatch(text):
+        raise ParseError(f"bad number {text[:20]!r}")
+    return float(text) if "." in text else int(text)
 
 
 def serialize(member: Item | InnerList) -> str:
@@ -218,5 +221,6 @@ def _serialize_bare(value: BareItem) -> str:
     if isinstance(value, bytes):
         return ":" + base64.b64encode(value).decode("ascii") + ":"
     if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.1f}"
+        # At most three decimals (what the parser takes), at least one.
+        return f"{value:.3f}".rstrip("0") if value % 1 else f"{value:.1f}"
     return str(value)

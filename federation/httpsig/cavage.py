@@ -150,17 +150,27 @@ def sign(
     headers: tuple[str, ...],
     key: PrivateKey,
     key_id: str,
+    *,
+    created: int | None = None,
+    expires: int | None = None,
 ) -> str:
     """The value of a `Signature` header over `headers` (which must all be in `fields`).
 
-    RSA keys say `algorithm="rsa-sha256"` (what Mastodon and Takahē send); Ed25519 keys say
+    RSA keys say `algorithm="rsa-sha256"` (what Mastodon and Takahē send); Ed25519 keys, and
+    signatures stating `created`/`expires` (the draft allows those only with it), say
     `hs2019`, the draft's name for "look at the key".
     """
     algorithm = _algorithms.default_algorithm(key)
-    text = signing_string(method, target, fields, headers)
+    text = signing_string(method, target, fields, headers, created=created, expires=expires)
     raw = _algorithms.sign(algorithm, key, text.encode("utf-8"))
-    name = "rsa-sha256" if algorithm == _algorithms.RSA_V1_5_SHA256 else "hs2019"
+    plain_rsa = algorithm == _algorithms.RSA_V1_5_SHA256 and created is None and expires is None
+    name = "rsa-sha256" if plain_rsa else "hs2019"
+    times = "".join(
+        f",{param}={value}"
+        for param, value in (("created", created), ("expires", expires))
+        if value is not None
+    )
     return (
-        f'keyId="{key_id}",algorithm="{name}",headers="{" ".join(headers)}",'
+        f'keyId="{key_id}",algorithm="{name}"{times},headers="{" ".join(headers)}",'
         f'signature="{base64.b64encode(raw).decode("ascii")}"'
     )

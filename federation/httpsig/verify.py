@@ -4,12 +4,17 @@ It never raises for a bad request: the result holds `ok` and a readable `reason`
 inbox puts in its 401), so the policy that maps results to statuses lives in one place.
 
 What it requires, for either scheme (FEDERATION.md "Signatures"):
-- the target: `(request-target)`, or `@method` plus `@target-uri`/`@request-target`/`@path`;
+- the target: `(request-target)`, or `@method` plus `@target-uri`/`@request-target`/`@path`
+  (with `@query` too when the URL has a query, so the query cannot be changed);
 - the host: `host`, or `@authority`/`@target-uri`;
 - the time: draft-cavage `date` (or `(created)`), RFC 9421 the `created` parameter; it must
   lie within `window_seconds` of `now` either way, and `expires`, when given, not be past;
 - on any non-empty body, the digest (`digest` or `content-digest`), recomputed from the bytes;
-- any extra header named in `required_components`.
+- any extra header named in `required_components`;
+- a covered `date` within the window too (RFC 9421 signatures carry `created` as well);
+- then the signature bytes, with the algorithm it declares, which must fit the key: the only
+  way to `ok=True` is a cryptographic check that passed. Anything unreadable (headers that do
+  not parse, a 400-digit timestamp, a Date in the year 99999999999) is `ok=False` with a reason.
 
 Keys come from `key_lookup(key_id, refresh)`, an async callable returning a public key PEM or
 None. It is called with `refresh=False` first; when the signature does not verify with that
@@ -103,7 +108,7 @@ async def _verify_cavage(
         signature = cavage.parse(raw)
     except SignatureError as error:
         return SignatureCheck(False, scheme=CAVAGE, reason=str(error))
-    check = SignatureCheck(False, key_id=signature.key_id, scheme=CAVAGE)
+    signer = _Signer(signature.key_id, CAVAGE)
     covered = set(signature.headers)
     try:
         _require(cavage.REQUEST_TARGET in covered, "the target")
@@ -119,13 +124,13 @@ async def _verify_cavage(
             _check_expires(signature.expires, now)
         _check_digests(covered, fields, body)
     except _Refused as refusal:
-        return _fail(check, str(refusal))
+        return signer.refused(str(refusal))
     target = path_and_query(url)
 
     def verifies(key: PublicKey) -> bool:
         return cavage.verify(signature, method, target, fields, key)
 
-    return await _with_key(check, key_lookup, verifies)
+    return await _with_key(signer, key_lookup, verifies)
 
 
 async def _verify_rfc9421(
@@ -142,16 +147,15 @@ async def _verify_rfc9421(
         signatures = rfc9421.parse(fields)
     except SignatureError as error:
         return SignatureCheck(False, scheme=RFC9421, reason=str(error))
-    first_failure: SignatureCheck | None = None
+    failures = []
     for signature in signatures:
         result = await _verify_one_rfc9421(
             signature, method, url, fields, body, key_lookup, now, window, extra
         )
         if result.ok:
             return result
-        first_failure = first_failure or result
-    assert first_failure is not None  # parse() never returns an empty list
-    return first_failure
+        failures.append(result)
+    return failures[0]  # parse() never returns an empty list
 
 
 async def _verify_one_rfc9421(
@@ -165,13 +169,13 @@ async def _verify_one_rfc9421(
     window: int,
     extra: tuple[str, ...],
 ) -> SignatureCheck:
-    check = SignatureCheck(False, key_id=signature.key_id, scheme=RFC9421)
+    if signature.key_id is None:
+        return SignatureCheck(False, scheme=RFC9421, reason="the signature has no keyid")
+    signer = _Signer(signature.key_id, RFC9421)
     covered = set(signature.components)
     try:
-        if signature.key_id is None:
-            raise _Refused("the signature has no keyid")
         _require("@method" in covered, "the method")
-        _require(bool(covered & {"@target-uri", "@request-target", "@path"}), "the target")
+        _require(_covers_target(covered, url), "the target")
         _require(bool(covered & {"@target-uri", "@authority", "host"}), "the host")
         for name in extra:
             _require(name in covered, name)
@@ -186,12 +190,20 @@ async def _verify_one_rfc9421(
             raise _Refused(f"algorithm {signature.algorithm} is not accepted")
         _check_digests(covered, fields, body)
     except _Refused as refusal:
-        return _fail(check, str(refusal))
+        return signer.refused(str(refusal))
 
     def verifies(key: PublicKey) -> bool:
         return rfc9421.verify(signature, method, url, fields, key)
 
-    return await _with_key(check, key_lookup, verifies)
+    return await _with_key(signer, key_lookup, verifies)
+
+
+def _covers_target(covered: set[str], url: str) -> bool:
+    """`@target-uri` or `@request-target`; `@path` only with `@query` when there is a query."""
+    if covered & {"@target-uri", "@request-target"}:
+        return True
+    has_query = "?" in path_and_query(url)
+    return "@path" in covered and (not has_query or "@query" in covered)
 
 
 def _require(condition: bool, what: str) -> None:
@@ -221,7 +233,8 @@ def _check_date_header(fields: Fields, now: datetime, window: int) -> None:
 def _check_timestamp(timestamp: int | None, what: str, now: datetime, window: int) -> None:
     if timestamp is None:
         raise _Refused(f"the signature covers the {what} but does not state it")
-    _check_age(now.timestamp() - timestamp, what, window)
+    # Whole seconds in integers: a timestamp of 400 digits must not overflow a float.
+    _check_age(int(now.timestamp()) - timestamp, what, window)
 
 
 def _check_age(age: float, what: str, window: int) -> None:
@@ -232,35 +245,45 @@ def _check_age(age: float, what: str, window: int) -> None:
 
 
 def _check_expires(expires: int, now: datetime) -> None:
-    if now.timestamp() > expires:
-        ago = describe_seconds(now.timestamp() - expires)
-        raise _Refused(f"the signature expired {ago} ago")
+    late = int(now.timestamp()) - expires
+    if late > 0:
+        raise _Refused(f"the signature expired {describe_seconds(late)} ago")
 
 
-def _fail(check: SignatureCheck, reason: str) -> SignatureCheck:
-    return SignatureCheck(False, key_id=check.key_id, scheme=check.scheme, reason=reason)
+@dataclass(frozen=True)
+class _Signer:
+    """Who a parsed signature says signed, and with which scheme: what every result names."""
+
+    key_id: str
+    scheme: str
+
+    def refused(self, reason: str) -> SignatureCheck:
+        return SignatureCheck(False, key_id=self.key_id, scheme=self.scheme, reason=reason)
+
+    def accepted(self) -> SignatureCheck:
+        return SignatureCheck(True, key_id=self.key_id, scheme=self.scheme)
 
 
 async def _with_key(
-    check: SignatureCheck,
+    signer: _Signer,
     key_lookup: KeyLookup,
     verifies: Callable[[PublicKey], bool],
 ) -> SignatureCheck:
     """Verify with the cached key; on a mismatch refetch it once (rotation) and retry."""
-    key_id = check.key_id or ""
+    key_id = signer.key_id
     pem = await key_lookup(key_id, False)
     if pem is None:
-        return _fail(check, f"the key {key_id} could not be found")
+        return signer.refused(f"the key {key_id} could not be found")
     outcome = _attempt(pem, verifies)
     if outcome is True:
-        return SignatureCheck(True, key_id=key_id, scheme=check.scheme)
+        return signer.accepted()
     fresh = await key_lookup(key_id, True)
     if fresh is not None and fresh != pem:
         outcome = _attempt(fresh, verifies)
         if outcome is True:
-            return SignatureCheck(True, key_id=key_id, scheme=check.scheme)
+            return signer.accepted()
     reason = outcome if isinstance(outcome, str) else f"the signature does not match key {key_id}"
-    return _fail(check, reason)
+    return signer.refused(reason)
 
 
 def _attempt(pem: str, verifies: Callable[[PublicKey], bool]) -> bool | str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from federation.fetch import Fetcher, FetchError
 
@@ -99,7 +98,7 @@ def _newest_schema(data: dict[str, Any]) -> str | None:
             isinstance(rel, str)
             and isinstance(href, str)
             and rel.startswith(_SCHEMA + "2.")
-            and urlsplit(href).scheme in ("http", "https")
+            and href.lower().startswith(("http://", "https://"))
         ):
             found.append((rel, href))
     return max(found)[1] if found else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 import federation.fetch
@@ -63,3 +65,46 @@ def test_fetch__exports_exactly_all() -> None:
         if not name.startswith("_") and not isinstance(value, type(federation))
     }
     assert public == exported
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("0.0.0.0", "0.0.0.0 is unspecified"),
+        ("127.0.0.1", "127.0.0.1 is a loopback address"),
+        ("169.254.1.1", "169.254.1.1 is a link-local address"),
+        ("224.0.0.1", "224.0.0.1 is a multicast address"),
+        ("10.0.0.1", "10.0.0.1 is a private address"),
+        ("100.64.0.1", "100.64.0.1 is not a global address"),
+        ("::ffff:127.0.0.1", "::ffff:7f00:1 is an IPv4-mapped address"),
+        ("64:ff9b:1::1", "64:ff9b:1::1 is a local NAT64 address"),
+        (
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1 (bits inverted)
+            "2001:0:4136:e378:8000:63bf:80ff:fffe embeds 127.0.0.1 is a loopback address",
+        ),
+        ("2002:7f00:1::", "2002:7f00:1:: embeds 127.0.0.1 is a loopback address"),
+        ("64:ff9b::a00:1", "64:ff9b::a00:1 embeds 10.0.0.1 is a private address"),
+        ("fe80::1%eth0", "fe80::1 is a link-local address"),
+    ],
+)
+def test_refusal__says_why(address: str, reason: str) -> None:
+    assert AddressPolicy().refusal(address) == reason
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2001:0:4136:e378:8000:63bf:a247:27dd",  # Teredo around 93.184.216.34
+        "2002:5db8:d822::",  # 6to4 around 93.184.216.34
+    ],
+)
+def test_refusal__tunnels_to_global_addresses_pass(address: str) -> None:
+    assert AddressPolicy().refusal(address) is None
+
+
+def test_refusal__takes_address_objects_and_scoped_strings() -> None:
+    policy = AddressPolicy.allowing(["fe80::/10"])
+    assert policy.refusal(ipaddress.ip_address("127.0.0.1")) == "127.0.0.1 is a loopback address"
+    assert policy.refusal("fe80::1%eth0") is None
+    # An IPv4 allow-list never admits IPv6 addresses, whatever their bits
+    assert AddressPolicy.allowing(["0.0.0.0/0"]).refusal("::1") == "::1 is a loopback address"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from federation.fetch import Fetcher, FetchError, RefusedURL, Unreachable, make_client
+from federation.fetch import Fetcher, FetchError, RefusedURL, make_client
 
 
 @pytest.mark.parametrize(
@@ -18,8 +18,8 @@ from federation.fetch import Fetcher, FetchError, RefusedURL, Unreachable, make_
         ("https://xn--/note", RefusedURL),  # a malformed A-label
         ("https://remote.example/\x00", RefusedURL),
         ("https://\x00remote.example/note", RefusedURL),
-        ("https://a..b.example/note", Unreachable),  # an empty label: no name to resolve
-        ("https://" + "a" * 70 + ".example/note", Unreachable),  # a label over 63 characters
+        ("https://a..b.example/note", RefusedURL),  # an empty label: not a host name
+        ("https://" + "a" * 70 + ".example/note", RefusedURL),  # a label over 63 characters
     ],
 )
 async def test_fetch_object__malformed_url_is_a_fetch_error(

@@ -115,3 +115,42 @@ async def test_rfc9421_auth__covers_target_and_content_digest() -> None:
     assert f";created={int(NOW.timestamp())};" in signature_input
     assert 'alg="rsa-v1_5-sha256"' in signature_input
     assert sent.headers["Content-Digest"].startswith("sha-256=:")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+async def test_auth__an_empty_body_that_may_carry_one_is_still_digested(method: str) -> None:
+    # Given an empty-bodied POST, PUT or PATCH (a receiver must see the body is empty, so that
+    # nobody can add one on the way)
+    cavage_sent = await _send(
+        CavageAuth(KEY_ID, RSA_PRIVATE, clock=lambda: NOW), method, "https://peer.example/x"
+    )
+    rfc_sent = await _send(
+        Rfc9421Auth(KEY_ID, RSA_PRIVATE, clock=lambda: NOW), method, "https://peer.example/x"
+    )
+    # Then both carry the digest of no bytes, and sign it
+    assert cavage_sent.headers["Digest"] == "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    assert 'headers="(request-target) host date digest"' in cavage_sent.headers["Signature"]
+    assert rfc_sent.headers["Content-Digest"].startswith("sha-256=:47DEQpj8HBSa")
+    assert '"date" "content-digest")' in rfc_sent.headers["Signature-Input"]
+
+
+async def test_auth__a_get_is_not_digested() -> None:
+    rfc_sent = await _send(
+        Rfc9421Auth(KEY_ID, RSA_PRIVATE, clock=lambda: NOW), "GET", "https://peer.example/x"
+    )
+    assert "Content-Digest" not in rfc_sent.headers
+    assert rfc_sent.headers["Signature-Input"].startswith(
+        'sig1=("@method" "@target-uri" "@authority" "date");'
+    )
+
+
+async def test_auth__host_is_the_urls_whatever_the_caller_set() -> None:
+    # Given a request whose caller set another Host (a signature over it would be re-targeted)
+    sent = await _send(
+        CavageAuth(KEY_ID, RSA_PRIVATE, clock=lambda: NOW),
+        "GET",
+        "https://peer.example:8443/users/ada",
+        headers={"Host": "evil.example"},
+    )
+    # Then the Host sent, and signed, is the URL's
+    assert sent.headers.get_list("Host") == ["peer.example:8443"]

@@ -155,3 +155,77 @@ def test_parse__refuses_malformed_headers(value: str) -> None:
     # Given a malformed Signature header, When parsed, Then MalformedSignature
     with pytest.raises(MalformedSignature):
         cavage.parse(value)
+
+
+def test_verify__c1_without_a_header_list_covers_the_date() -> None:
+    # Given the C.1 signature, sent without `headers` (the draft's default: the Date only)
+    raw = f'keyId="Test",algorithm="rsa-sha256",signature="{C1}"'
+    fields = collect_fields({**CAVAGE_HEADERS, "Signature": raw})
+    signature = cavage.parse(raw)
+    # Then it is read as covering the date, and verifies
+    assert signature.headers == ("date",)
+    assert cavage.verify(signature, "POST", CAVAGE_TARGET, fields, load_public_key(CAVAGE_PUBLIC))
+
+
+def test_parse__reads_quoted_and_numeric_parameters() -> None:
+    # Given parameters quoted and bare, in any order, with spaces around them
+    signature = cavage.parse(
+        ' signature="AAAA" , created=1402170695,keyId="k",expires=-1 ,'
+        'algorithm="HS2019",headers="(Request-Target) Host (created)"'
+    )
+    # Then each is read: numbers as numbers, names lower-cased
+    assert signature.key_id == "k"
+    assert signature.algorithm == "hs2019"
+    assert signature.headers == ("(request-target)", "host", "(created)")
+    assert (signature.created, signature.expires) == (1402170695, -1)
+    assert signature.signature == b"\x00\x00\x00"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'keyId="Test",signature="AA AA"',
+        'keyId="Test",signature="AA\nAA"',
+        'keyId="Test",signature="AAA"',
+        'keyId="Test",signature="AAAA",headers=""',
+        'keyId="Test",signature="AAAA",headers="  "',
+        'signature="AAAA"',
+        'keyId="Test",signature="AAAA",expires=soon',
+        'keyId="Test",signature="AAAA",expires="soon"',
+        'keyId="Test",signature="AAAA",created="1.5"',
+    ],
+)
+def test_parse__refuses_more_malformed_headers(value: str) -> None:
+    with pytest.raises(MalformedSignature):
+        cavage.parse(value)
+
+
+def test_find__takes_the_signature_header_first_then_authorization() -> None:
+    both = collect_fields({"Signature": "a=1", "Authorization": "Signature b=2"})
+    only_authorization = collect_fields({"Authorization": "signature  b=2 "})
+    other_scheme = collect_fields({"Authorization": "Bearer b=2"})
+    empty = collect_fields({"Authorization": "Signature   "})
+    assert cavage.find(both) == "a=1"
+    assert cavage.find(only_authorization) == "b=2"
+    assert cavage.find(other_scheme) is None
+    assert cavage.find(empty) is None
+    assert cavage.find(collect_fields({})) is None
+
+
+def test_signing_string__states_created_and_expires() -> None:
+    # Given (created) and (expires) among the covered headers
+    names = ("(request-target)", "(created)", "(expires)")
+    text = cavage.signing_string("GET", "/x", {}, names, created=1402170695, expires=1402170995)
+    # Then their values are the numbers themselves
+    assert text == "(request-target): get /x\n(created): 1402170695\n(expires): 1402170995"
+    # And a covered one that is not stated cannot be built
+    with pytest.raises(MissingComponent, match=r"\(created\)"):
+        cavage.signing_string("GET", "/x", {}, names, expires=1)
+    with pytest.raises(MissingComponent, match=r"\(expires\)"):
+        cavage.signing_string("GET", "/x", {}, names, created=1)
+
+
+def test_sign__with_created_says_hs2019_and_states_it() -> None:
+    key = load_private_key(CAVAGE_PRIVATE)
+    value = cavage.sign("GET", "/x", {}, ("(created)",), key, "k", created=5, expires=9)
+    assert value.startswith('keyId="k",algorithm="hs2019",created=5,expires=9,headers="(created)"')

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from federation.httpsig import digest
+from federation.httpsig.digest import (
+    content_digest,
+    digest_header,
+    verify_content_digest,
+    verify_digest_header,
+)
 
 # RFC 9530 section 2 and draft-cavage-12 appendix C use this body.
 BODY = b'{"hello": "world"}'
@@ -43,3 +49,27 @@ def test_verify_content_digest__checks_every_known_algorithm() -> None:
     assert not digest.verify_content_digest("sha-256=abc", BODY)
     assert not digest.verify_content_digest("md5=:AAAA:", BODY)
     assert not digest.verify_content_digest("((", BODY)
+
+
+def test_verify_digest_header__reads_every_value_and_ignores_unknown_ones() -> None:
+    body = b"hello"
+    sha256 = digest_header(body).removeprefix("SHA-256=")
+    sha512 = content_digest(body, "sha-512").removeprefix("sha-512=:").removesuffix(":")
+    # Unknown algorithms and values without a name are skipped, in any position
+    assert verify_digest_header(f"MD5=abc, SHA-256={sha256}", body)
+    assert verify_digest_header(f"junk, SHA-256={sha256}", body)
+    assert verify_digest_header(f"SHA-256={sha256},SHA-512={sha512}", body)
+    # Every known one must match, and base64 must be clean
+    assert not verify_digest_header(f"SHA-256={sha256}, SHA-512={sha256}", body)
+    assert not verify_digest_header(f"SHA-256={sha256[:4]}!{sha256[4:]}", body)
+    assert not verify_digest_header(f"SHA-256 {sha256}", body)
+    assert verify_digest_header("MD5=abc", body) is False
+
+
+def test_verify_content_digest__ignores_unknown_algorithms_in_any_position() -> None:
+    body = b"hello"
+    value = content_digest(body)
+    assert verify_content_digest(f"md5=:AAAA:, {value}", body)
+    assert verify_content_digest("md5=:AAAA:", body) is False
+    assert not verify_content_digest("sha-256=(1 2)", body)
+    assert not verify_content_digest("sha-256=1", body)

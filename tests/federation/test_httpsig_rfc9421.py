@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 
-from federation.httpsig import load_private_key, load_public_key, rfc9421
+from federation.httpsig import (
+    SignatureCheck,
+    load_private_key,
+    load_public_key,
+    rfc9421,
+    verify_request,
+)
 from federation.httpsig._message import Fields, collect_fields
 from federation.httpsig.errors import MalformedSignature, MissingComponent, UnsupportedComponent
 from tests.federation._httpsig_vectors import (
+    B2_BODY,
     B2_CREATED,
     B2_HEADERS,
     B2_METHOD,
@@ -242,3 +250,94 @@ def test_parse__refuses_malformed_headers(signature_input: str, signature: str) 
     # Given malformed Signature-Input/Signature, When parsed, Then MalformedSignature
     with pytest.raises(MalformedSignature):
         rfc9421.parse(collect_fields({"Signature-Input": signature_input, "Signature": signature}))
+
+
+def test_verify__accepts_b25_hmac() -> None:
+    # Given the B.2.5 request, When verified with the shared secret, Then it is valid
+    fields = _signed(B25)
+    signature = rfc9421.parse(fields)[0]
+    secret = base64.b64decode(SHARED_SECRET_B64)
+    assert rfc9421.verify(signature, B2_METHOD, B2_URL, fields, secret)
+    assert not rfc9421.verify(signature, B2_METHOD, B2_URL, fields, secret[:-1])
+
+
+B2_NOW = datetime.fromtimestamp(B2_CREATED, UTC)
+
+
+async def _inbox_policy(vector: tuple[str, str], public: str) -> SignatureCheck:
+    async def lookup(key_id: str, refresh: bool) -> str | None:
+        return public
+
+    headers = {**B2_HEADERS, "Signature-Input": vector[0], "Signature": vector[1]}
+    return await verify_request(B2_METHOD, B2_URL, headers, B2_BODY, lookup, now=B2_NOW)
+
+
+async def test_verify_request__b23_passes_the_whole_inbox_policy() -> None:
+    # Given B.2.3 (method, path, query, authority, a covered Date, the body's Content-Digest)
+    # When it arrives at the moment it was made, Then every rule of ours is met, and it verifies
+    check = await _inbox_policy(B23, RSA_PSS_PUBLIC)
+    assert check == SignatureCheck(True, key_id="test-key-rsa-pss", scheme="rfc9421")
+
+
+@pytest.mark.parametrize(
+    ("vector", "public", "reason"),
+    [
+        (B21, RSA_PSS_PUBLIC, "the signature does not cover the method"),
+        (B22, RSA_PSS_PUBLIC, "the signature does not cover the method"),
+        (B25, RSA_PSS_PUBLIC, "the signature does not cover the method"),
+        # @path without @query on a URL with a query: the query could be changed on the way
+        (B26, ED25519_PUBLIC, "the signature does not cover the target"),
+    ],
+    ids=["B.2.1", "B.2.2", "B.2.5", "B.2.6"],
+)
+async def test_verify_request__the_other_b2_signatures_cover_too_little_for_an_inbox(
+    vector: tuple[str, str], public: str, reason: str
+) -> None:
+    # Given an RFC example that is valid but leaves out what a POST to an inbox must cover
+    check = await _inbox_policy(vector, public)
+    # Then our policy refuses it, saying what is missing
+    assert (check.ok, check.reason) == (False, reason)
+
+
+def test_parse__refuses_token_components_and_keeps_labels() -> None:
+    # A component must be a string: `(date)` is a token, no component name
+    with pytest.raises(MalformedSignature, match="is not a string"):
+        rfc9421.parse(_signed(('s=(date);created=1;keyid="k"', "s=:AAAA:")))
+    assert [s.label for s in rfc9421.parse(_signed(B21))] == ["sig-b21"]
+
+
+def test_signature_base__derives_every_supported_component() -> None:
+    names = ("@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path")
+    base = rfc9421.signature_base(
+        "post", "HTTPS://Example.com:443/foo?a=1", {}, (*names, "@query"), {"created": 1}
+    )
+    assert base.decode().splitlines()[:-1] == [
+        '"@method": POST',
+        '"@target-uri": HTTPS://Example.com:443/foo?a=1',
+        '"@authority": example.com',
+        '"@scheme": https',
+        '"@request-target": /foo?a=1',
+        '"@path": /foo',
+        '"@query": ?a=1',
+    ]
+    bare = rfc9421.signature_base("GET", "https://example.com", {}, ("@path",), {})
+    assert bare.decode().splitlines()[0] == '"@path": /'
+
+
+def test_sign__states_nonce_and_tag() -> None:
+    signature_input, _ = rfc9421.sign(
+        "GET",
+        B2_URL,
+        {},
+        ("@method",),
+        load_private_key(ED25519_PRIVATE),
+        "k",
+        created=1,
+        expires=2,
+        nonce="n1",
+        tag="t1",
+    )
+    assert (
+        signature_input
+        == 'sig1=("@method");created=1;keyid="k";alg="ed25519";expires=2;nonce="n1";tag="t1"'
+    )

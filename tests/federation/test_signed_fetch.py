@@ -136,3 +136,30 @@ async def test_signed_fetch__off_serves_unsigned_gets(app: Starlette) -> None:
     # Then the Note is served
     assert response.status_code == 200
     assert response.json()["type"] == "Note"
+
+
+@pytest.mark.parametrize(
+    ("signature_input", "signature"),
+    [
+        ("sig1=(", "sig1=:AAAA:"),
+        ('sig1=("@method" "@target-uri");created=1;keyid="k"', "sig2=:AAAA:"),
+        ('sig1=("@method" "@target-uri");created=99999999999999999;keyid="k"', "sig1=:AAAA:"),
+    ],
+    ids=["unclosed", "no-signature-for-label", "huge-created"],
+)
+async def test_signed_fetch__malformed_signature_input_is_refused_with_401(
+    secure_app: Starlette, peer: RemotePeer, signature_input: str, signature: str
+) -> None:
+    # Given secure mode and a post, When a GET comes with RFC 9421 headers that do not parse
+    post = await _post()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=secure_app), base_url=BASE_URL
+    ) as client:
+        response = await client.get(
+            f"/p/{post.id}",
+            headers={"Accept": AS2, "Signature-Input": signature_input, "Signature": signature},
+        )
+    # Then it is refused with a reason (never served), and no key was fetched
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("This instance answers signed requests only: ")
+    assert peer.requests == []

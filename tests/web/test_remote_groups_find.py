@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
+from federation.fetch import Fetcher
 from server.models import Actor, Group, Membership, MembershipState
 from server.settings import Settings
 from tests.federation._inbox_peer import build_activity, deliver
-from tests.federation._remote_group_server import GroupServer, hosting_server
+from tests.federation._remote_group_server import JRD, GroupServer, hosting_server
 from tests.helpers import csrf, log_in, make_account, make_group
 
 
@@ -156,3 +159,199 @@ async def test_remote_group_page__posting_there_from_here(
     thread = await logged_in.get(response.headers["location"])
     assert "Hi all" in thread.text
     assert 'href="/g/main@remote.example"' in thread.text
+
+
+# --- Unreadable handles and misbehaving servers are a reason on the form, never a 500 --------
+
+DEEP = ("[" * 10_000 + "]" * 10_000).encode()
+JSON = "application/json"
+
+
+@pytest.mark.parametrize(
+    ("handle", "reason"),
+    [
+        ("@a@[::1", "Enter a handle such as @group@example.org, or the group"),
+        ("@a@exa mple.org", "Enter a handle such as @group@example.org, or the group"),
+        ("@a@\x00", "Enter a handle such as @group@example.org, or the group"),
+        ("@a@" + "a" * 300 + ".org", "Enter a handle such as @group@example.org, or the group"),
+        ("@a@" + "a" * 64 + ".org", "is not a server name we can look up"),
+        ("@a@a..b", "a..b is not a server name we can look up"),
+        ("@a@example.org:99999", "example.org:99999 is not a server name we can look up"),
+        ("@a@example.org:0", "example.org:0 is not a server name we can look up"),
+        ("https://[::1/users/a", "the URL is malformed"),
+        ("https://exa mple.org/users/a", "is not a valid host name"),
+        ("https://example.org:99999/users/a", "the URL is malformed"),
+        ("https://" + "a" * 64 + ".org/users/a", "is not a valid host name"),
+        ("https://xn--zz.org/users/a", "the URL is malformed"),
+        ("https://example.org:0/users/a", "the URL names port 0"),
+    ],
+    ids=[
+        "open-bracket",
+        "space",
+        "nul",
+        "over-253",
+        "label-over-63",
+        "empty-label",
+        "port-out-of-range",
+        "port-0",
+        "url-open-bracket",
+        "url-space",
+        "url-port-out-of-range",
+        "url-label-over-63",
+        "url-bad-punycode",
+        "url-port-0",
+    ],
+)
+async def test_find_group__unreadable_hosts_are_refused_on_the_form(
+    logged_in: httpx.AsyncClient, handle: str, reason: str
+) -> None:
+    # Given the app's real fetcher (nothing here reaches the network: each is refused first)
+    # When Ada looks up a handle or address whose host cannot be read
+    response = await _find(logged_in, handle)
+    # Then the form comes back with the reason, and nothing is stored
+    assert response.status_code == 422
+    assert reason in response.text.replace("&#39;", "'")
+    assert await Group.filter(actor__domain__not="").count() == 0
+
+
+Answer = Callable[[httpx.Request], httpx.Response]
+
+
+@asynccontextmanager
+async def _misbehaving(
+    app: Starlette, settings: Settings, origin: str, answers: dict[str, Answer]
+) -> AsyncIterator[GroupServer]:
+    """The group server at `origin`, answering the paths in `answers` its own way."""
+    async with hosting_server(app, settings, origin) as server:
+        server.add_group("main")
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            answer = answers.get(request.url.path)
+            if answer is not None:
+                server.requests.append(request)
+                return answer(request)
+            return server.handler(request)
+
+        runtime = server.runtime
+        await runtime.client.aclose()
+        runtime.client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        runtime.fetcher = Fetcher(runtime.client, allow_http=True)
+        yield server
+
+
+def _jrd(links: object) -> Answer:
+    return lambda request: httpx.Response(
+        200, json={"subject": "acct:main@x", "links": links}, headers={"Content-Type": JRD}
+    )
+
+
+def _raw(body: bytes, content_type: str) -> Answer:
+    return lambda request: httpx.Response(200, content=body, headers={"Content-Type": content_type})
+
+
+WEBFINGER = "/.well-known/webfinger"
+SELF = {"rel": "self", "type": "application/activity+json"}
+
+
+@pytest.mark.parametrize(
+    ("answers", "reason"),
+    [
+        ({WEBFINGER: _raw(DEEP, JRD)}, "did not return JSON"),
+        ({WEBFINGER: _raw(b"[1, 2]", JRD)}, "did not return a JSON object"),
+        ({WEBFINGER: _jrd(["self", 7, None])}, "has no ActivityPub actor to follow"),
+        ({WEBFINGER: _jrd({"rel": "self"})}, "has no ActivityPub actor to follow"),
+        ({WEBFINGER: _jrd([{**SELF, "href": 7}])}, "has no ActivityPub actor to follow"),
+        ({WEBFINGER: _jrd([{**SELF, "href": ["https://x"]}])}, "has no ActivityPub actor"),
+        ({WEBFINGER: _jrd([{**SELF, "href": "javascript:alert(1)"}])}, "refused to fetch"),
+        ({WEBFINGER: _jrd([{**SELF, "href": "https://[::1/users/main"}])}, "URL is malformed"),
+        ({WEBFINGER: _jrd([{**SELF, "href": "https://a b/users/main"}])}, "not a valid host"),
+        ({"/users/main": _raw(DEEP, "application/activity+json")}, "did not return JSON"),
+    ],
+    ids=[
+        "deep-jrd",
+        "jrd-not-an-object",
+        "links-not-dicts",
+        "links-a-dict",
+        "href-a-number",
+        "href-a-list",
+        "href-not-http",
+        "href-bad-ipv6",
+        "href-bad-host",
+        "deep-actor",
+    ],
+)
+async def test_find_group__a_misbehaving_server_is_a_reason_on_the_form(
+    app: Starlette,
+    settings: Settings,
+    logged_in: httpx.AsyncClient,
+    answers: dict[str, Answer],
+    reason: str,
+) -> None:
+    # Given a server whose WebFinger or actor answer is malformed
+    async with _misbehaving(app, settings, "https://remote.example", answers) as server:
+        # When Ada looks the group up
+        response = await _find(logged_in, "@main@remote.example")
+        # Then the form says why, and nothing is stored
+        assert response.status_code == 422
+        assert reason in response.text.replace("&#39;", "'")
+        assert await Group.filter(actor__domain__not="").count() == 0
+        assert any(request.url.path in answers for request in server.requests)
+
+
+NODEINFO = "/.well-known/nodeinfo"
+SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {NODEINFO: _raw(DEEP, "application/json")},
+        {NODEINFO: _raw(b'{"links": [1, "x", null, []]}', "application/json")},
+        {NODEINFO: _raw(b'{"links": {"rel": "x"}}', "application/json")},
+        {NODEINFO: _raw(json.dumps({"links": [{"rel": SCHEMA, "href": 7}]}).encode(), JSON)},
+        {
+            NODEINFO: _raw(
+                json.dumps({"links": [{"rel": SCHEMA, "href": "ftp://x"}]}).encode(), JSON
+            )
+        },
+        {
+            NODEINFO: _raw(
+                json.dumps({"links": [{"rel": SCHEMA, "href": "https://[::1"}]}).encode(), JSON
+            )
+        },
+        {
+            NODEINFO: _raw(
+                json.dumps({"links": [{"rel": SCHEMA, "href": "https://a b/"}]}).encode(), JSON
+            )
+        },
+        {"/nodeinfo/2.1": _raw(DEEP, "application/json")},
+    ],
+    ids=[
+        "deep-links",
+        "links-not-dicts",
+        "links-a-dict",
+        "href-a-number",
+        "href-not-http",
+        "href-bad-ipv6",
+        "href-bad-host",
+        "deep-document",
+    ],
+)
+async def test_find_group__a_malformed_nodeinfo_leaves_the_software_unknown(
+    app: Starlette,
+    settings: Settings,
+    logged_in: httpx.AsyncClient,
+    answers: dict[str, Answer],
+    request: pytest.FixtureRequest,
+) -> None:
+    # Given a group server (a domain of this test's own: software is remembered per domain)
+    # whose NodeInfo is malformed
+    domain = f"nodeinfo-{request.node.callspec.id}.example"
+    async with _misbehaving(app, settings, f"https://{domain}", answers) as server:
+        # When Ada looks the group up
+        response = await _find(logged_in, f"@main@{domain}")
+        # Then the group is found all the same, and its server's software stays unknown
+        assert response.status_code == 303, response.text
+        actor = await Actor.get(domain=domain, username="main")
+        assert actor.software == ""
+        assert any(request.url.path in answers for request in server.requests)

@@ -1,0 +1,96 @@
+"""The shared client: environment proxies are never used, names are resolved and checked here."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import httpcore
+import httpx
+import pytest
+
+from federation.fetch import AddressPolicy, Fetcher, RefusedAddress, make_client
+from federation.fetch.transport import GuardedBackend
+from tests.federation._fetch_server import Server, respond
+
+LOOPBACK = ["127.0.0.1/32"]
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    async with Server() as running:
+        yield running
+
+
+def _dead_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def test_make_client__ignores_proxy_variables(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given every proxy variable pointing at a dead port, and nothing exempted from them
+    proxy = f"http://127.0.0.1:{_dead_port()}"
+    for name in PROXY_VARIABLES:
+        monkeypatch.setenv(name, proxy)
+        monkeypatch.setenv(name.lower(), proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    server.routes["/note"] = respond(body={"id": server.url("/note"), "type": "Note"})
+    # When a document is fetched through the shared client
+    async with make_client(allowed_networks=LOOPBACK) as client:
+        fetched = await Fetcher(client, allow_http=True).fetch_object(server.url("/note"))
+    # Then it came straight from the server (a proxy would connect on our behalf, past the
+    # address check; this one would have failed the fetch)
+    assert fetched.data["type"] == "Note"
+    assert [path for path, _ in server.requests] == ["/note"]
+    # And the client reads nothing from the environment at all
+    assert client.trust_env is False
+
+
+async def test_make_client__a_name_idna_cannot_encode_is_a_connect_error() -> None:
+    # Given a host name with a label over 63 characters, asked of the client directly
+    host = "a" * 64 + ".example"
+    # When requested, Then the resolver's encoding error is a connection error, not a crash
+    async with make_client() as client:
+        with pytest.raises(httpx.ConnectError, match="cannot resolve"):
+            await client.get(f"https://{host}/")
+
+
+async def test_guarded_backend__never_opens_unix_sockets() -> None:
+    backend = GuardedBackend(AddressPolicy(), httpcore.AnyIOBackend())
+    with pytest.raises(RefusedAddress, match="unix sockets"):
+        await backend.connect_unix_socket("/run/postgresql/.s.PGSQL.5432")
+
+
+async def test_guarded_backend__tries_the_next_allowed_address(server: Server) -> None:
+    # Given a name with two addresses, the first of which refuses connections
+    class TwoAddresses(GuardedBackend):
+        async def _resolve(self, host: str, port: int, seconds: float | None) -> list[str]:
+            return ["127.0.0.2", "127.0.0.1"]
+
+    backend = TwoAddresses(AddressPolicy.allowing(["127.0.0.0/8"]), httpcore.AnyIOBackend())
+    # When connecting, Then the second address is used
+    stream = await backend.connect_tcp("twin.example", server.port, timeout=5)
+    await stream.aclose()
+    assert server.connections == 1
+
+
+async def test_guarded_backend__refuses_when_no_address_is_allowed(server: Server) -> None:
+    class Private(GuardedBackend):
+        async def _resolve(self, host: str, port: int, seconds: float | None) -> list[str]:
+            return ["10.0.0.1", "127.0.0.1"]
+
+    backend = Private(AddressPolicy(), httpcore.AnyIOBackend())
+    with pytest.raises(RefusedAddress) as refusal:
+        await backend.connect_tcp("inside.example", server.port, timeout=5)
+    assert str(refusal.value) == (
+        "refused to connect to inside.example: 10.0.0.1 is a private address; "
+        "127.0.0.1 is a loopback address"
+    )
+    assert server.connections == 0
