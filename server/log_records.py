@@ -10,19 +10,19 @@ lone surrogate replaced by U+FFFD.
 from __future__ import annotations
 
 import logging
-import re
 import traceback
 from typing import Any
 
+from server.text import without_surrogates
+
 __all__ = ["install", "printable"]
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _installed = False
 
 
 def printable(text: str) -> str:
     """`text` with each lone surrogate replaced by U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
+    return without_surrogates(text)
 
 
 def install() -> None:

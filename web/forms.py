@@ -27,12 +27,12 @@ from starlette.requests import Request
 from starlette.types import Message, Receive
 from wtforms import Form
 
+from server.text import without_surrogates
 from web.context import web
 from web.session import csrf_token
 
 MAX_FILES = 4
 UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 async def read_form(request: Request, *, with_files: bool = False) -> FormData:
@@ -70,7 +70,7 @@ async def read_form(request: Request, *, with_files: bool = False) -> FormData:
 def clean_text(text: str) -> str:
     """`text` without control characters but tab, line feed and carriage return, and with
     each lone surrogate replaced by U+FFFD."""
-    return LONE_SURROGATE.sub("\ufffd", UNSTORABLE.sub("", text))
+    return without_surrogates(UNSTORABLE.sub("", text))
 
 
 def _cleaned(value: str | UploadFile) -> str | UploadFile:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -20,11 +19,9 @@ from tortoise.models import Model
 
 from server.models import utcnow
 
-__all__ = ["Leases", "storable"]
+__all__ = ["Leases"]
 
 log = logging.getLogger("lyceum.federation")
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Leases:
@@ -70,8 +67,3 @@ class Leases:
                 await self.renew()
             except Exception:
                 log.exception("could not renew the leases of %d rows", len(self.held))
-
-
-def storable(text: str) -> str:
-    """`text` without what a database refuses: NUL bytes and lone surrogates (as U+FFFD)."""
-    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))

@@ -36,7 +36,7 @@ from tortoise.expressions import F, Q
 
 from federation import jsondoc
 from federation.delivery import wake
-from federation.delivery.leases import Leases, storable
+from federation.delivery.leases import Leases
 from federation.fetch import Fetcher
 from federation.inbox._software import note_software
 from federation.inbox.actors import RemoteActors
@@ -47,6 +47,7 @@ from federation.inbox.refusals import log_refusal
 from server.models import Actor, DomainBlockSeverity, InboxActivity, utcnow
 from server.services.errors import DomainError
 from server.settings import Settings
+from server.text import is_storable, storable
 
 __all__ = ["MAX_ATTEMPTS", "InboxProcessor", "InboxRuntime"]
 
@@ -206,7 +207,7 @@ def _unstorable(value: object) -> bool:
     """Whether a parsed document holds text no database stores faithfully (rows stored before
     the inbox refused them at the door)."""
     if isinstance(value, str):
-        return storable(value) != value
+        return not is_storable(value)
     if isinstance(value, dict):
         return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
     if isinstance(value, list):

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from federation.delivery import DeliveryWorker, enqueue
-from federation.delivery.leases import storable
 from server.models import Actor, ActorKind, Delivery, DeliveryState, utcnow
+from server.text import storable
 from tests.conftest import BACKEND
 from tests.federation._fleet import RecordingFleet, serve_fleet
 

@@ -1,0 +1,29 @@
+"""Text that every store and every log line can hold.
+
+Other servers and browsers can send what no database or UTF-8 writer accepts: PostgreSQL refuses
+the NUL character, and a lone surrogate (what `json.loads` makes of `"\\ud800"`) cannot be
+encoded as UTF-8 at all. These helpers are the one place that knows how to tell and mend it.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["LONE_SURROGATE", "is_storable", "storable", "without_surrogates"]
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD."""
+    return LONE_SURROGATE.sub("\ufffd", text)
+
+
+def storable(text: str) -> str:
+    """`text` without NUL characters, and with each lone surrogate replaced by U+FFFD."""
+    return without_surrogates(text.replace("\x00", ""))
+
+
+def is_storable(text: str) -> bool:
+    """Whether `text` holds neither a NUL character nor a lone surrogate."""
+    return "\x00" not in text and LONE_SURROGATE.search(text) is None

@@ -1,0 +1,30 @@
+"""Text every store and log line can hold: no NUL, no lone surrogate."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.text import is_storable, storable, without_surrogates
+
+
+def test_storable__drops_nul_and_marks_lone_surrogates() -> None:
+    assert storable("a\x00b\ud800c") == "ab\ufffdc"
+
+
+def test_without_surrogates__keeps_nul_and_astral_characters() -> None:
+    assert without_surrogates("\x00\U0001f600\udfff") == "\x00\U0001f600\ufffd"
+
+
+def test_is_storable__tells_each_kind() -> None:
+    assert is_storable("plain, and \U0001f600")
+    assert not is_storable("a\x00b")
+    assert not is_storable("a\udc80b")
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=())))
+def test_storable__always_gives_text_utf8_and_postgresql_accept(text: str) -> None:
+    mended = storable(text)
+    assert is_storable(mended)
+    mended.encode("utf-8")
+    assert (mended == text) == is_storable(text)
