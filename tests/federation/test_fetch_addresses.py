@@ -108,3 +108,11 @@ def test_refusal__takes_address_objects_and_scoped_strings() -> None:
     assert policy.refusal("fe80::1%eth0") is None
     # An IPv4 allow-list never admits IPv6 addresses, whatever their bits
     assert AddressPolicy.allowing(["0.0.0.0/0"]).refusal("::1") == "::1 is a loopback address"
+
+
+def test_allowing__takes_a_network_written_with_its_host_bits() -> None:
+    # Given an allow-list written as an operator would, a host address with its prefix
+    policy = AddressPolicy.allowing(["10.1.2.3/8"])
+    # Then it admits the whole network rather than failing the start-up
+    assert policy.refusal("10.200.0.1") is None
+    assert policy.refusal("172.16.0.1") == "172.16.0.1 is a private address"

@@ -433,6 +433,8 @@ def test_origin__makes_the_default_port_explicit(
         "application/ld+json",
         'application/ld+json; profile="https://www.w3.org/ns/activitystreams https://x.example"',
         "Application/Activity+JSON ; charset=utf-8",
+        # parameters separated without spaces, the profile not last
+        'application/ld+json;profile="https://www.w3.org/ns/activitystreams";charset=utf-8',
     ],
 )
 async def test_fetch_object__accepts_the_activitystreams_spellings(

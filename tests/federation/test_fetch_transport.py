@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import AsyncIterator
 
 import httpcore
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from federation.fetch import AddressPolicy, Fetcher, RefusedAddress, make_client
-from federation.fetch.transport import GuardedBackend
+from federation.fetch.transport import GuardedBackend, GuardedTransport, make_ssl_context
 from tests.federation._fetch_server import Server, respond
 
 LOOPBACK = ["127.0.0.1/32"]
@@ -94,3 +95,61 @@ async def test_guarded_backend__refuses_when_no_address_is_allowed(server: Serve
         "127.0.0.1 is a loopback address"
     )
     assert server.connections == 0
+
+
+def _pool(client: httpx.AsyncClient) -> httpcore.AsyncConnectionPool:
+    transport = client._transport
+    assert isinstance(transport, GuardedTransport)
+    return transport._pool
+
+
+async def test_make_client__bounds_the_connection_pool() -> None:
+    # Given the shared client as the application builds it
+    async with make_client() as client:
+        pool = _pool(client)
+    # Then at most 100 sockets are open at once, and 20 idle ones are kept for 5 s, so a
+    # burst of deliveries (or one slow peer) cannot exhaust the process's file descriptors
+    assert pool._max_connections == 100
+    assert pool._max_keepalive_connections == 20
+    assert pool._keepalive_expiry == 5.0
+    # And the pool speaks HTTP/1.1 only, without retrying connections on its own
+    assert (pool._http1, pool._http2, pool._retries) == (True, False, 0)
+
+
+async def test_make_client__takes_the_pool_size() -> None:
+    # Given a deployment asking for a smaller pool, When the client is made
+    async with make_client(max_connections=7) as client:
+        pool = _pool(client)
+    # Then the pool holds no more than that, and no more idle ones than it may open
+    assert (pool._max_connections, pool._max_keepalive_connections) == (7, 7)
+
+
+async def test_make_client__connects_through_the_guard_and_verified_tls() -> None:
+    # Given a client allowing one network
+    async with make_client(allowed_networks=["192.0.2.0/24"]) as client:
+        pool = _pool(client)
+    # Then every connection is opened by the guarded backend, with that very policy
+    backend = pool._network_backend
+    assert isinstance(backend, GuardedBackend)
+    assert backend.policy == AddressPolicy.allowing(["192.0.2.0/24"])
+    # And TLS verifies certificates and host names
+    context = pool._ssl_context
+    assert context is not None
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+
+
+async def test_make_client__never_follows_redirects_itself() -> None:
+    # Given the shared client, Then a redirect is handed back to the fetcher, which checks
+    # every hop's URL and counts it, rather than followed silently by httpx
+    async with make_client(user_agent="Test/1") as client:
+        assert client.follow_redirects is False
+        assert client.headers["User-Agent"] == "Test/1"
+
+
+async def test_guarded_transport__bounds_its_pool_by_default() -> None:
+    # Given a transport made without limits, Then its pool is bounded all the same
+    transport = GuardedTransport(AddressPolicy(), make_ssl_context())
+    async with transport:
+        pool = transport._pool
+    assert (pool._max_connections, pool._max_keepalive_connections) == (100, 20)
+    assert pool._keepalive_expiry == 5.0
