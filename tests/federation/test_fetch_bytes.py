@@ -5,10 +5,12 @@ A stub transport stands in for the network; redirects and caps are the fetcher's
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
-from federation.fetch import BadContentType, Fetcher, TooLarge
+from federation.fetch import BadContentType, Fetcher, Timeout, TooLarge
 
 URL = "https://remote.example/avatar"
 IMAGES = frozenset({"image/png", "image/jpeg"})
@@ -81,3 +83,18 @@ async def test_get_bytes__takes_its_own_cap() -> None:
             await Fetcher(client).get_bytes(
                 URL, accept="image/*", media_types=IMAGES, max_bytes=len(PNG) - 1
             )
+
+
+async def test_get_bytes__the_total_deadline_names_the_url() -> None:
+    # Given a transport that never answers
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("never answered")
+
+    # When fetched with a short total deadline, Then the Timeout names the URL
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        with pytest.raises(Timeout) as error:
+            await Fetcher(client, total_timeout=0.05).get_bytes(
+                URL, accept="image/*", media_types=IMAGES
+            )
+    assert error.value.url == URL

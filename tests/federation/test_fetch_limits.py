@@ -12,7 +12,7 @@ import json
 import httpx
 import pytest
 
-from federation.fetch import Fetcher, Timeout, TooLarge, Unreachable
+from federation.fetch import Fetcher, IdMismatch, Timeout, TooLarge, Unreachable
 
 URL = "https://remote.example/note"
 MB = 1_000_000
@@ -113,3 +113,20 @@ async def test_fetcher__allowing_http_still_fetches_https() -> None:
         # When an https URL is fetched, Then https stays allowed alongside http
         fetched = await Fetcher(client, allow_http=True).fetch_object(URL)
     assert fetched.url == URL
+
+
+@pytest.mark.parametrize(
+    ("document", "exact"),
+    [({"type": "Note"}, False), ({"id": URL + "#other", "type": "Note"}, True)],
+    ids=["no-id", "not-exact"],
+)
+async def test_fetch_object__an_id_mismatch_names_the_url(
+    document: dict[str, str], exact: bool
+) -> None:
+    # Given a document without an id, or with one other than its URL where that is required
+    body = json.dumps(document).encode()
+    async with _client(_serve(body)) as client:
+        # When fetched, Then the refusal names the URL the document came from
+        with pytest.raises(IdMismatch) as refusal:
+            await Fetcher(client).fetch_object(URL, require_exact_id=exact)
+    assert refusal.value.url == URL

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 import httpcore
 import httpx
@@ -153,3 +154,64 @@ async def test_guarded_transport__bounds_its_pool_by_default() -> None:
         pool = transport._pool
     assert (pool._max_connections, pool._max_keepalive_connections) == (100, 20)
     assert pool._keepalive_expiry == 5.0
+
+
+class _Recorder(httpcore.AsyncNetworkBackend):
+    """An inner backend that records what it is asked to do instead of doing it."""
+
+    def __init__(self) -> None:
+        self.connects: list[tuple[object, ...]] = []
+        self.sleeps: list[float] = []
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.connects.append((host, port, timeout, local_address, socket_options))
+        raise httpcore.ConnectError("recorded only")
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+async def test_guarded_backend__passes_the_connection_options_on() -> None:
+    # Given a guarded backend over a recording one, for a name with one allowed address
+    class OneAddress(GuardedBackend):
+        async def _resolve(self, host: str, port: int, seconds: float | None) -> list[str]:
+            return ["192.0.2.7"]
+
+    inner = _Recorder()
+    backend = OneAddress(AddressPolicy.allowing(["192.0.2.0/24"]), inner)
+    options: list[httpcore.SOCKET_OPTION] = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    # When connecting with a timeout, a local address and socket options
+    with pytest.raises(httpcore.ConnectError):
+        await backend.connect_tcp(
+            "peer.example", 8443, timeout=2.5, local_address="192.0.2.1", socket_options=options
+        )
+    # Then the checked address is connected to with every option the pool asked for, so the
+    # connect timeout still bounds a peer that never completes the handshake
+    assert inner.connects == [("192.0.2.7", 8443, 2.5, "192.0.2.1", options)]
+    # And the pool's waits are the inner backend's
+    await backend.sleep(0.25)
+    assert inner.sleeps == [0.25]
+
+
+async def test_guarded_backend__name_resolution_obeys_the_connect_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a resolver that never answers
+    async def silent(*args: object, **kwargs: object) -> list[object]:
+        await asyncio.Event().wait()
+        raise AssertionError("never answered")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", silent)
+    backend = GuardedBackend(AddressPolicy(), _Recorder())
+    # When connecting with a short timeout, Then a hung DNS lookup ends as a connect timeout
+    # (the outer deadline only turns a hang into a failure of this test)
+    with pytest.raises(httpcore.ConnectTimeout, match=r"resolving peer\.example timed out"):
+        async with asyncio.timeout(5):
+            await backend.connect_tcp("peer.example", 443, timeout=0.05)
