@@ -44,7 +44,10 @@ async def test_get_bytes__returns_the_body_and_its_media_type() -> None:
     assert (fetched.url, fetched.media_type, fetched.body) == (final, "image/png", PNG)
     # And each hop asked for what the caller accepts, unsigned
     assert [str(request.url) for request in seen] == [URL, final]
-    assert [request.headers["Accept"] for request in seen] == ["image/*", "image/*"]
+    assert [(request.method, request.headers["Accept"]) for request in seen] == [
+        ("GET", "image/*"),
+        ("GET", "image/*"),
+    ]
     assert all("Signature" not in request.headers for request in seen)
 
 

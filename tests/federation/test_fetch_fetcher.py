@@ -106,8 +106,10 @@ async def test_fetch_object__follows_three_redirects_but_not_four(server: Server
         server.routes[f"/r{hop}"] = redirect("/note" if hop == 1 else f"/r{hop - 1}")
     # When fetched, Then three redirects are followed and four are too many
     assert (await _fetch(server.url("/r3")))["type"] == "Note"
-    with pytest.raises(TooManyRedirects):
+    with pytest.raises(TooManyRedirects) as refusal:
         await _fetch(server.url("/r4"))
+    # And the refusal names the hop that would have redirected once more
+    assert refusal.value.url == server.url("/r1")
 
 
 async def test_fetch_object__refuses_a_body_over_the_cap(server: Server) -> None:
@@ -239,9 +241,10 @@ async def test_fetch_object__budget_limits_requests(server: Server) -> None:
         await fetcher.fetch_object(server.url("/moved"), budget=budget)
         assert budget.remaining == 0
         # And the next fetch is refused without a request
-        with pytest.raises(BudgetExhausted):
+        with pytest.raises(BudgetExhausted) as refusal:
             await fetcher.fetch_object(server.url("/note"), budget=budget)
     assert len(server.requests) == 2
+    assert refusal.value.url == server.url("/note")
 
 
 async def test_fetch_object__signs_when_given_an_auth(server: Server) -> None:
@@ -399,6 +402,22 @@ def test_host_problem__refuses_what_names_no_server(host: str) -> None:
     problem = host_problem(host)
     assert problem is not None
     assert problem.endswith("is not a valid host name")
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("a..b", "a..b"),
+        ("a" * 64, "a" * 64),
+        ("a" * 65, "a" * 64 + "…"),
+        ("a" * 300 + "\x00", "a" * 64 + "…"),
+    ],
+    ids=["short", "64", "65", "long"],
+)
+def test_host_problem__quotes_at_most_64_characters_of_the_host(host: str, shown: str) -> None:
+    # Given a host a peer chose, When it is refused, Then the reason quotes it whole up to 64
+    # characters and cut off beyond, so a peer cannot fill our logs through the hosts it names
+    assert host_problem(host) == f"{shown!r} is not a valid host name"
 
 
 async def test_fetch_object__a_deeply_nested_document_is_not_json(server: Server) -> None:
