@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from server.text import LONE_SURROGATE, is_storable
 
-__all__ = ["clean", "storable"]
+__all__ = ["MAX_ID_CHARS", "clean", "storable", "storable_id"]
+
+MAX_ID_CHARS = 2048  # the longest id or URL a row holds
 
 storable = is_storable
+
+
+def storable_id(value: str) -> bool:
+    """An id or URL from a fetched document that we can store (fetched documents skip the
+    inbox door's checks)."""
+    return len(value) <= MAX_ID_CHARS and is_storable(value)
 
 
 def clean(text: str) -> str:

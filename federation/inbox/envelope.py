@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from federation import jsondoc
 from federation.inbox._text import storable
 from federation.inbox.parse_actor import domain_of
-from federation.ld import get_id
+from federation.ld import get_id, get_list
 
 __all__ = ["MAX_ID_CHARS", "Unstorable", "is_http_url", "read_envelope"]
 
@@ -116,15 +116,9 @@ def _stored_ids(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
             if not isinstance(node, dict):
                 continue
             for key in ID_KEYS if depth else ID_KEYS[2:]:  # the activity's id, actor: done
-                for value in _one_or_many(node.get(key)):
+                for value in get_list(node, key):
                     found = value if isinstance(value, str) else get_id(value)
                     if found is not None:
                         yield f"{key} of an embedded object" if depth else key, found
-            below.extend(_one_or_many(node.get("object")))
+            below.extend(get_list(node, "object"))
         level = below
-
-
-def _one_or_many(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation import ld
-from federation.inbox._text import clean, storable
+from federation.inbox._text import clean, storable, storable_id
 from federation.inbox.parse_note import ParseError
 from server.models import ActorKind
 from server.services.remote import RemoteProfile
@@ -30,7 +30,6 @@ ACTOR_TYPES: dict[str, ActorKind] = {
 }
 
 
-MAX_URL_CHARS = 2048
 MAX_DOMAIN_CHARS = 259  # a DNS name (253) and a port
 
 
@@ -63,7 +62,7 @@ def public_keys(document: Mapping[str, Any]) -> list[PublicKeyInfo]:
         owner = ld.get_id(value.get("owner")) or ld.get_id(document.get("id"))
         if not isinstance(pem, str) or "PUBLIC KEY" not in pem or not storable(pem):
             continue
-        if key_id and owner and _plain(key_id):
+        if key_id and owner and storable_id(key_id):
             keys.append(PublicKeyInfo(key_id, owner, pem))
     return keys
 
@@ -87,7 +86,7 @@ def parse_actor(document: Mapping[str, Any], key_id: str | None = None) -> Remot
     inbox = ld.get_first_id(document, "inbox")
     if inbox is None:
         raise ParseError("the actor has no inbox")
-    if not _plain(actor_id) or not _plain(inbox):
+    if not storable_id(actor_id) or not storable_id(inbox):
         raise ParseError("the actor's id or inbox is not a plain URL")
     domain = domain_of(actor_id)
     if not domain:
@@ -123,12 +122,8 @@ def parse_actor(document: Mapping[str, Any], key_id: str | None = None) -> Remot
     )
 
 
-def _plain(url: str) -> bool:
-    return len(url) <= MAX_URL_CHARS and storable(url)
-
-
 def _url(url: str) -> str:
-    return url if _plain(url) else ""
+    return url if storable_id(url) else ""
 
 
 def _image_url(value: Any) -> str:

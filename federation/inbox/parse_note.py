@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from federation import ld
-from federation.inbox._text import clean, storable
+from federation.inbox._text import clean, storable, storable_id
 
 __all__ = ["ParseError", "PostObject", "parse_post_object"]
 
@@ -107,7 +107,7 @@ def parse_post_object(data: Mapping[str, Any]) -> PostObject:
                 hashtags.append(name.lstrip("#"))
     name = _text(data, "name")
     in_reply_to = ld.get_first_id(data, "inReplyTo")
-    if in_reply_to is not None and not _plain(in_reply_to):
+    if in_reply_to is not None and not storable_id(in_reply_to):
         raise ParseError("the post replies to an id that is not a plain URL")
     return PostObject(
         id=object_id,
@@ -126,10 +126,5 @@ def parse_post_object(data: Mapping[str, Any]) -> PostObject:
     )
 
 
-def _plain(value: str) -> bool:
-    """An id we can look up and store: fetched documents skip the inbox door's checks."""
-    return len(value) <= 2048 and storable(value)
-
-
 def _ids(values: list[str]) -> tuple[str, ...]:
-    return tuple(value for value in values if _plain(value))
+    return tuple(value for value in values if storable_id(value))
