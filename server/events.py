@@ -44,6 +44,14 @@ class PostRestored(Event):
 
 
 @dataclass(frozen=True)
+class NotificationCreated(Event):
+    """A member was notified (mail subscribers decide whether it is also mailed)."""
+
+    notification_id: str
+    recipient_account_id: str
+
+
+@dataclass(frozen=True)
 class AnswerAccepted(Event):
     """A reply became the accepted answer of its question (not published when un-accepted)."""
 

@@ -162,7 +162,8 @@ async def _create(
     account = await Account.get_or_none(actor_id=recipient_actor_id)
     if account is None:
         return False
-    await Notification.create(
+    notification = await Notification.create(
         recipient=account, kind=kind, actor_id=by, group_id=group_id, post_id=post_id
     )
+    await events.bus.publish(events.NotificationCreated(notification.id, account.id))
     return True
