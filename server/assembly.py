@@ -9,6 +9,7 @@ other way would accept no follower and announce no post.
 
 from __future__ import annotations
 
+from federation.delivery import wake
 from federation.outbox import register as register_outbox
 from federation.runtime import FederationRuntime
 from server import events
@@ -19,10 +20,11 @@ __all__ = ["subscribe_all", "worker_runtime"]
 
 
 def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
-    """Subscribe notifications and the federation outbox to `bus` (a second call changes
-    nothing but the outbox's settings)."""
+    """Subscribe notifications, the federation outbox and the workers' wake-up to `bus` (a
+    second call changes nothing but the outbox's settings)."""
     notifications.register(bus)
     register_outbox(bus, settings)
+    bus.subscribe(events.FederationWorkRequeued, wake.on_work_requeued)
 
 
 def worker_runtime(settings: Settings) -> FederationRuntime:

@@ -44,6 +44,14 @@ class PostRestored(Event):
 
 
 @dataclass(frozen=True)
+class FederationWorkRequeued(Event):
+    """An admin made waiting or given-up deliveries, or dead received activities, due again."""
+
+    deliveries: bool
+    inbox: bool
+
+
+@dataclass(frozen=True)
 class NotificationCreated(Event):
     """A member was notified (mail subscribers decide whether it is also mailed)."""
 

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from tortoise import Tortoise
 
+from server.events import Event, FederationWorkRequeued
+
 __all__ = [
     "DELIVERY",
     "INBOX",
@@ -30,6 +32,7 @@ __all__ = [
     "listen",
     "notify_delivery",
     "notify_inbox",
+    "on_work_requeued",
     "subscribed",
 ]
 
@@ -55,6 +58,15 @@ def subscribed(channel: str, event: asyncio.Event) -> Iterator[None]:
 async def notify_delivery() -> None:
     """Deliveries were queued (call it in the transaction that wrote them)."""
     await _notify(DELIVERY)
+
+
+async def on_work_requeued(event: Event) -> None:
+    """Subscriber of `FederationWorkRequeued`: an admin's retry is worked on at once."""
+    assert isinstance(event, FederationWorkRequeued)
+    if event.deliveries:
+        await notify_delivery()
+    if event.inbox:
+        await notify_inbox()
 
 
 async def notify_inbox() -> None:

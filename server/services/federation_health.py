@@ -27,6 +27,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
+from server import events
 from server.models import Actor, Delivery, DeliveryState, DomainHealth, InboxActivity, utcnow
 from server.services import audit
 from server.services.errors import NotFound
@@ -267,6 +268,7 @@ async def retry_domain(domain: str, by: Actor | str) -> int:
         await audit.record(
             by, RETRY_ACTION, target_type="domain", target_id=domain, target_label=domain
         )
+        await _requeued(deliveries=True)
     return made_due
 
 
@@ -282,6 +284,7 @@ async def retry_all(by: Actor | str) -> int:
             unavailable_since=None, first_failure_at=None
         )
         await audit.record(by, RETRY_ACTION, target_type="domain", target_label="all domains")
+        await _requeued(deliveries=True)
     return made_due
 
 
@@ -312,6 +315,7 @@ async def retry_delivery(delivery_id: str, by: Actor | str) -> None:
             target_id=row.id,
             target_label=row.inbox_url[:300],
         )
+        await _requeued(deliveries=True)
 
 
 async def retry_inbox(activity_id: str, by: Actor | str) -> None:
@@ -328,6 +332,7 @@ async def retry_inbox(activity_id: str, by: Actor | str) -> None:
             target_id=row.id,
             target_label=row.ap_id[:300],
         )
+        await _requeued(inbox=True)
 
 
 async def retry_given_up(by: Actor | str) -> int:
@@ -338,4 +343,10 @@ async def retry_given_up(by: Actor | str) -> int:
         await audit.record(
             by, RETRY_ACTION, target_type="dead_letters", target_label="everything given up"
         )
+        await _requeued(deliveries=True, inbox=True)
     return int(count)
+
+
+async def _requeued(*, deliveries: bool = False, inbox: bool = False) -> None:
+    """Tell the workers (in the transaction, so they hear of it on commit) to look now."""
+    await events.bus.publish(events.FederationWorkRequeued(deliveries=deliveries, inbox=inbox))

@@ -11,7 +11,18 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from federation.delivery import DeliveryWorker, enqueue, wake
-from server.models import Actor, ActorKind, Delivery, DeliveryState
+from server import events
+from server.assembly import subscribe_all
+from server.models import (
+    Actor,
+    ActorKind,
+    Delivery,
+    DeliveryState,
+    DomainHealth,
+    InboxActivity,
+    utcnow,
+)
+from server.services import federation_health
 from server.settings import Settings
 from tests.conftest import BACKEND
 from tests.federation._fleet import RecordingFleet, serve_fleet
@@ -91,3 +102,56 @@ def test_asyncpg_dsn__drops_tortoise_options() -> None:
     url = "postgres://lyceum:secret@db:5432/lyceum?minsize=1&maxsize=10"
     assert wake._asyncpg_dsn(url) == "postgresql://lyceum:secret@db:5432/lyceum"
     assert wake.is_postgres(url) and not wake.is_postgres("sqlite:///tmp/x.sqlite3")
+
+
+@pytest.mark.parametrize("retry", ["delivery", "inbox", "given_up", "domain", "all"])
+async def test_admin_retry__wakes_the_workers_of_what_it_requeued(
+    settings: Settings, database: None, retry: str
+) -> None:
+    # Given a given-up delivery and a dead received activity, and workers waiting on both queues
+    subscribe_all(events.bus, settings)
+    signer = await Actor.create(kind=ActorKind.GROUP, username="physics")
+    delivery = await Delivery.create(
+        activity_id="http://lyceum.test/a/1",
+        payload="{}",
+        signer=signer,
+        inbox_url="http://peer.test/inbox",
+        domain="peer.test",
+        state=DeliveryState.FAILED,
+        next_attempt_at=utcnow(),
+    )
+    dead = await InboxActivity.create(
+        ap_id="http://peer.test/a/1",
+        dedup_key="k" * 64,
+        actor_ap_id="http://peer.test/u/1",
+        activity_type="Create",
+        payload="{}",
+        dead_at=utcnow(),
+    )
+    await DomainHealth.create(domain="peer.test", unavailable_since=utcnow())
+    woken = {wake.DELIVERY: asyncio.Event(), wake.INBOX: asyncio.Event()}
+    with (
+        wake.subscribed(wake.DELIVERY, woken[wake.DELIVERY]),
+        wake.subscribed(wake.INBOX, woken[wake.INBOX]),
+    ):
+        # When an admin retries
+        if retry == "delivery":
+            await federation_health.retry_delivery(delivery.id, signer)
+        elif retry == "inbox":
+            await federation_health.retry_inbox(dead.id, signer)
+        elif retry == "given_up":
+            await federation_health.retry_given_up(signer)
+        elif retry == "domain":
+            await federation_health.retry_domain("peer.test", signer)
+        else:
+            await federation_health.retry_all(signer)
+
+    # Then the worker of each requeued queue is woken, and only that one
+    expected = {
+        "delivery": {wake.DELIVERY},
+        "inbox": {wake.INBOX},
+        "given_up": {wake.DELIVERY, wake.INBOX},
+        "domain": {wake.DELIVERY},
+        "all": {wake.DELIVERY},
+    }[retry]
+    assert {channel for channel, event in woken.items() if event.is_set()} == expected
