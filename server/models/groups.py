@@ -113,6 +113,7 @@ class Membership(Entity):
     class Meta:
         table = "membership"
         unique_together = (("group", "actor"),)
+        indexes = (("actor_id", "state"),)  # a person's groups (home feed, profile)
 
     @property
     def is_moderator(self) -> bool:

@@ -75,7 +75,14 @@ class Post(Entity):
 
     class Meta:
         table = "post"
-        indexes = (("group_id", "state", "created_at"),)
+        # What the pages filter and sort on (tests/server/test_query_plans.py checks they are used).
+        indexes = (
+            ("group_id", "state", "created_at"),
+            ("group_id", "parent_id", "state", "last_activity_at"),
+            ("root_id", "created_at"),
+            ("parent_id",),
+            ("author_id", "created_at"),
+        )
 
     @property
     def is_visible(self) -> bool:

@@ -1,0 +1,116 @@
+"""The pages' hot queries use an index on the post table, on both databases.
+
+Each test runs a reader the way a page does, records the SELECTs it sends, and asks the
+database how it would run each one (`EXPLAIN QUERY PLAN` on SQLite; `EXPLAIN` with sequential
+scans priced out on PostgreSQL, whose planner would otherwise scan these small tables). A
+dropped or mismatched index turns a plan into a full scan of `post`, and the test names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server.models import Post
+from server.services import feeds, notifications
+from tests.conftest import BACKEND
+from tests.helpers import join_as_member, make_account, make_group, make_post, make_reply
+
+pytestmark = pytest.mark.usefixtures("database")
+
+SQLITE_FULL_SCAN = re.compile(r"^SCAN post\b(?! USING (COVERING )?INDEX)")
+
+
+@asynccontextmanager
+async def recorded_selects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[list[tuple[str, list[Any]]]]:
+    """The SELECTs on `post` sent inside the block, with their parameters."""
+    seen: list[tuple[str, list[Any]]] = []
+    connection = Tortoise.get_connection("default")
+    original = type(connection).execute_query
+
+    async def recording(self: BaseDBAsyncClient, query: str, values: Any = None) -> Any:
+        if query.lstrip().upper().startswith("SELECT") and '"post"' in query:
+            seen.append((query, list(values or [])))
+        return await original(self, query, values)
+
+    monkeypatch.setattr(type(connection), "execute_query", recording)
+    yield seen
+    monkeypatch.setattr(type(connection), "execute_query", original)
+
+
+async def full_scans_of_post(queries: list[tuple[str, list[Any]]]) -> list[str]:
+    """The queries whose plan reads every row of `post`."""
+    connection = Tortoise.get_connection("default")
+    scanning = []
+    for query, values in queries:
+        if BACKEND == "postgres":
+            async with connection._in_transaction() as transaction:
+                await transaction.execute_script("SET LOCAL enable_seqscan = off")
+                _, rows = await transaction.execute_query(f"EXPLAIN {query}", values)
+            plan = "\n".join(str(row["QUERY PLAN"]) for row in rows)
+            if re.search(r"Seq Scan on post\b", plan):
+                scanning.append(f"{query}\n{plan}")
+        else:
+            _, rows = await connection.execute_query(f"EXPLAIN QUERY PLAN {query}", values)
+            details = [str(row["detail"]) for row in rows]
+            if any(SQLITE_FULL_SCAN.search(detail) for detail in details):
+                scanning.append(f"{query}\n" + "\n".join(details))
+    return scanning
+
+
+async def plans_of(
+    monkeypatch: pytest.MonkeyPatch, read: Callable[[], Awaitable[object]]
+) -> list[str]:
+    async with recorded_selects(monkeypatch) as queries:
+        await read()
+    assert queries, "the reader sent no query on post"
+    return await full_scans_of_post(queries)
+
+
+async def world() -> tuple[Any, Any, Post]:
+    olga = await make_account("olga")
+    member = await make_account("member")
+    group = await make_group(olga, "maths")
+    await join_as_member(group, member)
+    question = await make_post(member, group, kind="question", title="Why #primes")
+    await make_reply(olga, question)
+    return member, group, question
+
+
+async def test_group_page_threads__use_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, group, _ = await world()
+    assert await plans_of(monkeypatch, lambda: feeds.list_threads(group)) == []
+    assert await plans_of(monkeypatch, lambda: feeds.list_threads(group, unanswered=True)) == []
+
+
+async def test_thread_page__uses_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, question = await world()
+    assert await plans_of(monkeypatch, lambda: feeds.thread(question)) == []
+
+
+async def test_home_feed__uses_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    member, _, _ = await world()
+    assert await plans_of(monkeypatch, lambda: feeds.home_feed(member)) == []
+
+
+async def test_resource_library__uses_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, group, _ = await world()
+    assert await plans_of(monkeypatch, lambda: feeds.resource_library(group)) == []
+
+
+async def test_notifications__use_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    member, _, _ = await world()
+    assert await plans_of(monkeypatch, lambda: notifications.list_notifications(member)) == []
+
+
+async def test_tag_page__uses_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    await world()
+    assert await plans_of(monkeypatch, lambda: feeds.tag_feed("primes")) == []
