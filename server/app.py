@@ -20,7 +20,7 @@ from federation.group_lookup import resolver_for
 from federation.negotiation import ContentNegotiation
 from federation.routes import as2_routes, federation_routes
 from federation.runtime import FederationRuntime
-from server import db, events, log_records
+from server import db, events, health, log_records
 from server.assembly import subscribe_all
 from server.ratelimit import RateLimits
 from server.services import instance
@@ -47,8 +47,8 @@ class InstanceNameMiddleware:
         await self.app(scope, receive, send)
 
 
-# Files (uploads, proxied remote images, CSS) are never pages, whatever the browser accepts.
-_FILE_PREFIXES = ("/static/", "/media/", "/proxy/")
+# Files (uploads, proxied remote images, CSS) and probes are never pages, whatever is accepted.
+_FILE_PREFIXES = ("/static/", "/media/", "/proxy/", "/healthz", "/readyz")
 
 
 def _may_want_html(scope: Scope) -> bool:
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app = LyceumApp(
         https=settings.secure_cookies,
         routes=[
+            *health.routes,
             *federation_routes(settings),
             *web_routes(),
             Mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web/static")),

@@ -21,6 +21,9 @@ SIGNED = frozenset({"signed"})  # the inboxes: signed requests from other server
 TOKEN = frozenset({"token"})  # nobody without a secret token (printed at first start, or emailed)
 
 ACCESS: dict[str, frozenset[str]] = {
+    # Probes for process managers and proxies.
+    "GET /healthz": PUBLIC,
+    "GET /readyz": PUBLIC,
     # Discovery and ActivityPub documents: public by design (FEDERATION.md).
     "GET /.well-known/webfinger": PUBLIC,
     "GET /.well-known/host-meta": PUBLIC,
