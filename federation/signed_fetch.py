@@ -24,6 +24,7 @@ from federation.httpsig import verify_request
 from federation.inbox.actors import RemoteActors
 from federation.inbox.context import block_of
 from federation.inbox.parse_actor import domain_of
+from federation.request_url import request_url
 from federation.responses import error_response
 from server.models import DomainBlockSeverity
 from server.settings import Settings
@@ -66,7 +67,7 @@ async def check_signed_fetch(settings: Settings, request: Request) -> Response |
 
     check = await verify_request(
         request.method,
-        settings.url(_target(request)),
+        request_url(settings, request),
         request.headers.items(),
         b"",
         key_lookup,
@@ -84,10 +85,3 @@ async def check_signed_fetch(settings: Settings, request: Request) -> Response |
     if owner and await block_of(domain_of(owner)) == DomainBlockSeverity.SUSPEND:
         return error_response(403, f"The domain {domain_of(owner)} is blocked here.")
     return None
-
-
-def _target(request: Request) -> str:
-    """The path and query as sent (what `(request-target)` signed), not a decoded copy."""
-    raw = request.scope.get("raw_path")
-    path = raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
-    return f"{path}?{request.url.query}" if request.url.query else path

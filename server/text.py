@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["LONE_SURROGATE", "is_storable", "storable", "without_surrogates"]
+__all__ = [
+    "LONE_SURROGATE",
+    "MAX_ID_CHARS",
+    "is_storable",
+    "is_storable_id",
+    "storable",
+    "without_surrogates",
+    "without_unstorable",
+]
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_ID_CHARS = 2048  # the longest id or URL a row holds
 
 
 def without_surrogates(text: str) -> str:
@@ -27,3 +36,16 @@ def storable(text: str) -> str:
 def is_storable(text: str) -> bool:
     """Whether `text` holds neither a NUL character nor a lone surrogate."""
     return "\x00" not in text and LONE_SURROGATE.search(text) is None
+
+
+def without_unstorable(text: str) -> str:
+    """`text` without NUL characters and lone surrogates (free text from other servers)."""
+    if is_storable(text):
+        return text
+    return LONE_SURROGATE.sub("", text.replace("\x00", ""))
+
+
+def is_storable_id(value: str) -> bool:
+    """Whether an id or URL can be stored as it is: at most `MAX_ID_CHARS` characters, with
+    neither a NUL character nor a lone surrogate."""
+    return len(value) <= MAX_ID_CHARS and is_storable(value)

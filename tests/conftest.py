@@ -32,6 +32,8 @@ from server.settings import Settings
 BACKEND = os.environ.get("LYCEUM_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("LYCEUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 BASE_URL = "http://lyceum.test"
+# A migrated SQLite file to copy instead of migrating one per run (tests only copy it).
+PREMIGRATED_SQLITE = "LYCEUM_TEST_SQLITE_TEMPLATE"
 T = TypeVar("T")
 
 
@@ -108,6 +110,8 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         run_sync(db.migrate(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("d"))))
         yield url
         run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    elif ready := os.environ.get(PREMIGRATED_SQLITE):
+        yield ready  # made by `bench/mutmut.py` once for its thousands of short runs
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite3"
         run_sync(db.migrate(Settings(database_url=f"sqlite://{path}", data_dir=path.parent)))

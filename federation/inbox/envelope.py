@@ -21,13 +21,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation import jsondoc
-from federation.inbox._text import storable
 from federation.inbox.parse_actor import domain_of
 from federation.ld import get_id, get_list
+from server.text import MAX_ID_CHARS, is_storable
 
 __all__ = ["MAX_ID_CHARS", "Unstorable", "is_http_url", "read_envelope"]
 
-MAX_ID_CHARS = 2048
 MAX_HOST_CHARS = 253  # the longest DNS name; origins are stored in 300 characters
 MAX_NESTING = 3  # as the parser: Announce{Create{Note}} is as deep as real shapes go
 ID_KEYS = ("id", "actor", "attributedTo", "inReplyTo")
@@ -98,7 +97,7 @@ def _has_unstorable_text(data: Any) -> bool:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-        elif isinstance(value, str) and not storable(value):
+        elif isinstance(value, str) and not is_storable(value):
             return True
     return False
 

@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation import ld
-from federation.inbox._text import clean, storable, storable_id
 from federation.inbox.parse_note import ParseError
 from server.models import ActorKind
 from server.services.remote import RemoteProfile
+from server.text import is_storable, is_storable_id, without_unstorable
 
 __all__ = ["ACTOR_TYPES", "PublicKeyInfo", "key_document_owner", "parse_actor", "public_keys"]
 
@@ -60,9 +60,9 @@ def public_keys(document: Mapping[str, Any]) -> list[PublicKeyInfo]:
         key_id = ld.get_id(value)
         pem = value.get("publicKeyPem")
         owner = ld.get_id(value.get("owner")) or ld.get_id(document.get("id"))
-        if not isinstance(pem, str) or "PUBLIC KEY" not in pem or not storable(pem):
+        if not isinstance(pem, str) or "PUBLIC KEY" not in pem or not is_storable(pem):
             continue
-        if key_id and owner and storable_id(key_id):
+        if key_id and owner and is_storable_id(key_id):
             keys.append(PublicKeyInfo(key_id, owner, pem))
     return keys
 
@@ -86,7 +86,7 @@ def parse_actor(document: Mapping[str, Any], key_id: str | None = None) -> Remot
     inbox = ld.get_first_id(document, "inbox")
     if inbox is None:
         raise ParseError("the actor has no inbox")
-    if not storable_id(actor_id) or not storable_id(inbox):
+    if not is_storable_id(actor_id) or not is_storable_id(inbox):
         raise ParseError("the actor's id or inbox is not a plain URL")
     domain = domain_of(actor_id)
     if not domain:
@@ -107,10 +107,12 @@ def parse_actor(document: Mapping[str, Any], key_id: str | None = None) -> Remot
     return RemoteProfile(
         ap_id=actor_id,
         kind=ACTOR_TYPES[types[0]],
-        username=clean(ld.get_str(document, "preferredUsername") or _last_segment(actor_id)),
+        username=without_unstorable(
+            ld.get_str(document, "preferredUsername") or _last_segment(actor_id)
+        ),
         domain=domain,
-        display_name=clean(ld.get_str(document, "name") or ""),
-        summary_html=clean(ld.get_str(document, "summary") or ""),
+        display_name=without_unstorable(ld.get_str(document, "name") or ""),
+        summary_html=without_unstorable(ld.get_str(document, "summary") or ""),
         url=_url(_first_url(document)),
         inbox_url=inbox,
         shared_inbox_url=_url(shared_inbox or ""),
@@ -123,7 +125,7 @@ def parse_actor(document: Mapping[str, Any], key_id: str | None = None) -> Remot
 
 
 def _url(url: str) -> str:
-    return url if storable_id(url) else ""
+    return url if is_storable_id(url) else ""
 
 
 def _image_url(value: Any) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from federation import ld
-from federation.inbox._text import clean, storable, storable_id
+from server.text import is_storable_id, without_unstorable
 
 __all__ = ["ParseError", "PostObject", "parse_post_object"]
 
@@ -47,7 +47,7 @@ def _text(data: Mapping[str, Any], key: str) -> str:
         mapped = data.get(f"{key}Map")
         if isinstance(mapped, Mapping):
             value = next((text for text in mapped.values() if isinstance(text, str)), None)
-    return clean(value or "")
+    return without_unstorable(value or "")
 
 
 def _href(value: Any) -> str:
@@ -87,7 +87,7 @@ def parse_post_object(data: Mapping[str, Any]) -> PostObject:
     object_id = data.get("id")
     if not isinstance(object_id, str) or not object_id.startswith(("https://", "http://")):
         raise ParseError("the post has no http(s) id")
-    if len(object_id) > 2048 or not object_id.isprintable() or not storable(object_id):
+    if not is_storable_id(object_id) or not object_id.isprintable():
         raise ParseError("the post's id is not a plain URL")
     types = ld.get_types(data)
     if not types:
@@ -107,7 +107,7 @@ def parse_post_object(data: Mapping[str, Any]) -> PostObject:
                 hashtags.append(name.lstrip("#"))
     name = _text(data, "name")
     in_reply_to = ld.get_first_id(data, "inReplyTo")
-    if in_reply_to is not None and not storable_id(in_reply_to):
+    if in_reply_to is not None and not is_storable_id(in_reply_to):
         raise ParseError("the post replies to an id that is not a plain URL")
     return PostObject(
         id=object_id,
@@ -116,15 +116,15 @@ def parse_post_object(data: Mapping[str, Any]) -> PostObject:
         content=_text(data, "content"),
         name=name,
         in_reply_to=in_reply_to,
-        url=clean(_page_url(data)),
-        link=clean(_link(data, types[0])),
+        url=without_unstorable(_page_url(data)),
+        link=without_unstorable(_link(data, types[0])),
         addressed=_ids(
             ld.get_ids(data, "to") + ld.get_ids(data, "cc") + ld.get_ids(data, "audience")
         ),
         mentions=_ids(mentions),
-        hashtags=tuple(clean(tag) for tag in hashtags if clean(tag)),
+        hashtags=tuple(without_unstorable(tag) for tag in hashtags if without_unstorable(tag)),
     )
 
 
 def _ids(values: list[str]) -> tuple[str, ...]:
-    return tuple(value for value in values if storable_id(value))
+    return tuple(value for value in values if is_storable_id(value))

@@ -69,6 +69,7 @@ from federation.inbox.parse_actor import domain_of
 from federation.inbox.processor import InboxProcessor
 from federation.inbox.refusals import log_refusal
 from federation.inbox.replay import SeenSignatures, signature_key
+from federation.request_url import request_url
 from federation.responses import error_response
 from server import url_convertors  # noqa: F401  (registers {x:id}, {x:name})
 from server.models import DomainBlockSeverity, InboxActivity, inbox_dedup_key
@@ -218,7 +219,7 @@ class Inbox:
 
         check = await verify_request(
             request.method,
-            self.settings.url(_target(request)),
+            request_url(self.settings, request),
             request.headers.items(),
             body,
             key_lookup,
@@ -279,13 +280,6 @@ class Inbox:
             known = (await block_of(domain),)
             self._blocks.put(domain, known)
         return known[0]
-
-
-def _target(request: Request) -> str:
-    """The path and query as sent (what `(request-target)` signed), not a decoded copy."""
-    raw = request.scope.get("raw_path")
-    path = raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
-    return f"{path}?{request.url.query}" if request.url.query else path
 
 
 @functools.lru_cache(maxsize=8)

@@ -157,6 +157,46 @@ async def post_activity(
         return await client.send(request)
 
 
+async def asgi_post(
+    app: Starlette,
+    messages: list[dict[str, Any]],
+    *,
+    headers: dict[str, str] | None = None,
+    client: tuple[str, int] | None = ("127.0.0.1", 50000),
+) -> int:
+    """POST to /inbox straight through ASGI, the body as the given `http.request` messages
+    (then a disconnect); the status answered. For what an HTTP client will not send: a body
+    cut off, a length it does not keep to, no client address. `headers` replace the default
+    content type (and add to `Host`)."""
+    sent = {"host": "lyceum.test", **(headers if headers is not None else {"content-type": AS2})}
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/inbox",
+        "raw_path": b"/inbox",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in sent.items()],
+        "client": client,
+        "server": ("lyceum.test", 80),
+    }
+    pending = list(messages)
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    return statuses[0]
+
+
 async def stored_counts() -> dict[str, int]:
     """How many rows the inbox could have written, to compare before and after."""
     return {

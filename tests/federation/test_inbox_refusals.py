@@ -9,7 +9,13 @@ from starlette.applications import Starlette
 
 from federation.inbox import receive
 from federation.inbox.refusals import RefusalLog
-from tests.federation._inbox_peer import RemotePeer, build_follow_activity, group_url, post_activity
+from tests.federation._inbox_peer import (
+    RemotePeer,
+    asgi_post,
+    build_follow_activity,
+    group_url,
+    post_activity,
+)
 
 
 class Clock:
@@ -67,3 +73,34 @@ async def test_inbox__every_refusal_is_logged_with_its_host(
         "characters.",
         "refused remote.example: 401 Signature refused: the request is not signed",
     ]
+
+
+@pytest.mark.parametrize(
+    ("signature", "client", "host"),
+    [
+        ('keyId="https://keys.example/actor#main-key",signature="x"', None, "keys.example"),
+        ('keyid="https://keys.example:8443/actor#k",signature="x"', None, "keys.example:8443"),
+        ('keyId="",signature="x"', ("192.0.2.7", 1234), "192.0.2.7"),
+        ("", ("192.0.2.7", 1234), "192.0.2.7"),
+        ("", None, "(unknown host)"),
+    ],
+    ids=["keyId", "lower-case-keyid", "empty-keyId", "unsigned", "no-client-address"],
+)
+async def test_inbox__refusal_before_the_body_is_read_names_the_key_host_else_the_client(
+    app: Starlette,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    signature: str,
+    client: tuple[str, int] | None,
+    host: str,
+) -> None:
+    # Given a fresh refusal log
+    monkeypatch.setattr(receive, "log_refusal", RefusalLog())
+    caplog.set_level(logging.INFO, "lyceum.inbox")
+    # When a request with no activity to read (a 415) comes with this signature and client
+    headers = {"content-type": "text/plain", **({"signature": signature} if signature else {})}
+    body = {"type": "http.request", "body": b"{}", "more_body": False}
+    assert await asgi_post(app, [body], headers=headers, client=client) == 415
+    # Then the refusal is logged against the signing key's server, else the client's address
+    lines = [r.getMessage() for r in caplog.records if r.name == "lyceum.inbox"]
+    assert lines == [f"refused {host}: 415 Send application/activity+json or application/ld+json."]

@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.text import is_storable, storable, without_surrogates
+from server.text import (
+    MAX_ID_CHARS,
+    is_storable,
+    is_storable_id,
+    storable,
+    without_surrogates,
+    without_unstorable,
+)
 
 
 def test_storable__drops_nul_and_marks_lone_surrogates() -> None:
@@ -28,3 +35,16 @@ def test_storable__always_gives_text_utf8_and_postgresql_accept(text: str) -> No
     assert is_storable(mended)
     mended.encode("utf-8")
     assert (mended == text) == is_storable(text)
+
+
+def test_without_unstorable__drops_nul_and_lone_surrogates_only() -> None:
+    assert without_unstorable("a\x00b\ud800c\U0001f600") == "abc\U0001f600"
+    assert without_unstorable("plain") == "plain"
+
+
+def test_is_storable_id__length_and_characters() -> None:
+    url = "https://remote.example/"
+    assert is_storable_id(url + "x" * (MAX_ID_CHARS - len(url)))
+    assert not is_storable_id(url + "x" * (MAX_ID_CHARS - len(url) + 1))
+    assert not is_storable_id(url + "\x00")
+    assert not is_storable_id(url + "\udfff")

@@ -1,0 +1,122 @@
+"""What the inbox remembers between requests (`receive._Memo`): verified keys and their owners,
+domains marked alive, domain blocks. Bounded, expiring, and forgotten when a key stops working.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from starlette.applications import Starlette
+
+from federation.inbox import receive
+from federation.inbox.receive import _Memo
+from server.models import Actor, DomainBlock, DomainBlockSeverity
+from tests.federation._inbox_peer import (
+    OTHER_PRIVATE,
+    OTHER_PUBLIC,
+    PeerActor,
+    RemotePeer,
+    build_follow_activity,
+    group_url,
+    post_activity,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(receive, "time", SimpleNamespace(monotonic=clock.monotonic))
+    return clock
+
+
+def test_memo__keeps_an_entry_for_its_seconds_then_forgets_it(clock: Clock) -> None:
+    # Given an entry remembered for 60 s
+    memo: _Memo[str] = _Memo(seconds=60.0)
+    memo.put("key", "pem")
+    # Then it is known until the 60 s are over, and not after
+    clock.now += 60.0
+    assert memo.get("key") == "pem"
+    clock.now += 0.001
+    assert memo.get("key") is None
+    # And an expired entry stays gone, even when the clock is wound back
+    clock.now -= 30.0
+    assert memo.get("key") is None
+
+
+def test_memo__holds_at_most_its_size_dropping_the_oldest(clock: Clock) -> None:
+    # Given a memo of three entries, "a" written again last
+    memo: _Memo[int] = _Memo(size=3)
+    for name in ("a", "b", "c"):
+        memo.put(name, 1)
+    memo.put("a", 2)
+    # When a fourth comes
+    memo.put("d", 1)
+    # Then the entry written longest ago goes, and only it
+    assert [memo.get(name) for name in ("a", "b", "c", "d")] == [2, None, 1, 1]
+
+
+def test_memo__forget_drops_one_entry(clock: Clock) -> None:
+    memo: _Memo[int] = _Memo()
+    memo.put("a", 1)
+    memo.put("b", 2)
+    memo.forget("a")
+    memo.forget("never-there")
+    assert (memo.get("a"), memo.get("b")) == (None, 2)
+
+
+async def test_inbox__a_key_whose_refetch_failed_is_not_remembered(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given bob's key is remembered (and no longer stored) after his first activity
+    bob = peer.add_actor("bob")
+    assert (await post_activity(app, build_follow_activity(bob, group_url("x")), bob)).is_success
+    await Actor.filter(ap_id=bob.id).update(public_key_pem="")
+    # And his server has since stopped publishing him
+    del peer.documents[bob.id]
+    # When a request under his key id fails to verify, and the key cannot be fetched again
+    forged = PeerActor(bob.id, bob.key_id, OTHER_PRIVATE, OTHER_PUBLIC)
+    refused = await post_activity(app, build_follow_activity(bob, group_url("x")), forged)
+    assert refused.status_code == 401
+    # Then the remembered key is dropped: his old key no longer verifies anything
+    replayed = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
+    assert replayed.status_code == 401, replayed.text
+
+
+async def test_inbox__a_new_block_applies_once_the_remembered_one_expires(
+    app: Starlette, peer: RemotePeer, clock: Clock
+) -> None:
+    # Given remote.example was heard from (its absence of a block remembered)
+    bob = peer.add_actor("bob")
+    assert (await post_activity(app, build_follow_activity(bob, group_url("x")), bob)).is_success
+    # When it is suspended, and the remembered answer has had its time
+    await DomainBlock.create(domain="remote.example", severity=DomainBlockSeverity.SUSPEND)
+    clock.now += receive.BLOCK_MEMO_SECONDS + 1
+    # Then its next activity is refused
+    response = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
+    assert response.status_code == 403
+
+
+async def test_inbox__a_failed_refetch_leaves_the_stored_key_usable(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given bob's key is remembered and stored, and his server is down for a while
+    bob = peer.add_actor("bob")
+    assert (await post_activity(app, build_follow_activity(bob, group_url("x")), bob)).is_success
+    del peer.documents[bob.id]
+    # When a forged request under his key id fails, and so does fetching his key again
+    forged = PeerActor(bob.id, bob.key_id, OTHER_PRIVATE, OTHER_PUBLIC)
+    refused = await post_activity(app, build_follow_activity(bob, group_url("x")), forged)
+    assert refused.status_code == 401
+    # Then bob's own next request still verifies with his stored key (the failure left no
+    # empty key remembered in its place)
+    response = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
+    assert response.status_code == 202, response.text
