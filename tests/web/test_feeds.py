@@ -100,6 +100,7 @@ async def test_group_feed__kind_filters_questions_and_resources(
         assert [entry.link for entry in parsed.entries] == [f"{BASE_URL}/p/{expected.id}"]
     resource = check_rss((await client.get("/g/maths/feed.rss?kind=resource")).content)
     assert 'href="https://example.org/book"' in resource.entries[0].description
+    assert resource.feed.link == f"{BASE_URL}/g/maths?kind=resource"  # the page, not the feed
     everything = check_atom((await client.get("/g/maths/feed.atom")).content)
     assert len(everything.entries) == 3  # threads only: the reply is not one
 
