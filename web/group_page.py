@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from server.models import Account, Actor, Group, GroupState, Membership, MembershipState
 from server.services import groups, members, moderation
 from server.services.errors import NotFound
+from server.services.reading import can_read_group
+from web.context import web
+from web.feed_links import FeedLink, feed_links
+from web.open_graph import OpenGraph, for_group
 from web.session import current_account
 
 
@@ -30,6 +34,9 @@ class GroupPage:
     membership: Membership | None
     pending_requests: int = 0  # counted for moderators only, shown on the Requests tab
     held_posts: int = 0  # counted for moderators only, shown on the Moderation tab
+    # Link previews and feeds, for a group anyone may read (none for a hidden one).
+    open_graph: OpenGraph | None = None
+    feed_links: list[FeedLink] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -73,8 +80,15 @@ class GroupPage:
         return self.is_member and (self.group.posting_policy == "members" or self.is_moderator)
 
     def as_context(self, active_tab: str) -> dict[str, object]:
-        """Template context for `groups/_header.html` (`page`, `group`, `active_tab`)."""
-        return {"page": self, "group": self.group, "active_tab": active_tab}
+        """Template context for `groups/_header.html` (`page`, `group`, `active_tab`) and the
+        page's <head> (`open_graph`, `feed_links`)."""
+        return {
+            "page": self,
+            "group": self.group,
+            "active_tab": active_tab,
+            "open_graph": self.open_graph,
+            "feed_links": self.feed_links,
+        }
 
 
 async def load_group_page(request: Request, handle: str) -> GroupPage:
@@ -90,6 +104,9 @@ async def load_group_page(request: Request, handle: str) -> GroupPage:
     page = GroupPage(group, await groups.topics_of(group), account, membership)
     if page.is_hidden and not (page.can_moderate or (account is not None and account.is_admin)):
         raise NotFound("There is no group with that handle.")
+    if await can_read_group(None, group):
+        page.open_graph = for_group(web(request).settings, group, page.path)
+        page.feed_links = feed_links(group.actor.name, f"{page.path}/feed")
     if page.can_moderate:
         page.pending_requests = await members.count_pending(group)
         page.held_posts = await moderation.held_count(group)

@@ -185,4 +185,14 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /admin/domains/{domain}": ADMIN,
     "POST /admin/domains/{domain}/unblock": ADMIN,
     "GET /about/blocks": PUBLIC,
+    # Public feeds and the favicon (web/routes/syndication.py, home.py).
+    "GET /favicon.ico": PUBLIC,
+    "GET /feed.atom": PUBLIC,
+    "GET /feed.rss": PUBLIC,
+    "GET /g/{handle}/feed.atom": PUBLIC,
+    "GET /g/{handle}/feed.rss": PUBLIC,
+    "GET /tags/{tag}/feed.atom": PUBLIC,
+    "GET /tags/{tag}/feed.rss": PUBLIC,
+    "GET /u/{username}/feed.atom": PUBLIC,
+    "GET /u/{username}/feed.rss": PUBLIC,
 }

@@ -12,6 +12,7 @@ from server.models import Post
 from server.services import notifications, posts
 from server.services.feeds import TAG_RE
 from web.context import web
+from web.feed_links import feed_links
 from web.forms import read_form
 from web.routes._listing import cursor_of, older_url, read_page
 from web.session import current_account, require_account
@@ -80,6 +81,9 @@ async def tag_page(request: Request) -> Response:
         "posts/tag.html",
         {
             "tag": tag.lower(),
+            "feed_links": feed_links(f"#{tag.lower()}", f"/tags/{tag.lower()}/feed")
+            if feed.items
+            else [],
             "items": feed.items,
             "excerpts": excerpts(feed.items),
             "older_url": older_url(request, feed.next_cursor),

@@ -19,9 +19,11 @@ from server.models import Post, PostKind
 from server.services import posts
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.feeds import is_own_held
+from server.services.reading import can_read_post
 from web.context import web
 from web.forms import read_form
 from web.group_page import group_path, group_slug, load_group_page
+from web.open_graph import for_post
 from web.routes._post_forms import EditPostForm, ReplyForm
 from web.session import current_account, require_account
 
@@ -51,11 +53,19 @@ async def _render_thread(
         raise NotFound("This post was deleted.")
     root = tree.post
     liked = await posts.liked_post_ids(viewer, _ids(tree)) if account else set()
+    # A preview tells what the post says: only of a post the viewer may read, titled by its
+    # thread only when the thread may be read too.
+    settings = web(request).settings
+    preview = None
+    if await can_read_post(account, post):
+        titled_by = root if await can_read_post(account, root) else post
+        preview = for_post(settings, post, titled_by, page.group)
     return web(request).templates.TemplateResponse(
         request,
         "posts/thread.html",
         {
             **page.as_context("threads"),
+            "open_graph": preview,
             "tree": tree,
             "root": root,
             "target": post,

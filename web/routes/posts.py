@@ -14,6 +14,7 @@ from server.models import PostKind
 from server.services import posts
 from server.services.errors import Invalid
 from web.context import web
+from web.feed_links import FeedLink, feed_links
 from web.forms import read_form
 from web.group_page import GroupPage, load_group_page
 from web.routes import post_page
@@ -57,8 +58,17 @@ async def thread_list(request: Request) -> Response:
             "kind": "question" if unanswered else (kind.value if kind else ""),
             "unanswered": unanswered,
             "first_page": first_page,
+            "feed_links": _kind_feeds(page, "question" if unanswered else kind),
         },
     )
+
+
+def _kind_feeds(page: GroupPage, kind: str | None) -> list[FeedLink]:
+    """The group's feeds, and first those of one kind when the page shows one kind."""
+    if not page.feed_links or not kind:
+        return page.feed_links
+    name = f"{page.group.actor.name}: {kind}s"
+    return feed_links(name, f"{page.path}/feed", f"kind={kind}") + page.feed_links
 
 
 def _kind_filter(request: Request) -> PostKind | None:
@@ -139,6 +149,7 @@ async def resources(request: Request) -> Response:
         "posts/resources.html",
         {
             **page.as_context("resources"),
+            "feed_links": _kind_feeds(page, PostKind.RESOURCE),
             "library": library,
             "older_url": older_url(request, library.page.next_cursor),
             "first_page": cursor_of(request) is None,

@@ -17,7 +17,9 @@ from server.services import accounts, profiles, sessions
 from server.services.errors import Invalid
 from web.browsers import describe
 from web.context import web
+from web.feed_links import feed_links
 from web.forms import WebForm, read_form
+from web.open_graph import for_person
 from web.session import current_account, current_session, log_in, require_account
 
 SAVED = {
@@ -31,8 +33,16 @@ SAVED = {
 async def profile_page(request: Request) -> Response:
     await current_account(request)
     profile = await profiles.get_profile(request.path_params["username"])
+    actor = profile.actor
     return web(request).templates.TemplateResponse(
-        request, "accounts/profile.html", {"profile": profile, "actor": profile.actor}
+        request,
+        "accounts/profile.html",
+        {
+            "profile": profile,
+            "actor": actor,
+            "open_graph": for_person(web(request).settings, actor),
+            "feed_links": feed_links(f"Posts by {actor.name}", f"/u/{actor.username}/feed"),
+        },
     )
 
 

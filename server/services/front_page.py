@@ -1,0 +1,85 @@
+"""What the front page shows: the instance's groups by activity, answered questions and new
+resources for visitors; a member's unanswered questions in their groups.
+
+Everything is asked of the one read policy (`server/services/reading.py`) for the viewer.
+"""
+
+from __future__ import annotations
+
+from tortoise.expressions import F, Subquery
+from tortoise.functions import Coalesce
+
+from server.models import Account, Actor, Group, Membership, MembershipState, Post, PostKind
+from server.services.reading import readable_groups, readable_posts
+
+__all__ = ["active_groups", "new_resources", "recently_answered", "unanswered_in_my_groups"]
+
+LISTED = 6
+
+
+async def active_groups(viewer: Account | None, *, limit: int = LISTED) -> list[Group]:
+    """This instance's groups, most active first (latest post, or creation for a group nobody
+    has posted in yet; then the larger), as the group directory orders them."""
+    return (
+        # A subquery rather than a join, so that no column name in the ordering is ambiguous.
+        await Group.filter(
+            readable_groups(viewer), actor_id__in=Subquery(Actor.filter(domain="").values("id"))
+        )
+        .annotate(activity=Coalesce(F("last_post_at"), F("created_at")))
+        .order_by("-activity", "-member_count", "id")
+        .limit(limit)
+        .prefetch_related("actor")  # not a join: `created_at` would be ambiguous
+    )
+
+
+async def recently_answered(viewer: Account | None, *, limit: int = LISTED) -> list[Post]:
+    """Questions with an accepted answer in this instance's groups, latest activity first."""
+    return (
+        await Post.filter(
+            readable_posts(viewer),
+            group__actor__domain="",
+            kind=PostKind.QUESTION,
+            parent_id__isnull=True,
+            accepted_answer_id__isnull=False,
+        )
+        .select_related("author", "group__actor")
+        .order_by("-last_activity_at", "-id")
+        .limit(limit)
+    )
+
+
+async def new_resources(viewer: Account | None, *, limit: int = LISTED) -> list[Post]:
+    """The newest resources shared in this instance's groups."""
+    return (
+        await Post.filter(
+            readable_posts(viewer),
+            group__actor__domain="",
+            kind=PostKind.RESOURCE,
+            parent_id__isnull=True,
+        )
+        .select_related("author", "group__actor")
+        .order_by("-created_at", "-id")
+        .limit(limit)
+    )
+
+
+async def unanswered_in_my_groups(account: Account, *, limit: int = LISTED) -> list[Post]:
+    """Questions without an accepted answer in the groups the member belongs to, newest first:
+    the cries for help they might answer."""
+    group_ids = await Membership.filter(
+        actor_id=account.actor_id, state=MembershipState.ACCEPTED
+    ).values_list("group_id", flat=True)
+    if not group_ids:
+        return []
+    return (
+        await Post.filter(
+            readable_posts(account),
+            group_id__in=list(group_ids),
+            kind=PostKind.QUESTION,
+            parent_id__isnull=True,
+            accepted_answer_id__isnull=True,
+        )
+        .select_related("author", "group__actor")
+        .order_by("-created_at", "-id")
+        .limit(limit)
+    )
