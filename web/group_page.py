@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from server.models import Account, Actor, Group, GroupState, Membership, MembershipState
-from server.services import groups, members, moderation
+from server.services import groups, members, moderation, watches
 from server.services.errors import NotFound
 from web.session import current_account
 
@@ -30,6 +30,7 @@ class GroupPage:
     membership: Membership | None
     pending_requests: int = 0  # counted for moderators only, shown on the Requests tab
     held_posts: int = 0  # counted for moderators only, shown on the Moderation tab
+    watch: str = ""  # the viewer's watch level for the group ("" for none)
 
     @property
     def path(self) -> str:
@@ -90,6 +91,8 @@ async def load_group_page(request: Request, handle: str) -> GroupPage:
     page = GroupPage(group, await groups.topics_of(group), account, membership)
     if page.is_hidden and not (page.can_moderate or (account is not None and account.is_admin)):
         raise NotFound("There is no group with that handle.")
+    if account is not None:
+        page.watch = await watches.watch_level(account, group=group) or ""
     if page.can_moderate:
         page.pending_requests = await members.count_pending(group)
         page.held_posts = await moderation.held_count(group)

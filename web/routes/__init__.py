@@ -21,10 +21,12 @@ from web.routes import (
     group_staff,
     groups,
     home,
+    notifications,
     posts,
     profiles,
     remote_groups,
     reports,
+    watches,
 )
 
 __all__ = ["url_convertors", "web_routes"]  # imported first: the route modules use them
@@ -51,4 +53,6 @@ def web_routes() -> list[BaseRoute]:
         *posts.routes,
         *reports.routes,
         *feed.routes,
+        *notifications.routes,
+        *watches.routes,
     ]
