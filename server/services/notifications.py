@@ -318,8 +318,14 @@ async def _on_post_held(event: events.Event) -> None:
 async def _on_held_post_approved(event: events.Event) -> None:
     assert isinstance(event, events.HeldPostApproved)
     post = await Post.get_or_none(id=event.post_id)
-    if post is not None:
-        await _notify(post.author_id, NotificationKind.HELD_APPROVED, post, by=event.by_actor_id)
+    if post is not None:  # moderation news about one's own post: a mute does not silence it
+        await _create(
+            post.author_id,
+            NotificationKind.HELD_APPROVED,
+            by=event.by_actor_id,
+            group_id=post.group_id,
+            post_id=post.id,
+        )
 
 
 async def _on_held_post_rejected(event: events.Event) -> None:

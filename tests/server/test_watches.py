@@ -6,7 +6,7 @@ import pytest
 
 from server import events
 from server.models import Account, GroupState, Notification, NotificationKind, Post, WatchLevel
-from server.services import groups, notifications, reports, watches
+from server.services import groups, moderation, notifications, reports, watches
 from server.services.errors import Invalid, NotFound
 from tests.helpers import join_as_member, make_account, make_group, make_post, make_reply
 
@@ -139,3 +139,21 @@ async def test_list_watches__names_what_one_may_still_read() -> None:
     await groups.Group.filter(id=group.id).update(state=GroupState.SUSPENDED)
     listed = await watches.list_watches(lurker)
     assert [(i.thread, i.group.id if i.group else None) for i in listed] == [(None, other_group.id)]
+
+
+async def test_mute__does_not_silence_news_of_ones_own_held_post() -> None:
+    # Given a group that holds first posts, muted by a newcomer who posts there
+    owner, _, _, group, _ = await world()
+    group.hold_first_posts = True
+    await group.save(update_fields=["hold_first_posts"])
+    newcomer = await make_account("newcomer")
+    await join_as_member(group, newcomer)
+    await watches.set_group_watch(newcomer, group, "muted")
+    post = await make_post(newcomer, group, title="Hello")
+    # When a moderator approves it
+    await moderation.approve_held_post(owner.actor, post)
+    # Then the newcomer was told why it waited and that it is published
+    assert await kinds(newcomer) == [
+        NotificationKind.HELD_FOR_REVIEW,
+        NotificationKind.HELD_APPROVED,
+    ]
