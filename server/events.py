@@ -159,6 +159,49 @@ class ReportForwarded(Event):
     to_group: bool = False
 
 
+@dataclass(frozen=True)
+class ReportFiled(Event):
+    """A report entered the queue: filed by a member here, or arrived as a `Flag`."""
+
+    report_id: str
+
+
+@dataclass(frozen=True)
+class ReportResolved(Event):
+    """A moderator or admin closed a report with `action` (a `reports.ReportAction` value)."""
+
+    report_id: str
+    by_actor_id: str
+    action: str
+
+
+@dataclass(frozen=True)
+class PostHeld(Event):
+    """A new post (or reply) waits for a moderator; its `held_reason` says why."""
+
+    post_id: str
+
+
+@dataclass(frozen=True)
+class HeldPostApproved(Event):
+    post_id: str
+    by_actor_id: str
+
+
+@dataclass(frozen=True)
+class HeldPostRejected(Event):
+    post_id: str
+    by_actor_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SignupWaiting(Event):
+    """A sign-up (approval mode) waits for an admin."""
+
+    account_id: str
+
+
 Handler = Callable[[Event], Awaitable[None]]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from server.models import Account, Actor, Group, GroupState, Membership, MembershipState
-from server.services import groups, members, moderation
+from server.services import groups, members, moderation, watches
 from server.services.errors import NotFound
 from server.services.reading import can_read_group
 from web.context import web
@@ -37,6 +37,7 @@ class GroupPage:
     # Link previews and feeds, for a group anyone may read (none for a hidden one).
     open_graph: OpenGraph | None = None
     feed_links: list[FeedLink] = field(default_factory=list)
+    watch: str = ""  # the viewer's watch level for the group ("" for none)
 
     @property
     def path(self) -> str:
@@ -107,6 +108,8 @@ async def load_group_page(request: Request, handle: str) -> GroupPage:
     if await can_read_group(None, group):
         page.open_graph = for_group(web(request).settings, group, page.path)
         page.feed_links = feed_links(group.actor.name, f"{page.path}/feed")
+    if account is not None:
+        page.watch = await watches.watch_level(account, group=group) or ""
     if page.can_moderate:
         page.pending_requests = await members.count_pending(group)
         page.held_posts = await moderation.held_count(group)

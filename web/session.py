@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from server.models import Account, Session
-from server.services import sessions
+from server.services import notifications, sessions
 from web.client_ip import client_ip
 from web.context import web
 
@@ -42,6 +42,9 @@ async def current_account(request: Request) -> Account | None:
         else:
             account, row = found
     request.state.account = account
+    if account is not None and request.method in ("GET", "HEAD"):
+        # For the header of the page about to be rendered: one COUNT per page, none for forms.
+        request.state.unread_count = await notifications.unread_count(account)
     request.state.session_row = row
     return account
 

@@ -38,6 +38,7 @@ def build_templates() -> Jinja2Templates:
 def _context(request: Request) -> dict[str, Any]:
     return {
         "current_account": request.scope.get("state", {}).get("account"),
+        "unread_count": request.scope.get("state", {}).get("unread_count", 0),
         "settings": request.app.state.web.settings,
         "instance_name": getattr(request.state, "instance_name", "Lyceum"),
     }

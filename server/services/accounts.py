@@ -16,6 +16,7 @@ from functools import cache
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from server import events
 from server.models import (
     Account,
     AccountState,
@@ -254,6 +255,8 @@ async def create_signed_up(checked: CheckedSignUp) -> Account:
                 )
                 if not updated:
                     raise Invalid({"invite_code": "This invitation has been used up."})
+            if account.state == AccountState.PENDING:
+                await events.bus.publish(events.SignupWaiting(account.id))
     except IntegrityError as exc:
         # Someone took the handle or the address between the check and the insert.
         existing = await Account.get_or_none(email=checked.email).select_related("actor")

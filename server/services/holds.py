@@ -15,10 +15,24 @@ from datetime import timedelta
 from server.models import Account, Actor, Group, Post, PostState, utcnow
 from server.services import groups
 
-__all__ = ["FIRST_POST", "NEW_ACCOUNT_LINKS", "contains_link", "hold_reason"]
+__all__ = ["FIRST_POST", "NEW_ACCOUNT_LINKS", "contains_link", "explain", "hold_reason"]
 
 FIRST_POST = "first_post"
 NEW_ACCOUNT_LINKS = "new_account_links"
+LIMITED_DOMAIN = "domain_limited"  # set by `remote` for servers the admins limit (domain_blocks)
+
+# Why a post waits, in words for its author and the moderators (notifications, mail).
+_EXPLANATIONS = {
+    FIRST_POST: "The group's moderators review each member's first post there.",
+    NEW_ACCOUNT_LINKS: "Posts with links from new accounts wait for a moderator.",
+    LIMITED_DOMAIN: "Posts from the author's server wait for a moderator here.",
+}
+
+
+def explain(reason: str) -> str:
+    """A held post's `held_reason` in words."""
+    return _EXPLANATIONS.get(reason, "It waits for a moderator to review it.")
+
 
 # Bare addresses in the text (the renderer does not linkify them, but readers copy them).
 URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S")

@@ -87,6 +87,7 @@ async def approve_held_post(by: Actor, post: Post) -> Post:
         await post.save(update_fields=["state", "held_reason", "last_activity_at"])
         await _recount(post, group, now=now)
         await _record(by, "post.approve", post, group)
+        await events.bus.publish(events.HeldPostApproved(post.id, by.id))
         await events.bus.publish(events.PostCreated(post.id))
     return post
 
@@ -96,9 +97,11 @@ async def reject_held_post(by: Actor, post: Post, reason: str = "") -> Post:
     group = await _moderated_group(by, post)
     if post.state != PostState.HELD:
         raise Conflict("That post is not waiting for a moderator.")
-    return await _take_out(
-        by, post, group, "post.reject", audit.checked_reason(reason), announce=False
-    )
+    reason = audit.checked_reason(reason)
+    async with in_transaction():
+        await _take_out(by, post, group, "post.reject", reason, announce=False)
+        await events.bus.publish(events.HeldPostRejected(post.id, by.id, reason))
+    return post
 
 
 async def held_posts(group: Group, *, limit: int = DEFAULT_LIMIT) -> list[Post]:

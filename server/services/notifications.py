@@ -1,15 +1,25 @@
-"""Notifications for people with an account here: replies, mentions, answers, join decisions.
+"""Notifications for people with an account here: replies, mentions, answers, join decisions,
+what they watch, and moderation news (reports, held posts, sign-ups) with its outcome.
 
 They are written by subscribers of domain events, in the transaction of the change, so a
 notification exists exactly when its cause was committed. Remote people are never notified
-here (their own server tells them), and nobody is notified of their own doing.
+here (their own server tells them), and nobody is notified of their own doing. A member who
+muted a thread or a group hears nothing about posts there (`watches`).
+
+A notification about a post the recipient may no longer open (removed, deleted, in a suspended
+group: `reading.openable_posts`) is neither listed nor counted. So news of a post's removal or
+rejection names it in `text` and does not point at it.
 """
 
 from __future__ import annotations
 
+from tortoise.expressions import Q
+
 from server import events
+from server.content import plain_text
 from server.models import (
     Account,
+    AccountState,
     MemberRole,
     Membership,
     MembershipState,
@@ -18,13 +28,29 @@ from server.models import (
     Post,
     PostMention,
     PostState,
+    Report,
+    Role,
+    WatchLevel,
     utcnow,
 )
+from server.services import holds, reading, watches
 from server.services._paging import Page, keyset_page
+from server.services.errors import NotFound
 
-__all__ = ["list_notifications", "mark_all_read", "mark_read", "register", "unread_count"]
+__all__ = [
+    "TEXT_MAX",
+    "list_notifications",
+    "mark_all_read",
+    "mark_read",
+    "open_notification",
+    "register",
+    "unread_count",
+]
 
 DEFAULT_LIMIT = 20
+TEXT_MAX = 500  # Notification.text
+LABEL_CHARS = 80
+RELATED = ("actor", "group__actor", "post__root", "report")
 
 
 def register(bus: events.EventBus) -> None:
@@ -35,19 +61,46 @@ def register(bus: events.EventBus) -> None:
     bus.subscribe(events.MembershipRequested, _on_membership_requested)
     bus.subscribe(events.MembershipAccepted, _on_membership_accepted)
     bus.subscribe(events.MembershipRejected, _on_membership_rejected)
+    bus.subscribe(events.ReportFiled, _on_report_filed)
+    bus.subscribe(events.ReportResolved, _on_report_resolved)
+    bus.subscribe(events.PostHeld, _on_post_held)
+    bus.subscribe(events.HeldPostApproved, _on_held_post_approved)
+    bus.subscribe(events.HeldPostRejected, _on_held_post_rejected)
+    bus.subscribe(events.SignupWaiting, _on_signup_waiting)
+
+
+def _shown(account: Account) -> Q:
+    """The account's notifications it may see: about no post, or about one it may open."""
+    return Q(recipient_id=account.id) & (
+        Q(post_id__isnull=True) | reading.openable_posts(account, prefix="post__")
+    )
 
 
 async def list_notifications(
     account: Account, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Page[Notification]:
-    query = Notification.filter(recipient=account).select_related("actor", "group__actor", "post")
+    query = Notification.filter(_shown(account)).select_related(*RELATED)
     return await keyset_page(
         query, field="created_at", cursor=cursor, limit=limit, key=lambda n: n.created_at
     )
 
 
 async def unread_count(account: Account) -> int:
-    return await Notification.filter(recipient=account, read_at__isnull=True).count()
+    """How many shown notifications are unread: one COUNT, for the header of every page."""
+    return await Notification.filter(_shown(account), read_at__isnull=True).count()
+
+
+async def open_notification(account: Account, notification_id: str) -> Notification:
+    """One of the account's shown notifications, marked read; NotFound for any other id."""
+    notification = await (
+        Notification.filter(_shown(account), id=notification_id).select_related(*RELATED).first()
+    )
+    if notification is None:
+        raise NotFound("There is no such notification.")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        await Notification.filter(id=notification.id).update(read_at=notification.read_at)
+    return notification
 
 
 async def mark_all_read(account: Account) -> int:
@@ -64,7 +117,7 @@ async def mark_read(account: Account, notification_ids: list[str]) -> int:
     ).update(read_at=utcnow())
 
 
-# --- subscribers ----------------------------------------------------------------------------
+# --- posts: replies, mentions, answers, watched threads and groups ---------------------------
 
 
 async def _on_post_created(event: events.Event) -> None:
@@ -72,12 +125,25 @@ async def _on_post_created(event: events.Event) -> None:
     post = await Post.get_or_none(id=event.post_id).select_related("parent")
     if post is None or post.state != PostState.PUBLISHED:
         return
-    notified: set[str] = set()
+    notified: set[str] = {post.author_id}
     if post.parent is not None and await _notify(
         post.parent.author_id, NotificationKind.REPLY, post, by=post.author_id
     ):
         notified.add(post.parent.author_id)
-    await _notify_mentions(post, skip=notified)
+    notified |= await _notify_mentions(post, skip=notified)
+    if post.parent is None:
+        kind, watching = (
+            NotificationKind.WATCHED_POST,
+            await watches.watchers(group_id=post.group_id),
+        )
+    else:
+        kind, watching = (
+            NotificationKind.WATCHED_REPLY,
+            await watches.watchers(thread_id=post.root_id),
+        )
+    for actor_id in watching:
+        if actor_id not in notified:
+            await _notify(actor_id, kind, post, by=post.author_id)
 
 
 async def _on_post_edited(event: events.Event) -> None:
@@ -90,11 +156,16 @@ async def _on_post_edited(event: events.Event) -> None:
     await _notify_mentions(post, skip={str(actor_id) for actor_id in already})
 
 
-async def _notify_mentions(post: Post, *, skip: set[str]) -> None:
+async def _notify_mentions(post: Post, *, skip: set[str]) -> set[str]:
+    """Notify the people the post mentions (but those in `skip`); returns who was notified."""
     mentioned = await PostMention.filter(post=post).values_list("actor_id", flat=True)
-    for actor_id in mentioned:
-        if str(actor_id) not in skip:
-            await _notify(str(actor_id), NotificationKind.MENTION, post, by=post.author_id)
+    notified: set[str] = set()
+    for actor_id in map(str, mentioned):
+        if actor_id not in skip and await _notify(
+            actor_id, NotificationKind.MENTION, post, by=post.author_id
+        ):
+            notified.add(actor_id)
+    return notified
 
 
 async def _on_answer_accepted(event: events.Event) -> None:
@@ -106,19 +177,17 @@ async def _on_answer_accepted(event: events.Event) -> None:
         )
 
 
+# --- groups: join requests and decisions ---------------------------------------------------
+
+
 async def _on_membership_requested(event: events.Event) -> None:
     assert isinstance(event, events.MembershipRequested)
     membership = await Membership.get_or_none(id=event.membership_id)
     if membership is None:
         return
-    moderators = await Membership.filter(
-        group_id=membership.group_id,
-        state=MembershipState.ACCEPTED,
-        role__in=[MemberRole.OWNER, MemberRole.MODERATOR],
-    ).values_list("actor_id", flat=True)
-    for moderator_id in moderators:
+    for moderator_id in await _moderators(membership.group_id):
         await _create(
-            str(moderator_id),
+            moderator_id,
             NotificationKind.JOIN_REQUEST,
             by=membership.actor_id,
             group_id=membership.group_id,
@@ -144,8 +213,180 @@ async def _on_membership_rejected(event: events.Event) -> None:
     await _create(event.actor_id, NotificationKind.JOIN_REJECTED, by=None, group_id=event.group_id)
 
 
+# --- moderation: reports, held posts, sign-ups ---------------------------------------------
+
+
+async def _on_report_filed(event: events.Event) -> None:
+    """A group's moderators hear of reports about its posts (when it is hosted here: a group
+    elsewhere has its own), the admins of reports about a person."""
+    assert isinstance(event, events.ReportFiled)
+    report = await Report.get_or_none(id=event.report_id).select_related("group__actor")
+    if report is None:
+        return
+    if report.group is None:
+        recipients = await _admins()
+    elif report.group.actor.is_local:
+        recipients = await _moderators(report.group.id)
+    else:
+        return
+    for actor_id in recipients:
+        # The reported person, were they a moderator, does not learn who reported them.
+        if actor_id != report.target_actor_id:  # type: ignore[attr-defined]
+            await _create(
+                actor_id,
+                NotificationKind.REPORT_FILED,
+                by=report.reporter_id,  # type: ignore[attr-defined]
+                group_id=report.group_id,  # type: ignore[attr-defined]
+                post_id=report.post_id,  # type: ignore[attr-defined]
+                report_id=report.id,
+                text=report.comment,
+            )
+
+
+# What the reporter is told, by the action that closed their report.
+_OUTCOMES = {
+    "dismiss": "The moderators looked at it and took no action.",
+    "resolve": "The moderators handled it.",
+    "remove_post": "The moderators removed the post.",
+    "ban_author": "The moderators banned the author from the group.",
+    "suspend_author": "The admins suspended the author's account.",
+}
+
+
+async def _on_report_resolved(event: events.Event) -> None:
+    """The reporter hears the outcome; the author hears of a removal or a ban (not that they
+    were reported and nothing happened). Neither is told who reported or who decided."""
+    assert isinstance(event, events.ReportResolved)
+    report = await Report.get_or_none(id=event.report_id).select_related("post")
+    if report is None:
+        return
+    reporter_id = report.reporter_id  # type: ignore[attr-defined]
+    if reporter_id is not None:
+        await _create(
+            reporter_id,
+            NotificationKind.REPORT_OUTCOME,
+            by=event.by_actor_id,
+            group_id=report.group_id,  # type: ignore[attr-defined]
+            report_id=report.id,
+            text=_OUTCOMES.get(event.action, "The moderators handled it."),
+        )
+    post = report.post
+    if event.action == "remove_post" and post is not None:
+        await _create(
+            post.author_id,
+            NotificationKind.CONTENT_REMOVED,
+            by=event.by_actor_id,
+            group_id=post.group_id,
+            text=_about(post, post.removal_reason),
+        )
+    elif event.action == "ban_author" and report.target_actor_id is not None:  # type: ignore[attr-defined]
+        await _create(
+            report.target_actor_id,  # type: ignore[attr-defined]
+            NotificationKind.REPORT_OUTCOME,
+            by=event.by_actor_id,
+            group_id=report.group_id,  # type: ignore[attr-defined]
+            text="You were banned from the group after a report.",
+        )
+
+
+async def _on_post_held(event: events.Event) -> None:
+    """The moderators hear that a post waits; its author why."""
+    assert isinstance(event, events.PostHeld)
+    post = await Post.get_or_none(id=event.post_id)
+    if post is None or post.state != PostState.HELD:
+        return
+    why = holds.explain(post.held_reason)
+    for moderator_id in await _moderators(post.group_id):
+        await _create(
+            moderator_id,
+            NotificationKind.POST_HELD,
+            by=post.author_id,
+            group_id=post.group_id,
+            post_id=post.id,
+            text=why,
+        )
+    await _create(
+        post.author_id,
+        NotificationKind.HELD_FOR_REVIEW,
+        by=None,
+        group_id=post.group_id,
+        post_id=post.id,
+        text=why,
+    )
+
+
+async def _on_held_post_approved(event: events.Event) -> None:
+    assert isinstance(event, events.HeldPostApproved)
+    post = await Post.get_or_none(id=event.post_id)
+    if post is not None:  # moderation news about one's own post: a mute does not silence it
+        await _create(
+            post.author_id,
+            NotificationKind.HELD_APPROVED,
+            by=event.by_actor_id,
+            group_id=post.group_id,
+            post_id=post.id,
+        )
+
+
+async def _on_held_post_rejected(event: events.Event) -> None:
+    """The author can no longer open the post: the notification names it instead."""
+    assert isinstance(event, events.HeldPostRejected)
+    post = await Post.get_or_none(id=event.post_id)
+    if post is not None:
+        await _create(
+            post.author_id,
+            NotificationKind.HELD_REJECTED,
+            by=event.by_actor_id,
+            group_id=post.group_id,
+            text=_about(post, event.reason),
+        )
+
+
+async def _on_signup_waiting(event: events.Event) -> None:
+    assert isinstance(event, events.SignupWaiting)
+    account = await Account.get_or_none(id=event.account_id)
+    if account is None:
+        return
+    for admin_id in await _admins():
+        await _create(
+            admin_id,
+            NotificationKind.SIGNUP_WAITING,
+            by=account.actor_id,
+            text=account.signup_reason,
+        )
+
+
+# --- shared steps ---------------------------------------------------------------------------
+
+
+async def _moderators(group_id: str) -> list[str]:
+    """The actor ids of a group's moderators and owners."""
+    ids = await Membership.filter(
+        group_id=group_id,
+        state=MembershipState.ACCEPTED,
+        role__in=[MemberRole.OWNER, MemberRole.MODERATOR],
+    ).values_list("actor_id", flat=True)
+    return [str(actor_id) for actor_id in ids]
+
+
+async def _admins() -> list[str]:
+    ids = await Account.filter(role=Role.ADMIN, state=AccountState.ACTIVE).values_list(
+        "actor_id", flat=True
+    )
+    return [str(actor_id) for actor_id in ids]
+
+
+def _about(post: Post, reason: str) -> str:
+    """A post named in words (its title, or the start of a reply), and why, for `text`."""
+    label = post.title or plain_text(post.content_html, LABEL_CHARS)
+    return f"“{label[:LABEL_CHARS]}”" + (f": {reason}" if reason else "")
+
+
 async def _notify(recipient_actor_id: str, kind: NotificationKind, post: Post, *, by: str) -> bool:
-    return await _create(recipient_actor_id, kind, by=by, group_id=post.group_id, post_id=post.id)
+    """Notify of a post, unless the recipient muted its thread or group."""
+    return await _create(
+        recipient_actor_id, kind, by=by, group_id=post.group_id, post_id=post.id, muting=post
+    )
 
 
 async def _create(
@@ -155,15 +396,27 @@ async def _create(
     by: str | None,
     group_id: str | None = None,
     post_id: str | None = None,
+    report_id: str | None = None,
+    text: str = "",
+    muting: Post | None = None,
 ) -> bool:
-    """Notify the account of this actor, if it is a local one and not the one who acted."""
+    """Notify the account of this actor, if it is a local one and not the one who acted (nor
+    muting the thread or group of `muting`). The one place that writes notifications."""
     if recipient_actor_id == by:
         return False
     account = await Account.get_or_none(actor_id=recipient_actor_id)
     if account is None:
         return False
+    if muting is not None and await watches.level_for_post(account.id, muting) == WatchLevel.MUTED:
+        return False
     notification = await Notification.create(
-        recipient=account, kind=kind, actor_id=by, group_id=group_id, post_id=post_id
+        recipient=account,
+        kind=kind,
+        actor_id=by,
+        group_id=group_id,
+        post_id=post_id,
+        report_id=report_id,
+        text=text[:TEXT_MAX],
     )
     await events.bus.publish(events.NotificationCreated(notification.id, account.id))
     return True

@@ -142,6 +142,8 @@ async def create_post(
         if not held:
             await _recount_group(group, last_post_at=now)
             await events.bus.publish(events.PostCreated(post.id))
+        else:
+            await events.bus.publish(events.PostHeld(post.id))
     return post
 
 
@@ -189,6 +191,8 @@ async def create_reply(
             await _recount_replies(root_id, last_activity_at=now)
             await _recount_group(group, last_post_at=now)
             await events.bus.publish(events.PostCreated(reply.id))
+        else:
+            await events.bus.publish(events.PostHeld(reply.id))
     return reply
 
 

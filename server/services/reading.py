@@ -15,12 +15,27 @@ so every caller passes the viewer even where the answer does not depend on it ye
 
 from __future__ import annotations
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
-from server.models import Account, Group, GroupState, Post, PostState
+from server.models import (
+    Account,
+    Group,
+    GroupState,
+    MemberRole,
+    Membership,
+    MembershipState,
+    Post,
+    PostState,
+)
 from server.services import groups as group_roles
 
-__all__ = ["can_read_group", "can_read_post", "readable_groups", "readable_posts"]
+__all__ = [
+    "can_read_group",
+    "can_read_post",
+    "openable_posts",
+    "readable_groups",
+    "readable_posts",
+]
 
 
 def readable_groups(viewer: Account | None) -> Q:
@@ -34,6 +49,29 @@ def readable_posts(viewer: Account | None, *, prefix: str = "") -> Q:
 
     `prefix` reaches posts through a relation, e.g. `prefix="post__"` on `Notification`."""
     return Q(**{f"{prefix}state": PostState.PUBLISHED, f"{prefix}group__state": GroupState.ACTIVE})
+
+
+def openable_posts(viewer: Account | None, *, prefix: str = "") -> Q:
+    """A filter on `Post` for every post the viewer may open, as `can_read_post` decides one:
+    the readable posts, and the held posts the viewer wrote or may review (what a notification
+    of theirs may point at, though no list shows held posts)."""
+    readable = readable_posts(viewer, prefix=prefix)
+    if viewer is None:
+        return readable
+    moderated = Membership.filter(
+        actor_id=viewer.actor_id,
+        state=MembershipState.ACCEPTED,
+        role__in=[MemberRole.OWNER, MemberRole.MODERATOR],
+    ).values("group_id")
+    in_moderated: dict[str, object] = {f"{prefix}group_id__in": Subquery(moderated)}
+    reviewer = Q(**in_moderated)  # type: ignore[arg-type]
+    if viewer.is_admin:  # admins moderate every group hosted here
+        reviewer |= Q(**{f"{prefix}group__actor__domain": ""})
+    held = Q(
+        Q(**{f"{prefix}author_id": viewer.actor_id}) | reviewer,
+        **{f"{prefix}state": PostState.HELD, f"{prefix}group__state": GroupState.ACTIVE},
+    )
+    return readable | held
 
 
 async def can_read_group(viewer: Account | None, group: Group) -> bool:

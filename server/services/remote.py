@@ -248,6 +248,8 @@ async def receive_post(
         if not held:  # a held post is announced (PostCreated) only when a moderator approves it
             await _recount_group(group, last_post_at=now)
             await events.bus.publish(events.PostCreated(post.id))
+        else:
+            await events.bus.publish(events.PostHeld(post.id))
     return post
 
 
@@ -311,15 +313,18 @@ async def receive_report(
         group = await Group.get(id=post.group_id)
     if post is not None and target_actor is None:
         target_actor = await Actor.get(id=post.author_id)
-    return await Report.create(
-        reporter=reporter,
-        target_actor=target_actor,
-        post=post,
-        group=group,
-        comment=comment.strip()[:5000],
-        ap_id=ap_id,
-        origin_domain=reporter.domain,
-    )
+    async with in_transaction():
+        report = await Report.create(
+            reporter=reporter,
+            target_actor=target_actor,
+            post=post,
+            group=group,
+            comment=comment.strip()[:5000],
+            ap_id=ap_id,
+            origin_domain=reporter.domain,
+        )
+        await events.bus.publish(events.ReportFiled(report.id))
+    return report
 
 
 async def _check_author(group: Group, author: Actor, *, starting_thread: bool) -> None:

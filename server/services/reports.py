@@ -133,6 +133,7 @@ async def file_report(
                 target_label=group.actor.domain,
             )
             await events.bus.publish(events.ReportForwarded(report.id, to_group=True))
+        await events.bus.publish(events.ReportFiled(report.id))
     return report
 
 
@@ -278,6 +279,7 @@ async def resolve_report(
         await _record(by, verb, report, group, text)
         if forward:
             await _forward(by, report, group)
+        await events.bus.publish(events.ReportResolved(report.id, by.id, chosen.value))
     return await get_report(report.id)
 
 

@@ -91,7 +91,7 @@ def test_newcomer_path__question_answered_accepted_and_read_by_a_visitor(
     # When Ada logs in, she is told about the reply
     log_in(page, ada)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Notifications").click()
-    expect(page.get_by_role("main")).to_contain_text(f"Ben Okafor replied to you in {group_name}.")
+    expect(page.get_by_role("main")).to_contain_text(f"Ben Okafor replied to you in “{title}”.")
     screenshot(page, "notifications")
 
     # When she opens the question and accepts Ben's answer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from server.models import Report
+from server.models import Notification, NotificationKind, Report
 from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
@@ -13,7 +13,7 @@ from tests.federation._inbox_peer import (
     group_url,
     join,
 )
-from tests.helpers import make_account, make_group, make_post
+from tests.helpers import join_as_member, make_account, make_group, make_post
 
 
 async def test_handle_flag__mastodon_array_reports_the_account_and_post(
@@ -92,3 +92,27 @@ async def test_handle_flag__a_forwarded_report_lands_in_the_groups_queue(
     assert report.post is not None and report.post.ap_id == note["id"]
     assert report.target_actor is not None and report.target_actor.ap_id == bob.id
     assert (report.comment, report.origin_domain) == ("Spam bot", "remote.example")
+
+
+async def test_handle_flag__notifies_the_groups_moderators_as_a_local_report_does(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a member's thread in a group here
+    ada = await make_account("ada")
+    group = await make_group(ada, "physics")
+    ben = await make_account("ben")
+    await join_as_member(group, ben)
+    thread = await make_post(ben, group)
+    alice = peer.add_actor("alice")
+    # When a remote user reports it with a Flag
+    flag = build_activity(alice, "Flag", f"http://lyceum.test/p/{thread.id}", summary="off topic")
+    assert await deliver(app, peer, flag, alice) == ""
+    # Then the group's owner is told, naming the report and the post; the author is not
+    report = await Report.get(ap_id=flag["id"])
+    [note] = await Notification.filter(recipient=ada)
+    assert (note.kind, note.report_id, note.post_id) == (  # type: ignore[attr-defined]
+        NotificationKind.REPORT_FILED,
+        report.id,
+        thread.id,
+    )
+    assert await Notification.filter(recipient=ben).count() == 0

@@ -161,6 +161,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /home": AUTH,
     "GET /notifications": AUTH,
     "POST /notifications/read": AUTH,
+    "GET /notifications/{notification_id}": AUTH,  # one's own only (404 otherwise)
+    # Watching and muting (web/routes/watches.py): anyone who may read the thread or group.
+    "POST /p/{post_id}/watch": AUTH,
+    "POST /g/{handle}/watch": AUTH,
+    "GET /settings/watches": AUTH,
     "GET /tags/{tag}": PUBLIC,
     # Reports (web/routes/reports.py, admin_reports.py).
     "GET /p/{post_id}/report": AUTH,

@@ -125,6 +125,7 @@ async def build_world(n: int) -> World:
         "signature": "not-a-signature",
         "encoded": "aHR0cHM6Ly9yZW1vdGUuZXhhbXBsZS9hLnBuZw",  # https://remote.example/a.png
         "session_id": "not-a-session",
+        "notification_id": "0" * 26,  # an id, but nobody's notification
         "delivery_id": given_up.id,
         "activity_id": dead.id,
     }

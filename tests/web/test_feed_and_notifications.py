@@ -52,9 +52,10 @@ async def test_notifications__lists_a_reply_and_marks_all_read(client: httpx.Asy
     # When the owner opens their notifications
     await log_in(client, "teacher")
     response = await client.get("/notifications")
-    # Then the reply is listed as new, with a link to it
+    # Then the reply is listed as new, with a link that opens it
+    note = await Notification.get(post_id=reply.id)
     assert response.status_code == 200
-    assert "Stu Dent" in response.text and f'href="/p/{reply.id}"' in response.text
+    assert "Stu Dent" in response.text and f'href="/notifications/{note.id}"' in response.text
     assert "1 new" in response.text
     # When they mark all as read, Then nothing is unread any more
     marked = await client.post(

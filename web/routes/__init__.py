@@ -21,11 +21,13 @@ from web.routes import (
     group_staff,
     groups,
     home,
+    notifications,
     posts,
     profiles,
     remote_groups,
     reports,
     syndication,
+    watches,
 )
 
 __all__ = ["url_convertors", "web_routes"]  # imported first: the route modules use them
@@ -53,4 +55,6 @@ def web_routes() -> list[BaseRoute]:
         *reports.routes,
         *feed.routes,
         *syndication.routes,
+        *notifications.routes,
+        *watches.routes,
     ]

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.content import plain_text
 from server.models import Post, PostKind
-from server.services import posts
+from server.services import posts, watches
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.feeds import is_own_held
 from server.services.reading import can_read_post
@@ -77,6 +77,7 @@ async def _render_thread(
             and account is not None
             and (root.author_id == viewer or page.can_moderate),
             "max_depth": MAX_VISUAL_DEPTH,
+            "thread_watch": await watches.watch_level(account, thread=root) or "",
             "reply_to": reply_to,
             "reply_body": reply_body,
             "reply_errors": reply_errors or [],
