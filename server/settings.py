@@ -63,6 +63,26 @@ class Settings(BaseSettings):
         "", description="Sender address of outgoing mail. Empty means `lyceum@<base host>`."
     )
 
+    mail_batch_size: int = Field(
+        100,
+        ge=1,
+        le=10000,
+        description="Queued mails a worker claims at once and sends over one SMTP connection.",
+    )
+    mail_max_attempts: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="Tries before a queued mail is given up (shown in /admin/mail); a permanent "
+        "(5xx) refusal gives it up at once.",
+    )
+    digest_batch_size: int = Field(
+        500,
+        ge=1,
+        le=100000,
+        description="Members whose digest is due that the worker's digest scheduler handles "
+        "per round.",
+    )
     max_upload_bytes: int = Field(
         5 * 1024 * 1024, description="Largest accepted image upload (avatar, banner), in bytes."
     )
