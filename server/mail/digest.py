@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.mail.categories import cadence_for
-from server.mail.queue import notification_headline, notification_link
+from server.mail.queue import notification_headline, notification_link, thread_title
 from server.models import (
     Account,
     MailCadence,
@@ -154,7 +154,7 @@ async def _digest_notifications(
             DigestItem(
                 notification_headline(notification),
                 notification_link(settings, notification),
-                post.title if post is not None else "",
+                await thread_title(post),
             )
         )
         if len(items) == ITEMS_PER_SECTION:

@@ -21,6 +21,7 @@ from server.models import (
     Notification,
     NotificationKind,
     OutgoingMail,
+    Post,
     utcnow,
 )
 from server.services import instance
@@ -100,6 +101,16 @@ def notification_link(settings: Settings, notification: Notification) -> str:
     return settings.url("/notifications")
 
 
+async def thread_title(post: Post | None) -> str:
+    """The title of the thread a post is in (replies have none of their own)."""
+    if post is None:
+        return ""
+    if post.root_id is not None:
+        root = await Post.get_or_none(id=post.root_id)
+        return root.title if root is not None else ""
+    return post.title
+
+
 class NotificationMailer:
     """Queues a notification's mail in the transaction that wrote the notification."""
 
@@ -130,7 +141,7 @@ class NotificationMailer:
             "notification",
             headline,
             headline=headline,
-            title=(post.title if post is not None else ""),
+            title=await thread_title(post),
             text=notification.text,
             link=notification_link(self.settings, notification),
             **await mail_context(self.settings, account),

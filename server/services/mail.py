@@ -11,6 +11,7 @@ Exceptions: `MailNotSent` when the SMTP server cannot be reached or refuses the 
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import logging
 import smtplib
 import ssl
@@ -23,6 +24,9 @@ from server.settings import Settings
 log = logging.getLogger("lyceum.mail")
 
 SMTP_TIMEOUT = 30.0
+# Lines up to RFC 5322's 998 characters: with the default 78, an unsubscribe URL longer than a
+# line would be folded into RFC 2047 encoded words, which no mail client reads as a URL.
+HEADER_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 class MailNotSent(Exception):
@@ -44,7 +48,7 @@ def build_message(
 ) -> EmailMessage:
     """A message with a plain-text part, an HTML alternative when `html` is given, and RFC 8058
     one-click unsubscribe headers when `unsubscribe_url` is given."""
-    message = EmailMessage()
+    message = EmailMessage(policy=HEADER_POLICY)
     message["From"] = settings.resolved_mail_from
     message["To"] = to
     message["Subject"] = subject
