@@ -10,6 +10,7 @@ from server.models import (
     AccountState,
     MailCadence,
     MailPreferences,
+    Notification,
     NotificationKind,
     OutgoingMail,
 )
@@ -86,5 +87,6 @@ async def test_queue__mentions_follow_their_own_preference() -> None:
     await join_as_member(group, student)
     # When a student mentions them in a new thread
     await make_post(student, group, body="Thanks @teacher for the help")
-    # Then no mail is queued
+    # Then they are notified, but no mail is queued
+    assert await Notification.filter(recipient=owner, kind=NotificationKind.MENTION).exists()
     assert not await OutgoingMail.filter(account_id=owner.id).exists()
