@@ -228,28 +228,27 @@ def cli() -> None:
 async def main(backend: str, members: int) -> None:
     sink, port = start_sink()
     try:
-        if backend:
-            with tempfile.TemporaryDirectory() as workdir:
-                pg_name = await postgres_database() if backend == "postgres" else ""
-                url = (
-                    f"postgres://postgres@127.0.0.1:5432/{pg_name}"
-                    if pg_name
-                    else f"sqlite://{Path(workdir) / 'bench.sqlite3'}"
-                )
-                settings = Settings(
-                    base_url="http://lyceum.test",
-                    data_dir=Path(workdir),
-                    database_url=url,
-                    secret_key="bench-secret-" + "x" * 32,
-                    smtp_host="127.0.0.1",
-                    smtp_port=port,
-                )
-                try:
-                    figures = await run(settings, members, sink)
-                finally:
-                    if pg_name:
-                        await drop_postgres_database(pg_name)
-                report(backend, members, figures)
+        with tempfile.TemporaryDirectory() as workdir:
+            pg_name = await postgres_database() if backend == "postgres" else ""
+            url = (
+                f"postgres://postgres@127.0.0.1:5432/{pg_name}"
+                if pg_name
+                else f"sqlite://{Path(workdir) / 'bench.sqlite3'}"
+            )
+            settings = Settings(
+                base_url="http://lyceum.test",
+                data_dir=Path(workdir),
+                database_url=url,
+                secret_key="bench-secret-" + "x" * 32,
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+            )
+            try:
+                figures = await run(settings, members, sink)
+            finally:
+                if pg_name:
+                    await drop_postgres_database(pg_name)
+            report(backend, members, figures)
     finally:
         sink.terminate()
         sink.wait(timeout=10)
