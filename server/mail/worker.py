@@ -67,12 +67,16 @@ class MailWorker:
         self.leases = Leases(OutgoingMail, self.lease, state=MailState.QUEUED)
         self._connection = SmtpConnection(settings)
 
-    async def run_once(self) -> int:
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Claim up to `batch_size` due messages and send them one by one, recording each;
-        return how many were tried."""
+        return how many were claimed. Once `stop` is set, the rest of the batch is handed back
+        unsent (its claim undone), so stopping waits for one message at most."""
         async with self.leases.kept():
             rows = await self._claim(self.batch_size)
-            for row in rows:
+            for index, row in enumerate(rows):
+                if stop is not None and stop.is_set():
+                    await self._hand_back([rest.id for rest in rows[index:]])
+                    break
                 await self._record(row, await self._send(row))
         return len(rows)
 
@@ -81,7 +85,7 @@ class MailWorker:
         try:
             while not stop.is_set():
                 try:
-                    tried = await self.run_once()
+                    tried = await self.run_once(stop)
                 except Exception:
                     log.exception("the mail worker failed; retrying after a pause")
                     tried = 0
@@ -130,6 +134,13 @@ class MailWorker:
             return []
         self.leases.hold(ids)
         return list(await OutgoingMail.filter(id__in=ids).order_by("next_attempt_at", "id"))
+
+    async def _hand_back(self, ids: list[str]) -> None:
+        for row_id in ids:
+            self.leases.release(row_id)
+        await OutgoingMail.filter(id__in=ids, state=MailState.QUEUED).update(
+            lease_until=None, attempts=F("attempts") - 1
+        )
 
     async def _send(self, row: OutgoingMail) -> Outcome:
         message = build_message(

@@ -3,6 +3,7 @@ what a sent message carries, retries with backoff, and giving up on a permanent 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -215,3 +216,20 @@ async def test_worker__queueing_the_same_key_twice_queues_one_message(
     await queue_one("someone@example.org", key="same")
     await queue_one("someone@example.org", key="same")
     assert await OutgoingMail.filter(dedup_key="same").count() == 1
+
+
+async def test_worker__a_stopped_worker_hands_back_what_it_did_not_send(
+    settings: Settings, database: None
+) -> None:
+    # Given two queued messages and a worker told to stop
+    configured = with_smtp(settings, 9)  # never reached: nothing is sent
+    first = await queue_one("a@example.org", key="test:a")
+    second = await queue_one("b@example.org", key="test:b")
+    stop = asyncio.Event()
+    stop.set()
+    # When it runs a batch
+    await MailWorker(configured).run_once(stop)
+    # Then both are queued again, unclaimed, with no try counted
+    for row_id in (first.id, second.id):
+        row = await OutgoingMail.get(id=row_id)
+        assert (row.state, row.attempts, row.lease_until) == (MailState.QUEUED, 0, None)
