@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -25,10 +25,15 @@ from server.settings import Settings
 
 log = logging.getLogger("lyceum.federation")
 
+# Other work the worker runs beside federation's (the mail worker, the digest scheduler): each
+# runs until the event it is given is set.
+BackgroundWork = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
 
 class FederationRuntime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, other_work: Sequence[BackgroundWork] = ()) -> None:
         self.settings = settings
+        self.other_work = list(other_work)
         networks = [n.strip() for n in settings.federation_allowed_networks.split(",") if n.strip()]
         self.client = make_client(
             allowed_networks=networks, extra_ca_bundle=settings.federation_ca_bundle or None
@@ -72,6 +77,7 @@ class FederationRuntime:
         work = [
             self.delivery.run_until_stopped(self._stop),
             processor.run_until_stopped(self._stop),
+            *(work(self._stop) for work in self.other_work),
         ]
         database_url = self.settings.resolved_database_url
         if wake.is_postgres(database_url):

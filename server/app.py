@@ -21,7 +21,7 @@ from federation.negotiation import ContentNegotiation
 from federation.routes import as2_routes, federation_routes
 from federation.runtime import FederationRuntime
 from server import db, events, health, log_records
-from server.assembly import subscribe_all
+from server.assembly import background_work, subscribe_all
 from server.ratelimit import RateLimits
 from server.services import instance
 from server.settings import Settings
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     # One HTTP client, fetcher and delivery worker per app, built here (not in the lifespan) so
     # that apps run without a lifespan, as in tests, still find `app.state.federation`.
-    federation = FederationRuntime(settings)
+    federation = FederationRuntime(settings, other_work=background_work(settings))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

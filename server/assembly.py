@@ -11,23 +11,35 @@ from __future__ import annotations
 
 from federation.delivery import wake
 from federation.outbox import register as register_outbox
-from federation.runtime import FederationRuntime
-from server import events
+from federation.runtime import BackgroundWork, FederationRuntime
+from server import events, mail
+from server.mail.scheduler import DigestScheduler
+from server.mail.worker import MailWorker
 from server.services import notifications
 from server.settings import Settings
 
-__all__ = ["subscribe_all", "worker_runtime"]
+__all__ = ["background_work", "subscribe_all", "worker_runtime"]
 
 
 def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
     """Subscribe notifications, the federation outbox and the workers' wake-up to `bus` (a
     second call changes nothing but the outbox's settings)."""
     notifications.register(bus)
+    mail.register(bus, settings)
     register_outbox(bus, settings)
     bus.subscribe(events.FederationWorkRequeued, wake.on_work_requeued)
 
 
+def background_work(settings: Settings) -> list[BackgroundWork]:
+    """The worker's work beside federation's: sending queued mail and scheduling digests."""
+    return [
+        MailWorker(settings).run_until_stopped,
+        DigestScheduler(settings).run_until_stopped,
+    ]
+
+
 def worker_runtime(settings: Settings) -> FederationRuntime:
-    """What `lyceum worker` runs: the federation workers, with every subscriber in place."""
+    """What `lyceum worker` runs: the federation workers and the mail ones, with every
+    subscriber in place."""
     subscribe_all(events.bus, settings)
-    return FederationRuntime(settings)
+    return FederationRuntime(settings, other_work=background_work(settings))

@@ -214,7 +214,9 @@ def operator_command(settings: Settings) -> str:
     )
 
 
-@main.command(help="Run a federation worker: deliveries out, inbox processing in (until SIGTERM).")
+@main.command(
+    help="Run a worker: deliveries out, inbox processing in, mail and digests (until SIGTERM)."
+)
 def worker() -> None:
     import signal
 

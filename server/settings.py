@@ -44,14 +44,16 @@ class Settings(BaseSettings):
     web_processes: int = Field(1, ge=1, description="Number of web processes `lyceum serve` runs.")
     embedded_worker: bool = Field(
         True,
-        description="Run the delivery worker inside the web process. Turn off when separate "
+        description="Run the worker (deliveries, inbox, mail, digests) inside the web process. "
+        "Turn off when separate "
         "`lyceum worker` processes run.",
     )
     log_level: str = Field("info", description="Logging level: debug, info, warning or error.")
 
     smtp_host: str = Field(
         "",
-        description="SMTP server for outgoing mail (password resets). Empty means mail is "
+        description="SMTP server for outgoing mail (notifications, digests, password resets). "
+        "Empty means mail is "
         "written to the log instead of sent.",
     )
     smtp_port: int = Field(25, description="SMTP port.")
@@ -63,6 +65,26 @@ class Settings(BaseSettings):
         "", description="Sender address of outgoing mail. Empty means `lyceum@<base host>`."
     )
 
+    mail_batch_size: int = Field(
+        100,
+        ge=1,
+        le=10000,
+        description="Queued mails a worker claims at once and sends over one SMTP connection.",
+    )
+    mail_max_attempts: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="Tries before a queued mail is given up (shown in /admin/mail); a permanent "
+        "(5xx) refusal gives it up at once.",
+    )
+    digest_batch_size: int = Field(
+        500,
+        ge=1,
+        le=100000,
+        description="Members whose digest is due that the worker's digest scheduler handles "
+        "per round.",
+    )
     max_upload_bytes: int = Field(
         5 * 1024 * 1024, description="Largest accepted image upload (avatar, banner), in bytes."
     )
@@ -135,7 +157,7 @@ class Settings(BaseSettings):
     delivery_lease_seconds: int = Field(
         20,
         ge=1,
-        description="How long a federation worker's claim on a delivery or inbox row lasts "
+        description="How long a worker's claim on a delivery, inbox or outgoing mail row lasts "
         "without renewal; a working worker renews it every third of this, and the rows of one "
         "that died are taken up again once it has passed.",
     )
@@ -143,8 +165,8 @@ class Settings(BaseSettings):
         1.0,
         gt=0,
         le=60,
-        description="How often an idle federation worker looks for new deliveries and inbox "
-        "activities, in seconds.",
+        description="How often an idle worker looks for new deliveries, inbox activities, "
+        "queued mail and due digests, in seconds.",
     )
     signature_window_seconds: int = Field(
         3600,

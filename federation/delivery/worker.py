@@ -35,8 +35,8 @@ from tortoise import Tortoise
 from tortoise.expressions import F, Q
 
 from federation.delivery import wake
-from federation.delivery.leases import Leases
 from federation.delivery.policy import MAX_ATTEMPTS, Outcome, Verdict, decide
+from server.leases import Leases
 from server.models import Actor, Delivery, DeliveryState, DomainHealth, utcnow
 from server.text import storable
 

@@ -36,7 +36,6 @@ from tortoise.expressions import F, Q
 
 from federation import jsondoc
 from federation.delivery import wake
-from federation.delivery.leases import Leases
 from federation.fetch import Fetcher
 from federation.inbox._software import note_software
 from federation.inbox.actors import RemoteActors
@@ -44,6 +43,7 @@ from federation.inbox.context import Dropped, InboxContext, block_of
 from federation.inbox.dispatch import dispatch
 from federation.inbox.parse import ParseError, parse_activity
 from federation.inbox.refusals import log_refusal
+from server.leases import Leases
 from server.models import Actor, DomainBlockSeverity, InboxActivity, utcnow
 from server.services.errors import DomainError
 from server.settings import Settings

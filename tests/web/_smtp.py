@@ -15,12 +15,23 @@ from aiosmtpd.smtp import SMTP
 
 @dataclass
 class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
+    """An aiosmtpd handler that keeps every message it receives.
+
+    `refuse` maps a recipient to the SMTP answer its messages get instead (e.g. "550 No such
+    user"); `delay` makes the server take that many seconds over each message, as a slow or
+    remote server does."""
 
     messages: list[Message] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        for recipient in envelope.rcpt_tos:
+            if recipient in self.refuse:
+                return self.refuse[recipient]
+        if self.delay:
+            await asyncio.sleep(self.delay)  # the server's own pace, not a wait in a test
         self.messages.append(email.message_from_bytes(envelope.content))
         self.recipients.extend(envelope.rcpt_tos)
         return "250 Message accepted"
@@ -33,10 +44,10 @@ class SmtpServer:
 
 
 @asynccontextmanager
-async def running_smtp_server() -> AsyncIterator[SmtpServer]:
+async def running_smtp_server(inbox: Inbox | None = None) -> AsyncIterator[SmtpServer]:
     # The server runs on the test's own event loop; the app sends from a worker thread, so the
     # loop stays free to answer it.
-    inbox = Inbox()
+    inbox = inbox or Inbox()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: SMTP(inbox, hostname="smtp.lyceum.test", loop=loop), "127.0.0.1", 0
@@ -53,3 +64,14 @@ def body_of(message: Message) -> str:
     payload = message.get_payload(decode=True)
     assert isinstance(payload, bytes)
     return payload.decode()
+
+
+def parts_of(message: Message) -> dict[str, str]:
+    """The text parts of a message by content type ("text/plain", "text/html"), decoded."""
+    parts: dict[str, str] = {}
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            parts[part.get_content_type()] = payload.decode(part.get_content_charset() or "utf-8")
+    return parts

@@ -72,6 +72,10 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /settings/password": AUTH,
     "POST /settings/password": AUTH,
     "GET /settings/sessions": AUTH,
+    "GET /settings/email": AUTH,
+    "POST /settings/email": AUTH,
+    "GET /unsubscribe/{token}": TOKEN,  # the signed token mailed in every message
+    "POST /unsubscribe/{token}": TOKEN,
     "POST /settings/sessions/end-others": AUTH,
     "POST /settings/sessions/{session_id}/end": AUTH,  # one's own sessions only (404 otherwise)
     # Admin: dashboard and federation health.
@@ -82,6 +86,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /admin/federation/given-up/retry": ADMIN,
     "POST /admin/federation/deliveries/{delivery_id}/retry": ADMIN,
     "POST /admin/federation/inbox/{activity_id}/retry": ADMIN,
+    "GET /admin/mail": ADMIN,
+    "POST /admin/mail/retry": ADMIN,
+    "POST /admin/mail/{mail_id}/retry": ADMIN,
     # Admin: registration.
     "GET /admin/signups": ADMIN,
     "POST /admin/signups/{account_id}/approve": ADMIN,

@@ -21,8 +21,10 @@ from server.models import (
     DomainBlock,
     InboxActivity,
     JoinPolicy,
+    MailState,
     MemberRole,
     Membership,
+    OutgoingMail,
     Report,
     inbox_dedup_key,
     utcnow,
@@ -100,6 +102,15 @@ async def build_world(n: int) -> World:
         state=DeliveryState.FAILED,
         next_attempt_at=utcnow(),
     )
+    bounced = await OutgoingMail.create(
+        to_address="gone@example.org",
+        kind="notification",
+        dedup_key=f"matrix:{n}",
+        subject="A reply",
+        text_body="Hello",
+        state=MailState.DEAD,
+        next_attempt_at=utcnow(),
+    )
     dead = await InboxActivity.create(
         ap_id=f"https://remote.example/a/{n}",
         dedup_key=inbox_dedup_key("https://remote.example", f"https://remote.example/a/{n}"),
@@ -128,6 +139,7 @@ async def build_world(n: int) -> World:
         "notification_id": "0" * 26,  # an id, but nobody's notification
         "delivery_id": given_up.id,
         "activity_id": dead.id,
+        "mail_id": bounced.id,
     }
     usernames = {"member": f"member{n}", "moderator": f"moderator{n}", "admin": f"admin{n}"}
     return World(values, usernames)

@@ -1,0 +1,183 @@
+"""The mail worker: claims due `OutgoingMail` rows with a lease, sends each over SMTP, and
+records each outcome the moment it is known.
+
+A row's life: `queued` (due at `next_attempt_at`) → claimed: `lease_until` set and `attempts`
+counted up at once → sent over one SMTP connection kept open for the batch → `sent`, or `queued`
+again after a backoff (`BACKOFF`), or `dead` with the reason: a permanent (5xx) refusal,
+`max_attempts` tries, or a row that reached them without a recorded outcome. Dead rows are the
+admin panel's /admin/mail list, from where an admin can queue them again.
+
+No double sending: a worker sends its claimed rows one at a time and marks each sent before it
+sends the next, so a worker killed at any point leaves at most one message sent but not marked
+(the one in flight); it is sent again once its lease runs out. That one duplicate cannot be
+closed without the SMTP server's help (there is no transaction spanning our database and its
+queue). Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers share the
+queue without claiming a row twice; SQLite serialises writers, and one worker per SQLite
+database is the supported shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise import Tortoise
+from tortoise.expressions import F, Q
+
+from server.leases import Leases
+from server.models import MailState, OutgoingMail, utcnow
+from server.services.mail import MailNotSent, SmtpConnection, build_message
+from server.settings import Settings
+from server.text import storable
+
+__all__ = ["BACKOFF", "MailWorker"]
+
+log = logging.getLogger("lyceum.mail")
+
+# The wait before try n+1 after a failed try n (the last value repeats).
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+)
+ERROR_MAX_CHARS = 500
+UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: bool
+    error: str = ""
+    permanent: bool = False
+
+
+class MailWorker:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.batch_size = settings.mail_batch_size
+        self.max_attempts = settings.mail_max_attempts
+        self.lease = timedelta(seconds=settings.delivery_lease_seconds)
+        self.poll_interval = settings.worker_poll_seconds
+        self.leases = Leases(OutgoingMail, self.lease, state=MailState.QUEUED)
+        self._connection = SmtpConnection(settings)
+
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Claim up to `batch_size` due messages and send them one by one, recording each;
+        return how many were claimed. Once `stop` is set, the rest of the batch is handed back
+        unsent (its claim undone), so stopping waits for one message at most."""
+        async with self.leases.kept():
+            rows = await self._claim(self.batch_size)
+            for index, row in enumerate(rows):
+                if stop is not None and stop.is_set():
+                    await self._hand_back([rest.id for rest in rows[index:]])
+                    break
+                await self._record(row, await self._send(row))
+        return len(rows)
+
+    async def run_until_stopped(self, stop: asyncio.Event) -> None:
+        """Send batches until `stop`; an idle worker looks again every `poll_interval`."""
+        try:
+            while not stop.is_set():
+                try:
+                    tried = await self.run_once(stop)
+                except Exception:
+                    log.exception("the mail worker failed; retrying after a pause")
+                    tried = 0
+                if tried == 0:
+                    await asyncio.to_thread(self._connection.close)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
+        finally:
+            await asyncio.to_thread(self._connection.close)
+
+    async def _claim(self, limit: int) -> list[OutgoingMail]:
+        now = utcnow()
+        lease_until = now + self.lease
+        expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        await OutgoingMail.filter(
+            expired,
+            state=MailState.QUEUED,
+            attempts__gte=self.max_attempts,
+            next_attempt_at__lte=now,
+        ).update(
+            state=MailState.DEAD,
+            lease_until=None,
+            last_error=UNRECORDED.format(attempts=self.max_attempts),
+        )
+        connection = Tortoise.get_connection("default")
+        if connection.capabilities.dialect == "postgres":
+            rows = await connection.execute_query_dict(
+                'UPDATE "outgoing_mail" SET "lease_until" = $1, "attempts" = "attempts" + 1'
+                ' WHERE "id" IN ('
+                ' SELECT "id" FROM "outgoing_mail" WHERE "state" = $2 AND "next_attempt_at" <= $3'
+                ' AND ("lease_until" IS NULL OR "lease_until" < $3)'
+                ' ORDER BY "next_attempt_at" LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING "id"',
+                [lease_until, MailState.QUEUED.value, now, limit],
+            )
+            ids = [row["id"] for row in rows]
+        else:
+            due = OutgoingMail.filter(expired, state=MailState.QUEUED, next_attempt_at__lte=now)
+            ids = list(
+                await due.order_by("next_attempt_at").limit(limit).values_list("id", flat=True)
+            )
+            if ids:
+                await OutgoingMail.filter(id__in=ids).update(
+                    lease_until=lease_until, attempts=F("attempts") + 1
+                )
+        if not ids:
+            return []
+        self.leases.hold(ids)
+        return list(await OutgoingMail.filter(id__in=ids).order_by("next_attempt_at", "id"))
+
+    async def _hand_back(self, ids: list[str]) -> None:
+        for row_id in ids:
+            self.leases.release(row_id)
+        await OutgoingMail.filter(id__in=ids, state=MailState.QUEUED).update(
+            lease_until=None, attempts=F("attempts") - 1
+        )
+
+    async def _send(self, row: OutgoingMail) -> Outcome:
+        message = build_message(
+            self.settings,
+            row.to_address,
+            row.subject,
+            row.text_body,
+            html=row.html_body,
+            unsubscribe_url=row.unsubscribe_url,
+        )
+        if not self.settings.smtp_host:
+            log.info(
+                "No SMTP server is set; mail %r to %s was not sent.", row.subject, row.to_address
+            )
+            return Outcome(sent=True)
+        try:
+            await asyncio.to_thread(self._connection.send, message)
+        except MailNotSent as exc:
+            return Outcome(False, str(exc)[:ERROR_MAX_CHARS], exc.permanent)
+        except Exception as exc:  # a bug or an unencodable message: retrying may not help
+            log.exception("mail %s failed unexpectedly", row.id)
+            return Outcome(False, f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS])
+        return Outcome(sent=True)
+
+    async def _record(self, row: OutgoingMail, outcome: Outcome) -> None:
+        self.leases.release(row.id)
+        now = utcnow()
+        changes: dict[str, object] = {"lease_until": None}
+        if outcome.sent:
+            changes.update(state=MailState.SENT, sent_at=now, last_error="")
+        elif outcome.permanent or row.attempts >= self.max_attempts:
+            changes.update(state=MailState.DEAD, last_error=storable(outcome.error))
+        else:
+            wait = BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
+            changes.update(next_attempt_at=now + wait, last_error=storable(outcome.error))
+        try:
+            await OutgoingMail.filter(id=row.id).update(**changes)
+        except Exception:
+            # Its lease runs out and it is tried again: the one duplicate this design allows.
+            log.exception("could not record the outcome of mail %s", row.id)
