@@ -12,16 +12,17 @@ from __future__ import annotations
 from federation.outbox import register as register_outbox
 from federation.runtime import FederationRuntime
 from server import events
-from server.services import notifications
+from server.services import notifications, search
 from server.settings import Settings
 
 __all__ = ["subscribe_all", "worker_runtime"]
 
 
 def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
-    """Subscribe notifications and the federation outbox to `bus` (a second call changes
-    nothing but the outbox's settings)."""
+    """Subscribe notifications, the search index and the federation outbox to `bus` (a second
+    call changes nothing but the outbox's settings)."""
     notifications.register(bus)
+    search.register(bus, settings.search_language)
     register_outbox(bus, settings)
 
 
