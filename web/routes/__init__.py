@@ -25,6 +25,7 @@ from web.routes import (
     profiles,
     remote_groups,
     reports,
+    search,
 )
 
 __all__ = ["url_convertors", "web_routes"]  # imported first: the route modules use them
@@ -51,4 +52,5 @@ def web_routes() -> list[BaseRoute]:
         *posts.routes,
         *reports.routes,
         *feed.routes,
+        *search.routes,
     ]

@@ -124,7 +124,7 @@ async def search(viewer: Account | None, query: SearchQuery, *, language: str) -
     )
     more = len(hits) > PAGE_SIZE
     hits = hits[:PAGE_SIZE]
-    page.posts = await _post_hits(viewer, [hit[0] for hit in hits], terms)
+    page.posts = await _post_hits([hit[0] for hit in hits], terms)
     if more and hits:
         page.next_cursor = _encode_cursor(Sort(query.sort), *hits[-1][::-1])
     if not query.cursor:
@@ -153,7 +153,7 @@ async def similar_questions(
         after=(None, None),
         limit=limit * 4,
     )
-    found = await _post_hits(viewer, [post_id for post_id, _ in hits], terms)
+    found = await _post_hits([post_id for post_id, _ in hits], terms)
     answered_first = sorted(found, key=lambda hit: hit.post.accepted_answer_id is None)
     return answered_first[:limit]
 
@@ -249,13 +249,11 @@ def _sql_of(queryset: Any) -> tuple[str, list[Any]]:
     return str(sql), list(params)
 
 
-async def _post_hits(viewer: Account | None, ids: list[str], terms: SearchTerms) -> list[PostHit]:
-    # Asked again through the read policy: only what it lets through is shown.
+async def _post_hits(ids: list[str], terms: SearchTerms) -> list[PostHit]:
+    # `ids` came through the read policy (`_match`): only those are loaded.
     found = {
         post.id: post
-        for post in await Post.filter(reading.readable_posts(viewer), id__in=ids).select_related(
-            "group__actor", "author", "root"
-        )
+        for post in await Post.filter(id__in=ids).select_related("group__actor", "author", "root")
     }
     hits: list[PostHit] = []
     for post_id in ids:
