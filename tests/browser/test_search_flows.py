@@ -80,7 +80,7 @@ def test_search__asking_shows_an_answered_similar_question(
     page = context.new_page()
     try:
         word = unique("quux")
-        handle, title = _answered_question(page, word)
+        handle, _ = _answered_question(page, word)
         # When she starts another question with a similar title
         form = open_new_post(page, handle)
         form.get_by_role("radio", name=re.compile(r"^Question:")).check()
