@@ -148,9 +148,9 @@ class SqliteBackend:
         matching = p(expression)  # placeholders must come in the order of the SQL text
         after = ""
         if request.after_id:
+            key = p(request.after_id)
             after = (
-                " AND search_post_text.rowid < "
-                f"(SELECT id FROM search_post WHERE post_id = {p(request.after_id)})"
+                f" AND search_post_text.rowid < (SELECT id FROM search_post WHERE post_id = {key})"
             )
         sql = (
             f"WITH readable(id) AS ({request.readable_sql})"  # noqa: S608
