@@ -150,7 +150,7 @@ class SqliteBackend:
         if request.after_id:
             key = p(request.after_id)
             after = (
-                f" AND search_post_text.rowid < (SELECT id FROM search_post WHERE post_id = {key})"
+                f" AND search_post_text.rowid < (SELECT id FROM search_post WHERE post_id = {key})"  # noqa: S608
             )
         sql = (
             f"WITH readable(id) AS ({request.readable_sql})"  # noqa: S608
