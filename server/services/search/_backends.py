@@ -198,8 +198,14 @@ class PostgresBackend:
             " hits AS ("
             " SELECT s.post_id AS id, (-ts_rank(s.document, q.query))::float8 AS rank"
             " FROM search_post s JOIN readable r ON r.id = s.post_id CROSS JOIN q"
-            " WHERE s.document @@ q.query)"
+            " WHERE s.document @@ q.query"
         )
+        if not request.newest:  # as on SQLite: rank the newest RANK_WINDOW matches only
+            sql += (
+                " AND s.post_id IN (SELECT w.post_id FROM search_post w CROSS JOIN q"  # noqa: S608
+                f" WHERE w.document @@ q.query ORDER BY w.post_id DESC LIMIT {p(RANK_WINDOW)})"
+            )
+        sql += ")"
         where, order = _keyset(request, p)
         sql += f" SELECT id, rank FROM hits {where} {order} LIMIT {p(request.limit)}"  # noqa: S608
         _, rows = await db.execute_query(sql, p.values)
