@@ -59,6 +59,8 @@ class Match:
 class Backend(Protocol):
     async def put(self, db: BaseDBAsyncClient, doc: Document) -> None: ...
 
+    async def put_many(self, db: BaseDBAsyncClient, docs: list[Document]) -> None: ...
+
     async def drop(self, db: BaseDBAsyncClient, post_id: str) -> None: ...
 
     async def match(self, db: BaseDBAsyncClient, request: Match) -> list[Hit]: ...
@@ -105,6 +107,10 @@ class SqliteBackend:
             "INSERT INTO search_post_text (rowid, title, body, tags, link) VALUES (?, ?, ?, ?, ?)",
             [rowid, doc.title, doc.body, doc.tags, doc.link],
         )
+
+    async def put_many(self, db: BaseDBAsyncClient, docs: list[Document]) -> None:
+        for doc in docs:
+            await self.put(db, doc)
 
     async def drop(self, db: BaseDBAsyncClient, post_id: str) -> None:
         await db.execute_query(
@@ -168,16 +174,24 @@ class PostgresBackend:
     def __init__(self, language: str) -> None:
         self.language = language
 
+    UPSERT = (
+        "INSERT INTO search_post (post_id, document) VALUES ($1, "
+        "setweight(to_tsvector($2::regconfig, $3), 'A') || "
+        "setweight(to_tsvector($2::regconfig, $4), 'B') || "
+        "setweight(to_tsvector($2::regconfig, $5), 'C') || "
+        "setweight(to_tsvector('simple'::regconfig, $6), 'D')) "
+        "ON CONFLICT (post_id) DO UPDATE SET document = EXCLUDED.document"
+    )
+
+    def _values(self, doc: Document) -> list[str]:
+        return [doc.post_id, self.language, doc.title, doc.tags, doc.body, doc.link]
+
     async def put(self, db: BaseDBAsyncClient, doc: Document) -> None:
-        await db.execute_query(
-            "INSERT INTO search_post (post_id, document) VALUES ($1, "
-            "setweight(to_tsvector($2::regconfig, $3), 'A') || "
-            "setweight(to_tsvector($2::regconfig, $4), 'B') || "
-            "setweight(to_tsvector($2::regconfig, $5), 'C') || "
-            "setweight(to_tsvector('simple'::regconfig, $6), 'D')) "
-            "ON CONFLICT (post_id) DO UPDATE SET document = EXCLUDED.document",
-            [doc.post_id, self.language, doc.title, doc.tags, doc.body, doc.link],
-        )
+        await db.execute_query(self.UPSERT, self._values(doc))
+
+    async def put_many(self, db: BaseDBAsyncClient, docs: list[Document]) -> None:
+        if docs:
+            await db.execute_many(self.UPSERT, [self._values(doc) for doc in docs])
 
     async def drop(self, db: BaseDBAsyncClient, post_id: str) -> None:
         await db.execute_query("DELETE FROM search_post WHERE post_id = $1", [post_id])

@@ -112,17 +112,17 @@ async def backfill(db: BaseDBAsyncClient, language: str) -> int:
         )
         for row in tag_rows:
             tags.setdefault(row["post_id"], []).append(row["tag"])
-        for row in rows:
-            await backend.put(
-                db,
-                _document(
-                    row["id"],
-                    row["title"],
-                    row["content_html"],
-                    row["link_url"],
-                    tags.get(row["id"], []),
-                ),
+        docs = [
+            _document(
+                row["id"],
+                row["title"],
+                row["content_html"],
+                row["link_url"],
+                tags.get(row["id"], []),
             )
+            for row in rows
+        ]
+        await backend.put_many(db, docs)
         count += len(rows)
         after = ids[-1]
 
