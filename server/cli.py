@@ -324,6 +324,19 @@ def group_create(
     )
 
 
+@main.command(
+    "search-reindex",
+    help="Build the search index again, in LYCEUM_SEARCH_LANGUAGE (after changing it).",
+)
+def search_reindex() -> None:
+    from server.services import search
+
+    async def work(settings: Settings) -> int:
+        return await search.rebuild(settings.search_language)
+
+    click.echo(f"Indexed {_run(work)} post(s).")
+
+
 @main.command(help="Check the configuration and the database; exit 1 on any problem.")
 def check() -> None:
     settings = _settings()

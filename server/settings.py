@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     )
     max_post_chars: int = Field(20000, description="Longest accepted post body, in characters.")
     page_size: int = Field(20, ge=1, le=200, description="Items per page in lists and feeds.")
+    search_language: str = Field(
+        "english",
+        pattern=r"^[a-z_]{1,63}$",
+        description="Language of the search index: a PostgreSQL text search configuration "
+        "(`english`, `simple`, `french`, …); on SQLite, `english` adds Porter stemming and any "
+        "other value indexes words as written. Set it before `lyceum migrate`; after changing "
+        "it, run `lyceum search-reindex`.",
+    )
 
     rate_limit_storage: str = Field(
         "memory://",

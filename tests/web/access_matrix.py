@@ -174,6 +174,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /g/{handle}/watch": AUTH,
     "GET /settings/watches": AUTH,
     "GET /tags/{tag}": PUBLIC,
+    "GET /search": PUBLIC,  # finds only what the viewer may read (tests/web/test_search_pages.py)
+    "GET /search/similar": PUBLIC,
     # Reports (web/routes/reports.py, admin_reports.py).
     "GET /p/{post_id}/report": AUTH,
     "POST /p/{post_id}/report": AUTH,

@@ -22,6 +22,8 @@ PARAMETERS = sorted(
     {
         "action",
         "actor",
+        "answered",
+        "author",
         "changed",
         "cursor",
         "domain",
@@ -38,12 +40,15 @@ PARAMETERS = sorted(
         "role",
         "saved",
         "scope",
+        "since",
         "sort",
         "state",
         "tab",
+        "title",
         "token",
         "topic",
         "type",
+        "until",
     }
 )
 READ_RE = re.compile(r"""query_params(?:\.get\(|\[)"(\w+)"|"(\w+)" in request\.query_params""")

@@ -28,6 +28,7 @@ from web.routes import (
     profiles,
     remote_groups,
     reports,
+    search,
     syndication,
     watches,
 )
@@ -61,4 +62,5 @@ def web_routes() -> list[BaseRoute]:
         *syndication.routes,
         *notifications.routes,
         *watches.routes,
+        *search.routes,
     ]

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.models import PostKind
-from server.services import posts
+from server.services import posts, search
 from server.services.errors import Invalid
 from web.context import web
 from web.feed_links import FeedLink, feed_links
@@ -95,9 +95,15 @@ async def new_post(request: Request) -> Response:
         if request.query_params.get("kind") in LISTABLE_KINDS:
             form.kind.data = request.query_params["kind"]
         return _render_new(request, page, form)
-    form = NewPostForm.from_formdata(await read_form(request))
+    data = await read_form(request)
+    form = NewPostForm.from_formdata(data)
     assert isinstance(form, NewPostForm)
     settings = web(request).settings
+    if data.get("step") == "similar":  # the no-JavaScript "check for similar questions" step
+        similar = await search.similar_questions(
+            account, form.title.data or "", language=settings.search_language
+        )
+        return _render_new(request, page, form, similar=similar, checked=True)
     limits = web(request).rate_limits
     # Only posts that go through count against the limit, so typos cost nothing.
     await limits.check(settings.post_rate_limit, "post", account.id, message=RATE_LIMIT_MESSAGE)
@@ -127,12 +133,23 @@ def _cannot_post_reason(page: GroupPage) -> str:
 
 
 def _render_new(
-    request: Request, page: GroupPage, form: NewPostForm, *, status: int = 200
+    request: Request,
+    page: GroupPage,
+    form: NewPostForm,
+    *,
+    status: int = 200,
+    similar: list[search.PostHit] | None = None,
+    checked: bool = False,
 ) -> Response:
     return web(request).templates.TemplateResponse(
         request,
         "posts/new.html",
-        {**page.as_context("threads"), "form": form},
+        {
+            **page.as_context("threads"),
+            "form": form,
+            "similar": similar or [],
+            "asked_title": (form.title.data or "") if checked else "",
+        },
         status_code=status,
     )
 

@@ -1,0 +1,234 @@
+"""Search benchmark: query latency at 100,000 posts, and what indexing costs per post.
+
+For SQLite (a temporary data dir) or PostgreSQL (a temporary database on 127.0.0.1:5432):
+- stores the posts in bulk (70 % threads of every kind, 30 % replies; text drawn from a
+  vocabulary with a Zipf-like spread, so some words are in thousands of posts and most in few),
+  then builds the index with the migration's own backfill (`search.backfill`), and prints its
+  time per post;
+- prints the cost of indexing one post as production does it: `create_post` with and without
+  the index subscriber, and `index_post` (an edit's re-index) alone;
+- runs searches of one or two words from the 2,000 commonest, from `--concurrency` tasks at
+  once, through the whole service (read policy, ranking, snippets, groups, people and tags),
+  and prints median, p95 and p99 latency and searches per second.
+
+Run: `.venv/bin/python -m bench.search [--database sqlite|postgres] [--posts 100000]
+[--concurrency 16] [--searches 800]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import random
+import statistics
+import string
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from server import db, events
+from server.models import Post, PostKind, PostState, utcnow
+from server.models._base import new_id
+from server.services import accounts, groups, posts, search
+from server.services.search.index import index_post
+from server.settings import Settings
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+LANGUAGE = "english"
+GROUPS = 20
+WORDS = 20_000
+
+
+def vocabulary(rng: random.Random) -> list[str]:
+    words: set[str] = set()
+    while len(words) < WORDS:
+        words.add("".join(rng.choices(string.ascii_lowercase, k=rng.randint(4, 10))))
+    return sorted(words)
+
+
+class Text:
+    """Sentences whose words follow a Zipf-like spread over the vocabulary."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.words = vocabulary(rng)
+        self.cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(WORDS)))
+
+    def sentence(self, low: int, high: int) -> str:
+        count = self.rng.randint(low, high)
+        return " ".join(self.rng.choices(self.words, cum_weights=self.cumulative, k=count))
+
+
+async def fill(text: Text, total: int) -> list[str]:
+    owner = await accounts.create_account("organiser", "organiser@example.org", "bench password")
+    await owner.fetch_related("actor")
+    group_ids = []
+    for n in range(GROUPS):
+        group = await groups.create_group(owner, groups.GroupForm(handle=f"g{n}", name=f"G {n}"))
+        group_ids.append(group.id)
+    rng = text.rng
+    threads: list[tuple[str, str]] = []
+    batch: list[Post] = []
+    kinds = [PostKind.DISCUSSION, PostKind.QUESTION, PostKind.RESOURCE]
+    for number in range(total):
+        post_id = new_id()
+        if threads and rng.random() < 0.3:
+            root_id, group_id = rng.choice(threads)
+            post = Post(
+                id=post_id,
+                group_id=group_id,
+                author_id=owner.actor_id,
+                kind=PostKind.REPLY,
+                parent_id=root_id,
+                root_id=root_id,
+                depth=1,
+                content_html=f"<p>{text.sentence(10, 60)}</p>",
+                last_activity_at=utcnow(),
+            )
+        else:
+            group_id = group_ids[number % GROUPS]
+            threads.append((post_id, group_id))
+            post = Post(
+                id=post_id,
+                group_id=group_id,
+                author_id=owner.actor_id,
+                kind=rng.choice(kinds),
+                title=text.sentence(3, 10).capitalize(),
+                content_html=f"<p>{text.sentence(20, 120)}</p>",
+                last_activity_at=utcnow(),
+            )
+        if rng.random() < 0.02:
+            post.state = PostState.REMOVED  # hidden posts the read policy must leave out
+        batch.append(post)
+        if len(batch) == 1000:
+            await Post.bulk_create(batch)
+            batch = []
+    if batch:
+        await Post.bulk_create(batch)
+    return group_ids
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms"
+
+
+async def index_costs(text: Text) -> None:
+    owner = await accounts.create_account("writer", "writer@example.org", "bench password")
+    group = await groups.create_group(owner, groups.GroupForm(handle="writing", name="Writing"))
+
+    async def create(count: int) -> list[float]:
+        spent = []
+        for _ in range(count):
+            start = time.perf_counter()
+            await posts.create_post(
+                owner, group, "discussion", text.sentence(3, 10), text.sentence(20, 120)
+            )
+            spent.append(time.perf_counter() - start)
+        return spent
+
+    events.bus.clear()
+    bare = await create(200)
+    search.register(events.bus, LANGUAGE)
+    indexed = await create(200)
+    ids = await Post.filter(group_id=group.id).limit(200).values_list("id", flat=True)
+    reindex = []
+    for post_id in ids:
+        start = time.perf_counter()
+        await index_post(str(post_id), LANGUAGE)
+        reindex.append(time.perf_counter() - start)
+    bare_median, indexed_median = statistics.median(bare), statistics.median(indexed)
+    print(f"create_post without index   median {ms(bare_median)}")
+    print(f"create_post with index      median {ms(indexed_median)}")
+    print(f"index cost per new post            {ms(indexed_median - bare_median)}")
+    print(f"re-index one post (edit)    median {ms(statistics.median(reindex))}")
+
+
+async def searches(text: Text, count: int, concurrency: int) -> None:
+    common = text.words[:2000]  # the weights fall with the rank: these are the commonest
+    rng = random.Random(7)
+    queries = [" ".join(rng.sample(common, rng.choice((1, 1, 2)))) for _ in range(count)]
+    latencies: list[float] = []
+    found: list[int] = []
+    pending = iter(queries)
+
+    async def worker() -> None:
+        for query in pending:
+            start = time.perf_counter()
+            page = await search.search(None, search.SearchQuery(text=query), language=LANGUAGE)
+            latencies.append(time.perf_counter() - start)
+            found.append(len(page.posts))
+
+    await search.search(None, search.SearchQuery(text=common[0]), language=LANGUAGE)  # warm up
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    print(
+        f"{count} searches at concurrency {concurrency}: median {ms(statistics.median(latencies))}"
+        f", p95 {ms(percentile(latencies, 0.95))}, p99 {ms(percentile(latencies, 0.99))}"
+        f", {count / elapsed:.0f} searches/s; {sum(1 for n in found if n) / count:.0%} found"
+        " something"
+    )
+
+
+async def bench(database: str, total: int, concurrency: int, count: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="lyceum-bench-"))
+    name = ""
+    if database == "postgres":
+        name = f"lyceum_bench_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(POSTGRES_ADMIN)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
+        url = f"postgres://postgres@127.0.0.1:5432/{name}"
+    else:
+        url = f"sqlite://{workdir / 'lyceum.sqlite3'}"
+    settings = Settings(
+        base_url="http://127.0.0.1:9", data_dir=workdir, database_url=url, embedded_worker=False
+    )
+    try:
+        await db.migrate(settings)
+        await db.open_database(settings)
+        rng = random.Random(1)
+        text = Text(rng)
+        start = time.perf_counter()
+        await fill(text, total)
+        print(f"{database}: stored {total:,} posts in bulk in {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        indexed = await search.backfill(Post._meta.db, LANGUAGE)
+        spent = time.perf_counter() - start
+        print(
+            f"backfill (migration 0005): {indexed:,} posts in {spent:.1f} s, {ms(spent / indexed)}"
+            " per post"
+        )
+        if database == "postgres":
+            await Post._meta.db.execute_script("ANALYZE")
+        await searches(text, count, concurrency)
+        await index_costs(text)
+        await db.close_database()
+    finally:
+        if name:
+            admin = await asyncpg.connect(POSTGRES_ADMIN)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--searches", type=int, default=800)
+    args = parser.parse_args()
+    asyncio.run(bench(args.database, args.posts, args.concurrency, args.searches))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Search finds, shows and counts only what the viewer may read, even when the index is stale:
+each test hides something behind the index's back (a direct update publishes no event), so it
+fails if the read policy is not asked at query time."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.models import Actor, Group, GroupState, Post, PostState, utcnow
+from server.services import search
+from server.services.search import SearchQuery
+from tests.helpers import join_as_member, make_account, make_group, make_post, make_reply
+from tests.server.search.conftest import LANGUAGE
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+async def page_for(text: str, viewer: object = None) -> search.SearchPage:
+    return await search.search(viewer, SearchQuery(text=text), language=LANGUAGE)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("state", [PostState.REMOVED, PostState.DELETED, PostState.HELD])
+async def test_search__a_post_that_is_not_published_is_never_found(state: PostState) -> None:
+    # Given an indexed post, hidden without the index knowing
+    olga = await make_account("olga")
+    member = await make_account("member")
+    group = await make_group(olga, "maths")
+    await join_as_member(group, member)
+    post = await make_post(member, group, title="Eigenvalues", body="#spectral")
+    await Post.filter(id=post.id).update(state=state)
+    # Then neither a visitor, nor its author, nor a moderator finds it, its tag, or a similar one
+    for viewer in (None, member, olga):
+        page = await page_for("eigenvalues spectral", viewer)
+        assert page.posts == []
+        assert (await page_for("spectral", viewer)).tags == []
+        assert await search.similar_questions(viewer, "eigenvalues", language=LANGUAGE) == []
+
+
+async def test_search__nothing_of_a_suspended_group_is_found() -> None:
+    olga = await make_account("olga")
+    group = await make_group(olga, "maths")
+    question = await make_post(olga, group, kind="question", title="Eigenvalues")
+    await make_reply(olga, question, "eigenvalues again")
+    await Group.filter(id=group.id).update(state=GroupState.SUSPENDED)
+    page = await page_for("eigenvalues", olga)
+    assert page.posts == [] and page.next_cursor is None
+    assert (await page_for("maths", olga)).groups == []
+    assert await search.similar_questions(olga, "eigenvalues", language=LANGUAGE) == []
+
+
+async def test_search__hidden_posts_are_not_counted_in_paging() -> None:
+    # Given 21 matching posts of which one is hidden behind the index's back
+    olga = await make_account("olga")
+    group = await make_group(olga, "maths")
+    made = [await make_post(olga, group, title=f"Prime {n}") for n in range(21)]
+    await Post.filter(id=made[0].id).update(state=PostState.REMOVED)
+    # Then the first page holds the 20 readable ones and offers no further page
+    page = await page_for("prime")
+    assert len(page.posts) == 20 and page.next_cursor is None
+
+
+async def test_search__suspended_and_unapproved_people_are_not_found() -> None:
+    await make_account("olga", display_name="Olga Visible")
+    hidden = await make_account("hidden", display_name="Olga Hidden")
+    await Actor.filter(id=hidden.actor_id).update(suspended_at=utcnow())
+    assert [actor.username for actor in (await page_for("olga")).people] == ["olga"]
