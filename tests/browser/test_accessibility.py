@@ -296,6 +296,25 @@ def test_form_with_errors__summary_takes_the_focus_and_links_to_the_field(
     ), described
 
 
+def test_page_structure__thread_title_is_the_h1_descriptions_and_url_fields(
+    pages: dict[str, Page], world: World
+) -> None:
+    # Given a visitor
+    page = pages[f"{VISITOR}/desktop"]
+    # When they open a thread, then the h1 is the thread's title (the group's name is not one)
+    page.goto(world.values["thread"])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Does every page pass the checkers?")
+    # When they open the front page and the directory, then each has a meta description
+    for path in ("/", "/groups"):
+        page.goto(path)
+        description = page.locator('head meta[name="description"]').get_attribute("content")
+        assert description and description.strip(), path
+    # And the member's new-post form asks for a link in a URL field (a URL keyboard on phones)
+    member = pages[f"{MEMBER}/desktop"]
+    member.goto(f"/g/{world.values['handle']}/new")
+    expect(member.get_by_label("Link (resources only)")).to_have_attribute("type", "url")
+
+
 @pytest.mark.parametrize(
     ("name", "path"), [("front", "/"), ("login", "/login")], ids=["front", "login"]
 )
