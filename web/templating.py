@@ -11,6 +11,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
+from wtforms import Form
 
 from server.media_urls import media_url
 from web.group_page import group_path
@@ -26,12 +27,13 @@ def build_templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["timeago"] = timeago
-    env.filters["isodate"] = lambda value: value.isoformat() if value else ""
+    env.filters["isodate"] = html_datetime
     env.filters["group_path"] = group_path  # /g/name, or /g/name@host for a group elsewhere
     # Images come from this instance only: remote URLs go through the media proxy.
     env.filters["media"] = media
     env.filters["avatar_url"] = avatar_url
     env.globals["csrf_input"] = csrf_input
+    env.globals["error_cue"] = error_cue
     return templates
 
 
@@ -42,6 +44,28 @@ def _context(request: Request) -> dict[str, Any]:
         "settings": request.app.state.web.settings,
         "instance_name": getattr(request.state, "instance_name", "Lyceum"),
     }
+
+
+def html_datetime(value: datetime | None) -> str:
+    """`<time datetime="{{ moment | isodate }}">`: a valid HTML global date and time string, in
+    UTC to the second (`2026-12-04T17:12:52Z`); "" for None. `isoformat()` is not one: HTML
+    allows at most three digits of a fraction of a second. A naive value is taken to be UTC."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pass_context
+def error_cue(context: Context) -> str:
+    """`Error: ` when the page shows a form with errors (GOV.UK prefixes the title so), else ""."""
+    for value in context.get_all().values():
+        if isinstance(value, Form) and value.errors:
+            return "Error: "
+    if context.get("reply_errors"):
+        return "Error: "
+    return ""
 
 
 def csrf_input(request: Request) -> Markup:

@@ -2,7 +2,8 @@
 
 It checks what a machine can check without a third-party engine: no horizontal scrolling, one
 <main> and one <h1>, a label for every form control, and WCAG AA contrast of visible text against
-its effective background. Each check returns readable problems, so a failure says what to fix.
+its effective background, and headings that skip a level. Each check returns readable problems, so
+a failure says what to fix.
 """
 
 from __future__ import annotations
@@ -85,7 +86,17 @@ _AUDIT_JS = r"""
     }
   }
 
+  // Headings go down one level at a time (h1 then h2, never h1 then h3); going up is fine.
+  const heading_skips = [];
+  let previous = 0;
+  for (const el of document.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+    const level = Number(el.tagName[1]);
+    if (level > previous + 1) heading_skips.push("h" + previous + " then " + describe(el));
+    previous = level;
+  }
+
   return {
+    heading_skips,
     scroll_width: document.documentElement.scrollWidth,
     inner_width: window.innerWidth,
     mains: document.querySelectorAll("main").length,
@@ -125,4 +136,5 @@ def problems(page: Page) -> list[str]:
     result += [f"{where}: form control without a label: {what}" for what in found["unlabelled"]]
     result += [f"{where}: link or button without a name: {w}" for w in found["nameless_buttons"]]
     result += [f"{where}: low text contrast: {what}" for what in found["low_contrast"]]
+    result += [f"{where}: a heading level skipped: {what}" for what in found["heading_skips"]]
     return result

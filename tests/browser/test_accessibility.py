@@ -1,131 +1,328 @@
-"""The main pages on a 360 px phone: no side-scrolling; landmarks, labels, contrast, keyboard."""
+"""Every kind of page, logged out, as a member and as an admin, on a 360 px phone and a desktop:
+no axe-core violation of WCAG 2.2 A/AA (any impact), valid HTML per the Nu Html Checker, and the
+project's own audit (no side-scrolling, one <main> and <h1>, labels, contrast, heading levels).
+
+One Lyceum process with an admin (made by the `lyceum` command); the member, her group, a thread
+with a reply, a report and a notification are made through the pages. One browser and one page
+per (role, screen) serve every test; each page kind costs one page load per screen.
+
+To check a new kind of page, add it to PAGE_KINDS.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Response, expect
 
 from tests.browser.audit import problems
 from tests.browser.conftest import screenshot
-from tests.browser.flows import ask_question, create_group, sign_up, unique
+from tests.browser.flows import ask_question, create_group, log_in, reply_to_thread, sign_up, unique
+from tests.browser.page_checks import HtmlChecker, axe_violations, skip_or_fail_without_tools
+from tests.live.harness import OPERATOR, Instance, start_instances, stop_instances
 
-PHONE = {"width": 360, "height": 740}
-
-PUBLIC_PAGES = [
-    ("front", "/"),
-    ("signup", "/signup"),
-    ("login", "/login"),
-    ("groups", "/groups"),
-]
+VISITOR, MEMBER, ADMIN = "visitor", "member", "admin"
+SCREENS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 
 
-@pytest.fixture
-def phone(browser: Browser, live_server: str) -> Iterator[Page]:
-    """A logged-out visitor on a 360 x 740 screen."""
-    context = browser.new_context(base_url=live_server, viewport=PHONE)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+def _submit_empty(page: Page) -> Response:
+    """Send the page's main form as it is (empty): the answer shows the form with its errors."""
+    with page.expect_navigation() as navigation:
+        page.locator("main form").last.locator("button[type=submit]").first.click()
+    response = navigation.value
+    assert response is not None
+    return response
 
 
 @dataclass(frozen=True)
-class Sample:
-    """A group with a question in it, and the logged-in session of the member who asked."""
+class PageKind:
+    """A kind of page: where it is, who looks at it, and what they do there before the checks."""
 
-    handle: str
-    thread: str
-    member_state: Any  # Playwright's storage state: the member's cookies
+    name: str
+    path: (
+        str  # may name {handle}, {thread}, {tag}, {member}, {user}, {admin_report}, {group_report}
+    )
+    roles: tuple[str, ...]
+    status: int = 200
+    then: Callable[[Page], Response] | None = field(default=None, compare=False)
+
+
+PAGE_KINDS = [
+    # Anyone
+    PageKind("front", "/", (VISITOR, MEMBER, ADMIN)),
+    PageKind("signup", "/signup", (VISITOR,)),
+    PageKind("login", "/login", (VISITOR,)),
+    PageKind("login-with-errors", "/login", (VISITOR,), status=422, then=_submit_empty),
+    PageKind("reset", "/reset", (VISITOR,)),
+    PageKind("about", "/about", (VISITOR,)),
+    PageKind("about-blocks", "/about/blocks", (VISITOR,)),
+    PageKind("groups", "/groups", (VISITOR, MEMBER)),
+    PageKind("group", "/g/{handle}", (VISITOR, MEMBER, ADMIN)),
+    PageKind("group-about", "/g/{handle}/about", (VISITOR,)),
+    PageKind("group-members", "/g/{handle}/members", (VISITOR, MEMBER)),
+    PageKind("group-resources", "/g/{handle}/resources", (VISITOR,)),
+    PageKind("thread", "{thread}", (VISITOR, MEMBER, ADMIN)),
+    PageKind("tag", "/tags/{tag}", (VISITOR,)),
+    PageKind("profile", "/u/{member}", (VISITOR, MEMBER)),
+    PageKind("not-found", "/no/such/page", (VISITOR,), status=404),
+    # Members
+    PageKind("home", "/home", (MEMBER,)),
+    PageKind("notifications", "/notifications", (MEMBER,)),
+    PageKind("new-group", "/groups/new", (MEMBER,)),
+    PageKind("find-group", "/groups/find", (MEMBER,)),
+    PageKind("new-post", "/g/{handle}/new", (MEMBER,)),
+    PageKind("new-post-with-errors", "/g/{handle}/new", (MEMBER,), status=422, then=_submit_empty),
+    PageKind("edit-post", "{thread}/edit", (MEMBER,)),
+    PageKind("report-post", "{thread}/report", (ADMIN,)),
+    PageKind("reports-sent", "/reports/sent", (ADMIN,)),
+    PageKind("settings-profile", "/settings/profile", (MEMBER,)),
+    PageKind("settings-password", "/settings/password", (MEMBER,)),
+    PageKind("settings-sessions", "/settings/sessions", (MEMBER,)),
+    # Moderators (the member owns the group)
+    PageKind("group-moderation", "/g/{handle}/moderation", (MEMBER,)),
+    PageKind("group-requests", "/g/{handle}/requests", (MEMBER,)),
+    PageKind("group-settings", "/g/{handle}/settings", (MEMBER,)),
+    PageKind("group-bans", "/g/{handle}/bans", (MEMBER,)),
+    PageKind("group-modlog", "/g/{handle}/modlog", (MEMBER,)),
+    PageKind("group-reports", "/g/{handle}/reports", (MEMBER,)),
+    PageKind("group-report", "{group_report}", (MEMBER,)),
+    # Admins
+    PageKind("admin-dashboard", "/admin", (ADMIN,)),
+    PageKind("admin-reports", "/admin/reports", (ADMIN,)),
+    PageKind("admin-report", "{admin_report}", (ADMIN,)),
+    PageKind("admin-users", "/admin/users", (ADMIN,)),
+    PageKind("admin-user", "{user}", (ADMIN,)),
+    PageKind("admin-groups", "/admin/groups", (ADMIN,)),
+    PageKind("admin-group", "/admin/groups/{handle}", (ADMIN,)),
+    PageKind("admin-settings", "/admin/settings", (ADMIN,)),
+    PageKind("admin-registration", "/admin/registration", (ADMIN,)),
+    PageKind("admin-signups", "/admin/signups", (ADMIN,)),
+    PageKind("admin-invites", "/admin/invites", (ADMIN,)),
+    PageKind("admin-federation", "/admin/federation", (ADMIN,)),
+    PageKind("admin-domains", "/admin/domains", (ADMIN,)),
+    PageKind("admin-domains-import", "/admin/domains/import", (ADMIN,)),
+    PageKind("admin-audit", "/admin/audit", (ADMIN,)),
+]
+
+CASES = [
+    pytest.param(kind, role, screen, id=f"{kind.name}-{role}-{screen}")
+    for kind in PAGE_KINDS
+    for role in kind.roles
+    for screen in SCREENS
+]
+
+
+@dataclass(frozen=True)
+class World:
+    """What the pages were made to show, and the logged-in sessions of the member and the admin."""
+
+    values: dict[str, str]
+    states: dict[str, Any]  # role → Playwright storage state (cookies)
 
 
 @pytest.fixture(scope="module")
-def sample(browser: Browser, live_server: str) -> Sample:
-    """Made once through the pages by a member on a desktop screen."""
-    context = browser.new_context(base_url=live_server)
-    context.set_default_timeout(10_000)
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+    skip_or_fail_without_tools()
+    (a,) = start_instances(["A"], tmp_path_factory.mktemp("accessibility"))
     try:
-        page = context.new_page()
-        sign_up(page, unique("mia"), "Mia Phone")
-        handle = unique("phones")
+        yield a
+    finally:
+        stop_instances([a])
+
+
+@pytest.fixture(scope="module")
+def html_checker() -> Iterator[HtmlChecker]:
+    skip_or_fail_without_tools()
+    checker = HtmlChecker()
+    yield checker
+    checker.close()
+
+
+def _path_of(page: Page, link: str) -> str:
+    href = (
+        page.locator("main").get_by_role("link", name=re.compile(link)).first.get_attribute("href")
+    )
+    assert href is not None
+    return href
+
+
+@pytest.fixture(scope="module")
+def world(browser: Browser, instance: Instance) -> World:
+    """A member with a group and a question; the admin replies and reports it."""
+    states: dict[str, Any] = {VISITOR: None}
+    member_context = browser.new_context(base_url=instance.base_url)
+    admin_context = browser.new_context(base_url=instance.base_url)
+    try:
+        member_context.set_default_timeout(10_000)
+        admin_context.set_default_timeout(10_000)
+        member = member_context.new_page()
+        username = unique("mia")
+        sign_up(member, username, "Mia Checks")
+        handle = unique("pages")
         create_group(
-            page,
-            name="Small screens club",
+            member,
+            name="Pages club",
             handle=handle,
-            description="A group for checking pages on a phone.",
+            description="A group for checking every kind of page.",
             topics="design, accessibility",
         )
         thread = ask_question(
-            page,
+            member,
             handle=handle,
-            title="Does this thread fit on a 360 px screen without scrolling sideways?",
-            body="A long unbroken word: " + "supercalifragilistic" * 4,
+            title="Does every page pass the checkers?",
+            body="A long unbroken word: " + "supercalifragilistic" * 4 + " #checkers",
         )
-        return Sample(handle=handle, thread=thread, member_state=context.storage_state())
+        admin = admin_context.new_page()
+        log_in(admin, OPERATOR)
+        admin.goto(f"/g/{handle}")
+        admin.locator("main").get_by_role("button", name="Join").click()
+        expect(admin.locator("main").get_by_role("button", name="Leave")).to_be_visible()
+        admin.goto(thread)
+        reply_to_thread(admin, "It should; the tests say so.")
+        admin.goto(thread + "/report")
+        admin.locator("main form textarea").first.fill("A report, to fill the report pages.")
+        admin.locator("main form").get_by_role("button", name=re.compile("report", re.I)).click()
+        admin.goto("/admin/reports")
+        admin_report = _path_of(admin, r"^Report about")
+        admin.goto("/admin/users")
+        user = _path_of(admin, re.escape(username))
+        member.goto(f"/g/{handle}/reports")
+        group_report = _path_of(member, r"^Report about")
+        states[MEMBER] = member_context.storage_state()
+        states[ADMIN] = admin_context.storage_state()
+        values = {
+            "handle": handle,
+            "thread": thread,
+            "tag": "checkers",
+            "member": username,
+            "user": user,
+            "admin_report": admin_report,
+            "group_report": group_report,
+        }
+        return World(values=values, states=states)
     finally:
-        context.close()
+        member_context.close()
+        admin_context.close()
 
 
-def _audit(page: Page, path: str, name: str) -> None:
+@pytest.fixture(scope="module")
+def pages(browser: Browser, instance: Instance, world: World) -> Iterator[dict[str, Page]]:
+    """One page per (role, screen), opened on first use and kept for the module."""
+    opened: dict[str, Page] = {}
+
+    class Pages(dict[str, Page]):
+        def __missing__(self, key: str) -> Page:
+            role, screen = key.split("/")
+            context = browser.new_context(
+                base_url=instance.base_url,
+                viewport=SCREENS[screen],  # type: ignore[arg-type]
+                storage_state=world.states[role],
+            )
+            context.set_default_timeout(10_000)
+            page = context.new_page()
+            opened[key] = page
+            self[key] = page
+            return page
+
+    yield Pages()
+    for page in opened.values():
+        page.context.close()
+
+
+def _open(page: Page, kind: PageKind, values: dict[str, str]) -> Response:
+    path = kind.path.format(**values)
     response = page.goto(path)
     assert response is not None
-    assert response.status == 200, f"{path} answered {response.status}"
-    screenshot(page, f"phone-{name}")
-    found = problems(page)
+    if kind.then is not None:
+        assert response.status == 200, f"{path} answered {response.status}"
+        response = kind.then(page)
+    assert response.status == kind.status, f"{path} answered {response.status}"
+    return response
+
+
+@pytest.mark.parametrize(("kind", "role", "screen"), CASES)
+def test_page_kind__passes_axe_the_html_checker_and_the_audit(
+    pages: dict[str, Page],
+    world: World,
+    html_checker: HtmlChecker,
+    kind: PageKind,
+    role: str,
+    screen: str,
+) -> None:
+    # Given a visitor, the member or the admin, on a phone or a desktop
+    page = pages[f"{role}/{screen}"]
+    # When they open this kind of page
+    response = _open(page, kind, world.values)
+    if screen == "phone":
+        screenshot(page, f"phone-{kind.name}-{role}")
+    # Then axe finds no WCAG 2.2 A/AA violation, the audit no problem, and (once per role, the
+    # HTML being the same on any screen) the Nu Html Checker no error or warning
+    found = axe_violations(page) + problems(page)
+    if screen == "desktop":
+        found += html_checker.problems(response.text(), f"{page.url} ({role})")
     assert not found, "\n".join(found)
 
 
-@pytest.mark.parametrize(("name", "path"), PUBLIC_PAGES, ids=[n for n, _ in PUBLIC_PAGES])
-def test_public_page__fits_a_phone_and_is_accessible(phone: Page, name: str, path: str) -> None:
-    # Given a logged-out visitor on a 360 px wide screen
-    # When they open the page
-    # Then it does not scroll sideways, has one <main> and one <h1>, labelled controls, and
-    # readable contrast
-    _audit(phone, path, name)
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_form_with_errors__summary_takes_the_focus_and_links_to_the_field(
+    pages: dict[str, Page], world: World, screen: str
+) -> None:
+    # Given the member on the new-post form
+    page = pages[f"{MEMBER}/{screen}"]
+    page.goto(f"/g/{world.values['handle']}/new")
+    # When they post it empty
+    _submit_empty(page)
+    # Then the title starts with "Error:", and the error summary has the focus
+    assert page.title().startswith("Error: "), page.title()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    # And its link goes to the field in error, whose error and hint both describe it
+    link = summary.get_by_role("link").first
+    target = link.get_attribute("href")
+    assert target is not None and target.startswith("#")
+    link.click()
+    field_in_error = page.locator(target)
+    expect(field_in_error).to_be_focused()
+    described = (field_in_error.get_attribute("aria-describedby") or "").split()
+    if field_in_error.get_attribute("type") != "radio":
+        assert any(name.endswith("-hint") for name in described), described
+    assert any(name.endswith("-error") for name in described) or field_in_error.evaluate(
+        "(el) => el.closest('fieldset').getAttribute('aria-describedby')"
+    ), described
+
+
+def test_page_structure__thread_title_is_the_h1_descriptions_and_url_fields(
+    pages: dict[str, Page], world: World
+) -> None:
+    # Given a visitor
+    page = pages[f"{VISITOR}/desktop"]
+    # When they open a thread, then the h1 is the thread's title (the group's name is not one)
+    page.goto(world.values["thread"])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Does every page pass the checkers?")
+    # When they open the front page and the directory, then each has a meta description
+    for path in ("/", "/groups"):
+        page.goto(path)
+        description = page.locator('head meta[name="description"]').get_attribute("content")
+        assert description and description.strip(), path
+    # And the member's new-post form asks for a link in a URL field (a URL keyboard on phones)
+    member = pages[f"{MEMBER}/desktop"]
+    member.goto(f"/g/{world.values['handle']}/new")
+    expect(member.get_by_label("Link (resources only)")).to_have_attribute("type", "url")
 
 
 @pytest.mark.parametrize(
-    ("name", "path"),
-    [("group", "/g/{handle}"), ("group-about", "/g/{handle}/about"), ("thread", "{thread}")],
-    ids=["group", "group-about", "thread"],
+    ("name", "path"), [("front", "/"), ("login", "/login")], ids=["front", "login"]
 )
-def test_content_page__fits_a_phone_and_is_accessible(
-    phone: Page, sample: Sample, name: str, path: str
-) -> None:
-    # Given a group with a question in it, and a logged-out visitor on a phone
-    # When they open one of its pages
-    # Then it fits the screen and passes the audit
-    _audit(phone, path.format(handle=sample.handle, thread=sample.thread), name)
-
-
-@pytest.mark.parametrize(
-    ("name", "path"),
-    [("new-group", "/groups/new"), ("new-post", "/g/{handle}/new"), ("thread-member", "{thread}")],
-    ids=["new-group", "new-post", "thread-member"],
-)
-def test_member_page__fits_a_phone_and_is_accessible(
-    browser: Browser, live_server: str, sample: Sample, name: str, path: str
-) -> None:
-    # Given the member who asked, now on a phone (the reply and moderation controls show)
-    context = browser.new_context(
-        base_url=live_server, viewport=PHONE, storage_state=sample.member_state
-    )
-    context.set_default_timeout(10_000)
-    try:
-        # When they open one of the forms or their thread
-        # Then it fits the screen and passes the audit
-        _audit(context.new_page(), path.format(handle=sample.handle, thread=sample.thread), name)
-    finally:
-        context.close()
-
-
-@pytest.mark.parametrize(("name", "path"), PUBLIC_PAGES, ids=[n for n, _ in PUBLIC_PAGES])
 def test_skip_link__is_the_first_tab_stop_and_moves_focus_to_main(
-    phone: Page, name: str, path: str
+    pages: dict[str, Page], name: str, path: str
 ) -> None:
-    # Given a freshly loaded page
+    # Given a freshly loaded page on a phone
+    phone = pages[f"{VISITOR}/phone"]
     phone.goto(path)
     # When the visitor presses Tab
     phone.keyboard.press("Tab")
@@ -139,8 +336,51 @@ def test_skip_link__is_the_first_tab_stop_and_moves_focus_to_main(
     expect(phone.locator("main")).to_be_focused()
 
 
-def test_audit__reports_each_kind_of_problem(phone: Page) -> None:
+def test_focus_style__has_3_to_1_contrast_on_links_buttons_fields_and_summaries(
+    pages: dict[str, Page], world: World
+) -> None:
+    # Given the member's thread page, with links, buttons, a text field and <summary> toggles
+    page = pages[f"{MEMBER}/desktop"]
+    page.goto(world.values["thread"])
+    # When each kind of control takes the keyboard focus
+    for selector in ("main a[href]", "main button", "main textarea", "main summary"):
+        control = page.locator(f"{selector} >> visible=true").first
+        control.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")
+        # Then it shows the yellow-and-black focus style (≥ 3:1 against white and the buttons)
+        style = control.evaluate(
+            """(el) => { const s = getComputedStyle(el);
+              return [s.backgroundColor, s.outlineColor, s.boxShadow].join(" | "); }"""
+        )
+        assert "rgb(255, 221, 0)" in style, f"{selector}: {style}"
+        assert "rgb(11, 12, 12)" in style, f"{selector}: {style}"
+
+
+def test_checkers__report_what_they_are_for(
+    pages: dict[str, Page], html_checker: HtmlChecker
+) -> None:
+    # Given a page that breaks rules each checker knows
+    html = """<!doctype html><html><head><title>x</title></head><body>
+        <main><h1>One</h1><h3>Three</h3><input name="nameless">
+        <time datetime="2026-12-04T17:12:52.123456+00:00">now</time>
+        <p id="twice"></p><p id="twice"></p></main></body></html>"""
+    page = pages[f"{VISITOR}/desktop"].context.new_page()
+    page.set_content(html)
+    # When they are run
+    axe = "\n".join(axe_violations(page))
+    audit = "\n".join(problems(page))
+    vnu = "\n".join(html_checker.problems(html, "sample"))
+    # Then each names what is wrong
+    assert "axe html-has-lang" in axe and "axe label" in axe, axe
+    assert "a heading level skipped: h1 then h3" in audit, audit
+    assert "A fraction of a second must be one, two, or three digits" in vnu, vnu
+    assert "Duplicate ID" in vnu, vnu
+
+
+def test_audit__reports_each_kind_of_problem(pages: dict[str, Page]) -> None:
     # Given a page that breaks every rule the audit checks
+    phone = pages[f"{VISITOR}/phone"].context.new_page()
     phone.set_content(
         """<html><body>
         <div style="width: 900px">too wide</div>

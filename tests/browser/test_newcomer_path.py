@@ -57,7 +57,7 @@ def test_newcomer_path__question_answered_accepted_and_read_by_a_visitor(
     screenshot(page, "new-post")
     thread = submit_post(page, form, title)
     # Then her question is shown as a thread, with no replies yet
-    expect(page.get_by_role("heading", level=2, name=title)).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
     expect(page.get_by_text("The textbook definition confuses me.")).to_be_visible()
     expect(page.get_by_text("No replies yet.")).to_be_visible()
     log_out(page)
@@ -80,7 +80,7 @@ def test_newcomer_path__question_answered_accepted_and_read_by_a_visitor(
 
     # When he opens the question and answers it
     page.get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", level=2, name=title)).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
     reply_to_thread(page, answer)
     # Then his answer is on the thread, not yet accepted
     ben_reply = page.get_by_role("article", name="Reply by Ben Okafor")
@@ -116,7 +116,7 @@ def test_newcomer_path__question_answered_accepted_and_read_by_a_visitor(
         reader = visitor.new_page()
         reader.goto(thread)
         # Then they read it, with Ben's answer marked as the accepted one, and cannot act on it
-        expect(reader.get_by_role("heading", level=2, name=title)).to_be_visible()
+        expect(reader.get_by_role("heading", level=1, name=title)).to_be_visible()
         accepted = reader.get_by_role("article", name="Reply by Ben Okafor")
         expect(accepted).to_contain_text(answer)
         expect(accepted).to_contain_text("Accepted answer")

@@ -106,7 +106,7 @@ async def test_user_list__bad_filters_are_422_with_a_reason(
 ) -> None:
     page = await admin_client.get(f"/admin/users?{query}")
     assert page.status_code == 422
-    assert 'class="error"' in page.text or "form-errors" in page.text
+    assert 'class="error"' in page.text or "error-summary" in page.text
 
 
 # --- one person --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than the stubs
 
 from server.models import PostKind
@@ -20,13 +20,13 @@ KIND_CHOICES = [
 class NewPostForm(WebForm):
     kind = RadioField("What are you posting?", choices=KIND_CHOICES, default="discussion")
     title = StringField("Title")
-    link_url = StringField("Link (resources only)")
+    link_url = URLField("Link (resources only)")
     body = TextAreaField("Text")
 
 
 class EditPostForm(WebForm):
     title = StringField("Title")
-    link_url = StringField("Link")
+    link_url = URLField("Link")
     body = TextAreaField("Text")
 
 

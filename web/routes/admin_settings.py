@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from server.content import render_markdown
@@ -24,7 +24,7 @@ class SettingsForm(WebForm):
     name = StringField("Instance name")
     description = TextAreaField("Description")
     rules = TextAreaField("Rules")
-    contact_email = StringField("Contact e-mail address")
+    contact_email = EmailField("Contact e-mail address")
     registration_mode = RadioField(
         "How people join", choices=MODE_CHOICES, validators=[InputRequired("Choose one.")]
     )
