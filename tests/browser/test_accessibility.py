@@ -38,6 +38,16 @@ def _submit_empty(page: Page) -> Response:
     return response
 
 
+def _check_similar(page: Page) -> Response:
+    """Type a title and take the no-JavaScript "check for similar questions" step."""
+    page.get_by_label("Title").fill("Does every page pass?")
+    with page.expect_navigation() as navigation:
+        page.locator("button[name=step][value=similar]").click()
+    response = navigation.value
+    assert response is not None
+    return response
+
+
 @dataclass(frozen=True)
 class PageKind:
     """A kind of page: where it is, who looks at it, and what they do there before the checks."""
@@ -69,6 +79,9 @@ PAGE_KINDS = [
     PageKind("tag", "/tags/{tag}", (VISITOR,)),
     PageKind("profile", "/u/{member}", (VISITOR, MEMBER)),
     PageKind("not-found", "/no/such/page", (VISITOR,), status=404),
+    PageKind("search", "/search", (VISITOR,)),
+    PageKind("search-results", "/search?q=checkers", (VISITOR, MEMBER)),
+    PageKind("search-no-results", "/search?q=zzzzqqq", (VISITOR,)),
     # Members
     PageKind("home", "/home", (MEMBER,)),
     PageKind("notifications", "/notifications", (MEMBER,)),
@@ -82,6 +95,9 @@ PAGE_KINDS = [
     PageKind("settings-profile", "/settings/profile", (MEMBER,)),
     PageKind("settings-password", "/settings/password", (MEMBER,)),
     PageKind("settings-sessions", "/settings/sessions", (MEMBER,)),
+    PageKind("settings-email", "/settings/email", (MEMBER,)),
+    PageKind("settings-watches", "/settings/watches", (MEMBER,)),
+    PageKind("new-post-similar", "/g/{handle}/new", (MEMBER,), then=_check_similar),
     # Moderators (the member owns the group)
     PageKind("group-moderation", "/g/{handle}/moderation", (MEMBER,)),
     PageKind("group-requests", "/g/{handle}/requests", (MEMBER,)),
@@ -106,6 +122,7 @@ PAGE_KINDS = [
     PageKind("admin-domains", "/admin/domains", (ADMIN,)),
     PageKind("admin-domains-import", "/admin/domains/import", (ADMIN,)),
     PageKind("admin-audit", "/admin/audit", (ADMIN,)),
+    PageKind("admin-mail", "/admin/mail", (ADMIN,)),
 ]
 
 CASES = [
