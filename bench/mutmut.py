@@ -7,10 +7,11 @@ packages are scored, each with its own tests:
 
     httpsig   federation/httpsig/          tests/federation/test_httpsig_*.py, test_signed_fetch.py
     fetch     federation/fetch/            tests/federation/test_fetch_*.py
-    receive   federation/inbox/receive.py  the inbox tests that POST to it or test its parts:
-              test_inbox_receive*.py, _refusals, _rate_limits, _envelope, _actors, _replay,
-              _group_commit (not the handlers' tests, which go through the worker only, nor
-              the Hypothesis test of any signed body: its 40 examples cost more than the rest)
+    receive   federation/inbox/receive.py, federation/request_url.py
+              the inbox tests that POST to the inbox or test its parts: test_inbox_receive*.py,
+              _refusals, _rate_limits, _envelope, _actors, _replay, _group_commit (not the
+              handlers' tests, which go through the worker only, nor the Hypothesis test of
+              any signed body: its 40 examples cost more than all the rest)
 
 Each package runs in a scratch copy of the tree (with its own `[tool.mutmut]`, so the working
 tree and pyproject.toml stay as they are) and prints: mutants, killed, survived, and the
@@ -70,7 +71,7 @@ PACKAGES: dict[str, tuple[list[str], list[str]]] = {
     # through the worker, never receive.py), and not the Hypothesis test of any signed body
     # (its examples cost more than all the rest and kill nothing the others miss).
     "receive": (
-        ["federation/inbox/receive.py"],
+        ["federation/inbox/receive.py", "federation/request_url.py"],
         [
             "tests/federation/test_inbox_receive*.py",
             "tests/federation/test_inbox_refusals.py",
