@@ -35,6 +35,7 @@ __all__ = ["DigestScheduler"]
 
 log = logging.getLogger("lyceum.mail")
 
+POLL_SECONDS = 60.0
 PERIODS = {DigestFrequency.DAILY: timedelta(days=1), DigestFrequency.WEEKLY: timedelta(days=7)}
 
 
@@ -42,7 +43,9 @@ class DigestScheduler:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.batch_size = settings.digest_batch_size
-        self.poll_interval = max(settings.worker_poll_seconds, 1.0)
+        # Digests are due on the hour: looking once a minute is plenty, and keeps an idle
+        # scheduler's queries off a SQLite database the other workers are writing to.
+        self.poll_interval = max(settings.worker_poll_seconds, POLL_SECONDS)
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Schedule members who have no schedule yet, then handle up to `batch_size` due

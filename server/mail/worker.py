@@ -98,6 +98,10 @@ class MailWorker:
 
     async def _claim(self, limit: int) -> list[OutgoingMail]:
         now = utcnow()
+        # An idle poll only reads: on SQLite even an UPDATE of no rows takes the write lock
+        # that the delivery and inbox workers of the same process need.
+        if not await OutgoingMail.filter(state=MailState.QUEUED, next_attempt_at__lte=now).exists():
+            return []
         lease_until = now + self.lease
         expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         await OutgoingMail.filter(
