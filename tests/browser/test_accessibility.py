@@ -32,7 +32,8 @@ SCREENS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "h
 def _submit_empty(page: Page) -> Response:
     """Send the page's main form as it is (empty): the answer shows the form with its errors."""
     with page.expect_navigation() as navigation:
-        page.locator("main form").last.locator("button[type=submit]").first.click()
+        # The form's own submit button, not a step such as "check for similar questions".
+        page.locator("main form").last.locator("button[type=submit]:not([name=step])").first.click()
     response = navigation.value
     assert response is not None
     return response
@@ -40,7 +41,7 @@ def _submit_empty(page: Page) -> Response:
 
 def _check_similar(page: Page) -> Response:
     """Type a title and take the no-JavaScript "check for similar questions" step."""
-    page.get_by_label("Title").fill("Does every page pass?")
+    page.locator("#title").fill("Does every page pass?")
     with page.expect_navigation() as navigation:
         page.locator("button[name=step][value=similar]").click()
     response = navigation.value

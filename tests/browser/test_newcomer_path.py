@@ -65,8 +65,9 @@ def test_newcomer_path__question_answered_accepted_and_read_by_a_visitor(
     # When Ben signs up, searches the directory for the group and joins it
     sign_up(page, ben, "Ben Okafor")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Groups").click()
-    page.get_by_role("search").get_by_label("Search groups").fill(group_name)
-    page.get_by_role("search").get_by_role("button", name="Search").click()
+    directory_search = page.locator("main").get_by_role("search")
+    directory_search.get_by_label("Search groups").fill(group_name)
+    directory_search.get_by_role("button", name="Search").click()
     result = page.get_by_role("link", name=group_name)
     expect(result).to_be_visible()
     screenshot(page, "group-directory")
