@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from server.mail._digest_batch import DigestBatch
 from server.mail.categories import cadence_for
 from server.mail.queue import notification_headline, notification_link, thread_title
 from server.models import (
@@ -51,18 +52,18 @@ async def digest_sections(
     *,
     since: datetime,
     until: datetime,
+    batch: DigestBatch | None = None,
 ) -> list[DigestSection]:
-    """The non-empty sections of the member's digest for (since, until]; [] means send none."""
+    """The non-empty sections of the member's digest for (since, until]; [] means send none.
+    With a `batch` (the scheduler's), what many members share is read once for them all."""
+    if batch is not None:
+        return await _batched_sections(settings, account, preferences, since, until, batch)
     groups = await Membership.filter(
         actor_id=account.actor_id, state=MembershipState.ACCEPTED
     ).values_list("group_id", flat=True)
     period = {"created_at__gt": since, "created_at__lte": until}
     in_groups = Post.filter(readable_posts(account), group_id__in=list(groups), parent_id=None)
     not_mine = {"author_id": account.actor_id}
-
-    def item(post: Post, detail: str = "") -> DigestItem:
-        return DigestItem(post.title or _excerpt(post), settings.url(f"/p/{post.id}"), detail)
-
     questions = await (
         in_groups.filter(kind=PostKind.QUESTION, reply_count=0, **period)
         .exclude(**not_mine)
@@ -95,6 +96,21 @@ async def digest_sections(
         .order_by("-like_count", "-last_activity_at")
         .limit(ITEMS_PER_SECTION)
     )
+    notifications = await _digest_notifications(settings, account, preferences, since, until)
+    return _sections(settings, questions, answers, resources, liked, notifications)
+
+
+def _sections(
+    settings: Settings,
+    questions: list[Post],
+    answers: list[Post],
+    resources: list[Post],
+    liked: list[Post],
+    notifications: list[DigestItem],
+) -> list[DigestSection]:
+    def item(post: Post, detail: str = "") -> DigestItem:
+        return DigestItem(post.title or _excerpt(post), settings.url(f"/p/{post.id}"), detail)
+
     sections = [
         DigestSection(
             "New questions waiting for an answer",
@@ -119,12 +135,64 @@ async def digest_sections(
             "Most liked threads",
             [item(post, f"{post.like_count} likes in {post.group.actor.name}") for post in liked],
         ),
-        DigestSection(
-            "Your notifications",
-            await _digest_notifications(settings, account, preferences, since, until),
-        ),
+        DigestSection("Your notifications", notifications),
     ]
     return [section for section in sections if section.items]
+
+
+async def _batched_sections(
+    settings: Settings,
+    account: Account,
+    preferences: MailPreferences,
+    since: datetime,
+    until: datetime,
+    batch: DigestBatch,
+) -> list[DigestSection]:
+    me = account.actor_id
+    groups = batch.groups_of.get(me, [])
+    # Read twice the section's size for everyone, then drop the member's own posts; only a
+    # member who wrote so many of them that fewer than a section's worth remain is read alone.
+    shared = await batch.group_posts(account, groups, (since, until), ITEMS_PER_SECTION * 2)
+
+    async def not_mine(candidates: list[Post], kind: PostKind) -> list[Post]:
+        kept = [post for post in candidates if post.author_id != me]
+        if len(kept) >= ITEMS_PER_SECTION or len(candidates) < ITEMS_PER_SECTION * 2:
+            return kept[:ITEMS_PER_SECTION]
+        extra = {"reply_count": 0} if kind == PostKind.QUESTION else {}
+        return list(
+            await Post.filter(
+                readable_posts(account),
+                group_id__in=groups,
+                parent_id=None,
+                kind=kind,
+                created_at__gt=since,
+                created_at__lte=until,
+                **extra,
+            )
+            .exclude(author_id=me)
+            .select_related("group__actor")
+            .order_by("-created_at")
+            .limit(ITEMS_PER_SECTION)
+        )
+
+    answers = [
+        post
+        for post in batch.answers_to.get(me, [])
+        if since < post.created_at <= until and post.author_id != me
+    ][:ITEMS_PER_SECTION]
+    notifications = [
+        notification
+        for notification in batch.notifications_of.get(str(account.id), [])
+        if since < notification.created_at <= until
+    ][:NOTIFICATIONS_CHECKED]
+    return _sections(
+        settings,
+        await not_mine(shared.questions, PostKind.QUESTION),
+        answers,
+        await not_mine(shared.resources, PostKind.RESOURCE),
+        shared.liked[:ITEMS_PER_SECTION],
+        await _notification_items(settings, account, preferences, notifications, batch),
+    )
 
 
 async def _digest_notifications(
@@ -140,6 +208,16 @@ async def _digest_notifications(
         .order_by("-created_at")
         .limit(NOTIFICATIONS_CHECKED)
     )
+    return await _notification_items(settings, account, preferences, list(rows), None)
+
+
+async def _notification_items(
+    settings: Settings,
+    account: Account,
+    preferences: MailPreferences,
+    rows: list[Notification],
+    batch: DigestBatch | None,
+) -> list[DigestItem]:
     items: list[DigestItem] = []
     for notification in rows:
         if cadence_for(preferences, notification.kind) not in (
@@ -154,12 +232,20 @@ async def _digest_notifications(
             DigestItem(
                 notification_headline(notification),
                 notification_link(settings, notification),
-                await thread_title(post),
+                _batched_title(post, batch) if batch is not None else await thread_title(post),
             )
         )
         if len(items) == ITEMS_PER_SECTION:
             break
     return items
+
+
+def _batched_title(post: Post | None, batch: DigestBatch) -> str:
+    if post is None:
+        return ""
+    if post.root_id is not None:
+        return batch.thread_titles.get(str(post.root_id), "")
+    return post.title
 
 
 def _excerpt(post: Post) -> str:

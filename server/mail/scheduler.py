@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
+from server.mail._digest_batch import DigestBatch
 from server.mail.digest import digest_sections
 from server.mail.preferences import next_digest_time
-from server.mail.queue import mail_context, queue_mail
+from server.mail.queue import PREFERENCES_PATH, mail_context, queue_mail
 from server.mail.render import render_mail
 from server.mail.unsubscribe import unsubscribe_url
 from server.models import (
@@ -27,8 +28,10 @@ from server.models import (
     AccountState,
     DigestFrequency,
     MailPreferences,
+    OutgoingMail,
     utcnow,
 )
+from server.services import instance
 from server.settings import Settings
 
 __all__ = ["DigestScheduler"]
@@ -58,11 +61,17 @@ class DigestScheduler:
             .limit(self.batch_size)
             .values_list("id", flat=True)
         )
-        for preferences_id in due:
-            try:
-                await self._handle(str(preferences_id), now)
-            except Exception:
-                log.exception("the digest of preferences %s failed", preferences_id)
+        if not due:
+            return 0
+        try:
+            await self._handle_batch([str(preferences_id) for preferences_id in due], now)
+        except Exception:
+            log.exception("a digest batch failed; handling its members one at a time")
+            for preferences_id in due:
+                try:
+                    await self._handle(str(preferences_id), now)
+                except Exception:
+                    log.exception("the digest of preferences %s failed", preferences_id)
         return len(due)
 
     async def run_until_stopped(self, stop: asyncio.Event) -> None:
@@ -98,6 +107,112 @@ class DigestScheduler:
         ):
             row.next_digest_at = next_digest_time(row, after=now)
             await row.save(update_fields=["next_digest_at"])
+
+    async def _handle_batch(self, preferences_ids: list[str], now: datetime) -> None:
+        """Every due digest of the batch in one transaction: the shared reads once, the mail
+        rows in one insert (keys queued before are skipped), the new schedules in one update."""
+        async with in_transaction():
+            due_rows = await (
+                MailPreferences.filter(id__in=preferences_ids, next_digest_at__lte=now)
+                .select_for_update()
+                .order_by("next_digest_at")
+            )
+            accounts = {
+                str(account.id): account
+                for account in await Account.filter(
+                    id__in=[row.account_id for row in due_rows], state=AccountState.ACTIVE
+                ).select_related("actor")
+            }
+            wanted = [
+                (row, accounts[str(row.account_id)])
+                for row in due_rows
+                if row.digest != DigestFrequency.NEVER
+                and not row.no_email
+                and str(row.account_id) in accounts
+                and accounts[str(row.account_id)].email
+            ]
+            windows = [
+                (account, (self._since(row, due_at), due_at))
+                for row, account in wanted
+                if (due_at := row.next_digest_at) is not None
+            ]
+            batch = await DigestBatch.load(windows)
+            instance_name = await instance.instance_name()
+            mails: list[OutgoingMail] = []
+            for row, account in wanted:
+                assert row.next_digest_at is not None
+                mail = await self._build_digest(
+                    row, account, row.next_digest_at, batch, instance_name
+                )
+                if mail is not None:
+                    mails.append(mail)
+            queued_before = {
+                str(key)
+                for key in await OutgoingMail.filter(
+                    dedup_key__in=[mail.dedup_key for mail in mails]
+                ).values_list("dedup_key", flat=True)
+            }
+            new_mails = [mail for mail in mails if mail.dedup_key not in queued_before]
+            if new_mails:
+                await OutgoingMail.bulk_create(new_mails, batch_size=200)
+            for row in due_rows:
+                due_at = row.next_digest_at
+                assert due_at is not None
+                row.last_digest_at = due_at
+                row.next_digest_at = next_digest_time(row, after=max(due_at, now))
+            if due_rows:
+                await MailPreferences.bulk_update(
+                    due_rows, fields=["last_digest_at", "next_digest_at"], batch_size=200
+                )
+
+    @staticmethod
+    def _since(preferences: MailPreferences, due_at: datetime) -> datetime:
+        since = due_at - PERIODS[preferences.digest]
+        if preferences.last_digest_at is not None and preferences.last_digest_at > since:
+            since = preferences.last_digest_at
+        return since
+
+    async def _build_digest(
+        self,
+        preferences: MailPreferences,
+        account: Account,
+        due_at: datetime,
+        batch: DigestBatch,
+        instance_name: str,
+    ) -> OutgoingMail | None:
+        sections = await digest_sections(
+            self.settings,
+            account,
+            preferences,
+            since=self._since(preferences, due_at),
+            until=due_at,
+            batch=batch,
+        )
+        if not sections:
+            return None
+        when = "today" if preferences.digest == DigestFrequency.DAILY else "this week"
+        unsubscribe = unsubscribe_url(self.settings, account.id)
+        mail = render_mail(
+            "digest",
+            f"Your {preferences.digest.value} digest from {instance_name}",
+            sections=sections,
+            period=when,
+            instance_name=instance_name,
+            preferences_url=self.settings.url(PREFERENCES_PATH),
+            unsubscribe_url=unsubscribe,
+            name=account.actor.name,
+        )
+        return OutgoingMail(
+            account=account,
+            to_address=account.email,
+            kind="digest",
+            dedup_key=_dedup_key(account, due_at),
+            subject=mail.subject[:300],
+            text_body=mail.text,
+            html_body=mail.html,
+            unsubscribe_url=unsubscribe,
+            next_attempt_at=utcnow(),
+        )
 
     async def _handle(self, preferences_id: str, now: datetime) -> None:
         async with in_transaction():
@@ -145,7 +260,11 @@ class DigestScheduler:
             account=account,
             to_address=account.email,
             kind="digest",
-            dedup_key=f"digest:{account.id}:{due_at.astimezone(UTC):%Y%m%dT%H%MZ}",
+            dedup_key=_dedup_key(account, due_at),
             mail=mail,
             unsubscribe=unsubscribe_url(self.settings, account.id),
         )
+
+
+def _dedup_key(account: Account, due_at: datetime) -> str:
+    return f"digest:{account.id}:{due_at.astimezone(UTC):%Y%m%dT%H%MZ}"
