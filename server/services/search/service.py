@@ -323,8 +323,11 @@ def highlight(text: str, terms: SearchTerms, width: int) -> tuple[Segment, ...]:
     """`text` cut to about `width` characters around the first matching word (0: all of it),
     split into matching and other segments."""
     seen: dict[str, bool] = {}  # posts repeat words: decide each distinct word once
-    matching = []
+    matching: list[re.Match[str]] = []
+    cut = bool(width) and len(text) > width
     for word in _WORD.finditer(text):
+        if cut and matching and word.start() > matching[0].start() + width:
+            break  # past the end of the snippet, which starts before the first match
         folded = word.group(0).casefold()
         found = seen.get(folded)
         if found is None:
