@@ -21,6 +21,8 @@ average 6-9 from other work, so take them as upper bounds), median / p95 / p99, 
 - after (one GIN scan per search, "C"-collated window, no ranking for newest, snippets decide
   each distinct word once): SQLite 437 / 1577 / 1718 ms, 27/s (load 9.5; unchanged within the
   noise); PostgreSQL 325 / 464 / 549 ms, 49/s.
+- after the snippet early stop too (load 8.4): SQLite 282 / 416 / 445 ms, 53/s;
+  PostgreSQL 345 / 615 / 839 ms, 43/s.
 At concurrency 16 latency is about 16 / throughput: one process serves one search at a time
 (Python work, and SQLite's single connection), so p95 <= 100 ms needs ~160 searches/s. One
 search alone costs about 7 ms (SQLite) / 15 ms (PostgreSQL) of SQL plus 10-25 ms of ORM loading,
