@@ -207,19 +207,26 @@ class PostgresBackend:
         else:
             query = f"plainto_tsquery({language}::regconfig, {p(' '.join(request.words))})"
         # Composed of fixed SQL, the read policy's own SQL and placeholders only.
-        sql = (
-            f"WITH readable(id) AS ({request.readable_sql}), q AS (SELECT ({query}) AS query),"  # noqa: S608
-            " hits AS ("
-            " SELECT s.post_id AS id, (-ts_rank(s.document, q.query))::float8 AS rank"
-            " FROM search_post s JOIN readable r ON r.id = s.post_id CROSS JOIN q"
-            " WHERE s.document @@ q.query"
-        )
-        if not request.newest:  # as on SQLite: rank the newest RANK_WINDOW matches only
+        sql = f"WITH readable(id) AS ({request.readable_sql}), q AS (SELECT ({query}) AS query),"
+        if request.newest:  # no ranking: the page is the newest readable matches
             sql += (
-                " AND s.post_id IN (SELECT w.post_id FROM search_post w CROSS JOIN q"  # noqa: S608
-                f" WHERE w.document @@ q.query ORDER BY w.post_id DESC LIMIT {p(RANK_WINDOW)})"
+                " hits AS (SELECT s.post_id AS id, 0.0::float8 AS rank"
+                " FROM search_post s JOIN readable r ON r.id = s.post_id CROSS JOIN q"
+                " WHERE s.document @@ q.query)"
             )
-        sql += ")"
+        else:
+            # As on SQLite, only the newest RANK_WINDOW matches are ranked. The GIN index is
+            # scanned once for their ids (sorted bytewise: ULIDs sort the same in any
+            # collation, and "C" compares far faster), then those rows are read back by key
+            # and ranked, within the read policy.
+            sql += (
+                " window_ AS (SELECT w.post_id FROM search_post w CROSS JOIN q"  # noqa: S608
+                " WHERE w.document @@ q.query"
+                f' ORDER BY w.post_id COLLATE "C" DESC LIMIT {p(RANK_WINDOW)}),'
+                " hits AS (SELECT s.post_id AS id, (-ts_rank(s.document, q.query))::float8 AS rank"
+                " FROM window_ JOIN search_post s ON s.post_id = window_.post_id"
+                " JOIN readable r ON r.id = s.post_id CROSS JOIN q)"
+            )
         where, order = _keyset(request, p)
         sql += f" SELECT id, rank FROM hits {where} {order} LIMIT {p(request.limit)}"  # noqa: S608
         _, rows = await db.execute_query(sql, p.values)

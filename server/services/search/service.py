@@ -56,6 +56,7 @@ KINDS = ("question", "discussion", "resource", "reply")
 ANSWERED = ("", "yes", "no")
 HANDLE = re.compile(r"@?([a-z0-9_]{1,64})(?:@([a-z0-9.-]{1,255}))?", re.IGNORECASE)
 BAD_CURSOR = "That page link is broken; start again from the first page."
+_WORD = re.compile(r"[^\W_]+")
 
 
 class Sort(StrEnum):
@@ -321,8 +322,18 @@ async def _tags(viewer: Account | None, terms: SearchTerms) -> list[str]:
 def highlight(text: str, terms: SearchTerms, width: int) -> tuple[Segment, ...]:
     """`text` cut to about `width` characters around the first matching word (0: all of it),
     split into matching and other segments."""
-    words = list(re.finditer(r"[^\W_]+", text))
-    matching = [w for w in words if _matches(w.group(0).casefold(), terms.words)]
+    seen: dict[str, bool] = {}  # posts repeat words: decide each distinct word once
+    matching: list[re.Match[str]] = []
+    cut = bool(width) and len(text) > width
+    for word in _WORD.finditer(text):
+        if cut and matching and word.start() > matching[0].start() + width:
+            break  # past the end of the snippet, which starts before the first match
+        folded = word.group(0).casefold()
+        found = seen.get(folded)
+        if found is None:
+            found = seen[folded] = _matches(folded, terms.words)
+        if found:
+            matching.append(word)
     if width and len(text) > width:
         start = max(0, matching[0].start() - width // 4) if matching else 0
         start = text.rfind(" ", 0, start) + 1 if start else 0
