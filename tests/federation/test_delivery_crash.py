@@ -11,13 +11,6 @@ had rows in flight (its concurrency: outcomes are recorded as they come); none m
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +23,7 @@ from server.settings import Settings
 from tests.conftest import BASE_URL
 from tests.federation._fleet import RecordingFleet, serve_fleet
 from tests.federation._httpsig_vectors import RSA_PRIVATE, RSA_PUBLIC
+from tests.worker_process import Worker, poll
 
 pytestmark = pytest.mark.live
 
@@ -40,57 +34,14 @@ SLOW_ANSWER = 0.4  # 5 hosts x 8 concurrent POSTs / 0.4 s: the first worker need
 KILL_AFTER = 250  # inboxes reached: half the fan-out done, the worker's rows in flight
 
 
-class Worker:
-    """One `lyceum worker` process on the test's data dir, its output kept in a log file."""
-
-    def __init__(self, settings: Settings, log: Path) -> None:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-        env.update(
-            LYCEUM_BASE_URL=settings.base_url,
-            LYCEUM_DATA_DIR=str(settings.data_dir),
-            LYCEUM_DATABASE_URL=settings.database_url,
-            LYCEUM_SECRET_KEY=settings.secret_key,
-            LYCEUM_FEDERATION_ALLOW_HTTP="true",
-            LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
-            LYCEUM_DELIVERY_LEASE_SECONDS=str(LEASE_SECONDS),
-        )
-        self.log = log
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "worker"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def died(self) -> str | None:
-        if self.process.poll() is None:
-            return None
-        return f"the worker exited with {self.process.returncode}:\n{self.log.read_text()}"
-
-    def kill(self) -> None:
-        self.process.kill()  # SIGKILL: no cleanup, no last batch recorded
-        self.process.wait(timeout=10)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=10)
-
-
-async def poll(
-    condition: Callable[[], bool | Awaitable[bool]], what: str, worker: Worker, seconds: float
-) -> None:
-    """Wait until `condition()` holds, failing with `what` after `seconds` or if the worker dies."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        outcome = condition()
-        if await outcome if inspect.isawaitable(outcome) else outcome:
-            return
-        problem = worker.died()
-        assert problem is None, f"while waiting for {what}: {problem}"
-        assert loop.time() < deadline, f"timed out after {seconds} s waiting for {what}"
-        await asyncio.sleep(0.02)  # the polling interval of a bounded wait
+def start_worker(settings: Settings, log: Path) -> Worker:
+    return Worker(
+        settings,
+        log,
+        LYCEUM_FEDERATION_ALLOW_HTTP="true",
+        LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
+        LYCEUM_DELIVERY_LEASE_SECONDS=str(LEASE_SECONDS),
+    )
 
 
 async def all_rows_done() -> bool:
@@ -118,7 +69,7 @@ async def test_delivery_crash__sigkill_mid_fanout_then_restart_reaches_every_inb
         log = tmp_path / "worker.log"
 
         # When a worker has reached some but not all of the inboxes, and is killed with SIGKILL
-        first = Worker(settings, log)
+        first = start_worker(settings, log)
         try:
             await poll(lambda: fleet.inboxes_reached >= KILL_AFTER, "the fan-out", first, 60)
         finally:
@@ -132,7 +83,7 @@ async def test_delivery_crash__sigkill_mid_fanout_then_restart_reaches_every_inb
 
         # And a new worker starts (receivers answer quickly now)
         fleet.delay = 0
-        second = Worker(settings, log)
+        second = start_worker(settings, log)
         try:
             # Then every one of the 500 inboxes receives the activity
             await poll(lambda: fleet.inboxes_reached == FANOUT, "every inbox", second, 30)

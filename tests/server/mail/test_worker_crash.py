@@ -13,13 +13,7 @@ their digest exactly once, except at most one member per killed worker, who gets
 from __future__ import annotations
 
 import asyncio
-import inspect
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +29,7 @@ from server.settings import Settings
 from tests.conftest import BACKEND
 from tests.helpers import join_as_member, make_account, make_group, make_post
 from tests.web._smtp import Inbox, running_smtp_server
+from tests.worker_process import Worker, poll
 
 pytestmark = pytest.mark.live
 
@@ -44,59 +39,16 @@ KILL_AFTER = 8  # messages received
 LEASE_SECONDS = 2
 
 
-class Worker:
-    """One `lyceum worker` process on the test's database, its output kept in a log file."""
-
-    def __init__(self, settings: Settings, smtp_port: int, log: Path) -> None:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-        env.update(
-            LYCEUM_BASE_URL=settings.base_url,
-            LYCEUM_DATA_DIR=str(settings.data_dir),
-            LYCEUM_DATABASE_URL=settings.database_url,
-            LYCEUM_SECRET_KEY=settings.secret_key,
-            LYCEUM_SMTP_HOST="127.0.0.1",
-            LYCEUM_SMTP_PORT=str(smtp_port),
-            LYCEUM_DELIVERY_LEASE_SECONDS=str(LEASE_SECONDS),
-            LYCEUM_WORKER_POLL_SECONDS="0.1",
-            LYCEUM_MAIL_BATCH_SIZE="10",
-        )
-        self.log = log
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "worker"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def died(self) -> str | None:
-        if self.process.poll() is None:
-            return None
-        return f"the worker exited with {self.process.returncode}:\n{self.log.read_text()}"
-
-    def kill(self) -> None:
-        self.process.kill()  # SIGKILL: no cleanup, nothing more recorded
-        self.process.wait(timeout=10)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=20)
-
-
-async def poll(
-    condition: Callable[[], bool | Awaitable[bool]], what: str, worker: Worker, seconds: float
-) -> None:
-    """Wait until `condition()` holds, failing with `what` after `seconds` or if the worker dies."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        outcome = condition()
-        if await outcome if inspect.isawaitable(outcome) else outcome:
-            return
-        problem = worker.died()
-        assert problem is None, f"while waiting for {what}: {problem}"
-        assert loop.time() < deadline, f"timed out after {seconds} s waiting for {what}"
-        await asyncio.sleep(0.02)  # the polling interval of a bounded wait
+def start_worker(settings: Settings, smtp_port: int, log: Path) -> Worker:
+    return Worker(
+        settings,
+        log,
+        LYCEUM_SMTP_HOST="127.0.0.1",
+        LYCEUM_SMTP_PORT=str(smtp_port),
+        LYCEUM_DELIVERY_LEASE_SECONDS=str(LEASE_SECONDS),
+        LYCEUM_WORKER_POLL_SECONDS="0.1",
+        LYCEUM_MAIL_BATCH_SIZE="10",
+    )
 
 
 async def test_worker_crash__sigkill_mid_digest_run_sends_each_digest_once_but_the_one_in_flight(
@@ -123,15 +75,15 @@ async def test_worker_crash__sigkill_mid_digest_run_sends_each_digest_once_but_t
     two_workers = BACKEND == "postgres"  # SQLite supports one worker per database
     async with running_smtp_server(inbox) as server:
         # When a worker (two, on PostgreSQL) runs the digests, and one is killed mid-run
-        first = Worker(settings, server.port, log)
-        partner = Worker(settings, server.port, log) if two_workers else None
+        first = start_worker(settings, server.port, log)
+        partner = start_worker(settings, server.port, log) if two_workers else None
         try:
             await poll(lambda: len(inbox.recipients) >= KILL_AFTER, "the digest run", first, 60)
         finally:
             first.kill()
         assert len(set(inbox.recipients)) < MEMBERS, "the kill landed after the run ended"
         # And a second worker is started to finish (or the partner finishes alone)
-        second = partner or Worker(settings, server.port, log)
+        second = partner or start_worker(settings, server.port, log)
         try:
             # Then every member receives their digest
             await poll(
