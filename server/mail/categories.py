@@ -34,6 +34,9 @@ _CATEGORIES: dict[NotificationKind, MailCategory] = {
     NotificationKind.JOIN_REQUEST: MailCategory.MODERATION,
     NotificationKind.JOIN_ACCEPTED: MailCategory.MODERATION,
     NotificationKind.JOIN_REJECTED: MailCategory.MODERATION,
+    # Recognition goes with accepted answers; an invitation is addressed to one person.
+    NotificationKind.BADGE_AWARDED: MailCategory.ANSWERS,
+    NotificationKind.GROUP_INVITE: MailCategory.MENTIONS,
 }
 
 

@@ -3,6 +3,7 @@
 from server.models._base import Entity, new_id, utcnow
 from server.models.accounts import Account, AccountState, Invite, PasswordReset, Role, Session
 from server.models.actors import Actor, ActorKind
+from server.models.analytics import ThreadViewDay
 from server.models.delivery import (
     Delivery,
     DeliveryState,
@@ -16,6 +17,7 @@ from server.models.groups import (
     Group,
     GroupState,
     GroupTopic,
+    GroupVisibility,
     JoinPolicy,
     MemberRole,
     Membership,
@@ -51,6 +53,7 @@ from server.models.posts import (
     Reaction,
     ReactionKind,
 )
+from server.models.recognition import Badge, BadgeAward, Credit, CreditKind
 
 __all__ = [
     "Account",
@@ -58,7 +61,11 @@ __all__ = [
     "Actor",
     "ActorKind",
     "AuditEntry",
+    "Badge",
+    "BadgeAward",
     "Ban",
+    "Credit",
+    "CreditKind",
     "Delivery",
     "DeliveryState",
     "DigestFrequency",
@@ -69,6 +76,7 @@ __all__ = [
     "Group",
     "GroupState",
     "GroupTopic",
+    "GroupVisibility",
     "InboxActivity",
     "InstanceConfig",
     "Invite",
@@ -97,6 +105,7 @@ __all__ = [
     "Role",
     "SeenSignature",
     "Session",
+    "ThreadViewDay",
     "Topic",
     "Watch",
     "WatchLevel",

@@ -11,6 +11,7 @@ from server.models._base import Entity
 
 if TYPE_CHECKING:
     from server.models.actors import Actor
+    from server.models.groups import Group
 
 
 class Role(StrEnum):
@@ -38,6 +39,9 @@ class Account(Entity):
     # Bumped on password change and log-out-everywhere: older session cookies stop working.
     session_version = fields.IntField(default=0)
     last_login_at = fields.DatetimeField(null=True)
+    # Last seen doing anything while logged in (any page, post or reaction), at most a few
+    # writes an hour: what "active" means for NodeInfo and the dashboard.
+    last_active_at = fields.DatetimeField(null=True, db_index=True)
 
     actor_id: str
 
@@ -50,10 +54,17 @@ class Account(Entity):
 
 
 class Invite(Entity):
+    """An invitation link: to sign up on this instance, and with `group` set, to join that group."""
+
     code = fields.CharField(max_length=64, unique=True)
     created_by: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="invites_created", on_delete=fields.CASCADE
     )
+    group: fields.ForeignKeyNullableRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="invites", null=True, on_delete=fields.CASCADE
+    )
+    # Set when the invitation was mailed to one address rather than handed out as a link.
+    email = fields.CharField(max_length=254, default="")
     max_uses = fields.IntField(default=1)
     uses = fields.IntField(default=0)
     expires_at = fields.DatetimeField(null=True)

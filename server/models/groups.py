@@ -27,6 +27,11 @@ class PostingPolicy(StrEnum):
     MODERATORS = "moderators"
 
 
+class GroupVisibility(StrEnum):
+    PUBLIC = "public"  # anyone, logged in or not, here or on another server, can read it
+    MEMBERS = "members"  # only its accepted members, its moderators and the admins
+
+
 class GroupState(StrEnum):
     ACTIVE = "active"
     PENDING = "pending"  # waiting for an admin when new groups need approval
@@ -46,6 +51,12 @@ class Group(Entity):
     posting_policy = fields.CharEnumField(
         PostingPolicy, max_length=16, default=PostingPolicy.MEMBERS
     )
+    # Who may read it; separate from `join_policy` (who may join and how).
+    visibility = fields.CharEnumField(
+        GroupVisibility, max_length=16, default=GroupVisibility.PUBLIC
+    )
+    # Up to five questions an approval group asks people who ask to join (a list of strings).
+    join_questions: fields.Field[list[str]] = fields.JSONField(default=list)
     state = fields.CharEnumField(GroupState, max_length=16, default=GroupState.ACTIVE)
     hold_first_posts = fields.BooleanField(default=False)
     member_count = fields.IntField(default=0)
@@ -100,6 +111,8 @@ class Membership(Entity):
     role = fields.CharEnumField(MemberRole, max_length=16, default=MemberRole.MEMBER)
     state = fields.CharEnumField(MembershipState, max_length=16, default=MembershipState.PENDING)
     message = fields.TextField(default="")
+    # The answers to the group's join questions: [{"question": ..., "answer": ...}, ...].
+    answers: fields.Field[list[dict[str, str]]] = fields.JSONField(default=list)
     # The remote Follow activity, answered by Accept/Reject with this id embedded.
     follow_ap_id = fields.CharField(max_length=2048, default="")
     decided_at = fields.DatetimeField(null=True)

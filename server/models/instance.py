@@ -25,6 +25,9 @@ class InstanceConfig(Model):
         RegistrationMode, max_length=16, default=RegistrationMode.OPEN
     )
     groups_need_approval = fields.BooleanField(default=False)
+    # For this many days after sign-up, a local account's posts with a link wait for a
+    # moderator; 0 turns the rule off.
+    new_account_link_days = fields.IntField(default=7)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

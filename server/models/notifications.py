@@ -41,6 +41,8 @@ class NotificationKind(StrEnum):
     HELD_APPROVED = "held_approved"
     HELD_REJECTED = "held_rejected"
     SIGNUP_WAITING = "signup_waiting"  # to the admins: a sign-up waits for approval
+    BADGE_AWARDED = "badge_awarded"  # to the member: they earned (or were given) a badge
+    GROUP_INVITE = "group_invite"  # to a member invited to a group
 
 
 class WatchLevel(StrEnum):
