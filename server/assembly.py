@@ -15,27 +15,31 @@ from federation.runtime import BackgroundWork, FederationRuntime
 from server import events, mail
 from server.mail.scheduler import DigestScheduler
 from server.mail.worker import MailWorker
-from server.services import notifications, search
+from server.services import notifications, recognition, search
 from server.settings import Settings
 
 __all__ = ["background_work", "subscribe_all", "worker_runtime"]
 
 
 def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
-    """Subscribe notifications, mail, the search index, the federation outbox and the workers'
-    wake-up to `bus` (a second call changes nothing but the outbox's settings)."""
+    """Subscribe notifications, mail, the search index, the credits ledger, the federation
+    outbox and the workers' wake-up to `bus` (a second call changes nothing but the outbox's
+    settings)."""
     notifications.register(bus)
     mail.register(bus, settings)
     search.register(bus, settings.search_language)
+    recognition.register(bus)
     register_outbox(bus, settings)
     bus.subscribe(events.FederationWorkRequeued, wake.on_work_requeued)
 
 
 def background_work(settings: Settings) -> list[BackgroundWork]:
-    """The worker's work beside federation's: sending queued mail and scheduling digests."""
+    """The worker's work beside federation's: sending queued mail, scheduling digests and
+    granting badges."""
     return [
         MailWorker(settings).run_until_stopped,
         DigestScheduler(settings).run_until_stopped,
+        recognition.BadgeGranter(settings).run_until_stopped,
     ]
 
 

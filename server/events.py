@@ -69,6 +69,26 @@ class AnswerAccepted(Event):
 
 
 @dataclass(frozen=True)
+class AnswerUnaccepted(Event):
+    """A reply stopped being its question's accepted answer (un-marked, or another accepted)."""
+
+    question_id: str
+    answer_id: str
+
+
+@dataclass(frozen=True)
+class PostPinned(Event):
+    post_id: str
+    moderator_id: str
+
+
+@dataclass(frozen=True)
+class PostUnpinned(Event):
+    post_id: str
+    moderator_id: str
+
+
+@dataclass(frozen=True)
 class PostReacted(Event):
     reaction_id: str
 
@@ -200,6 +220,13 @@ class SignupWaiting(Event):
     """A sign-up (approval mode) waits for an admin."""
 
     account_id: str
+
+
+@dataclass(frozen=True)
+class BadgeAwarded(Event):
+    """A person earned a badge (granted by the worker) or an admin gave them one."""
+
+    award_id: str
 
 
 Handler = Callable[[Event], Awaitable[None]]

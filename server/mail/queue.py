@@ -86,18 +86,21 @@ _HEADLINES: dict[NotificationKind, str] = {
     NotificationKind.HELD_APPROVED: "Your held post was approved",
     NotificationKind.HELD_REJECTED: "Your held post was rejected",
     NotificationKind.SIGNUP_WAITING: "A sign-up waits for approval",
+    NotificationKind.BADGE_AWARDED: "You earned the badge “{text}”",
 }
 
 
 def notification_headline(notification: Notification) -> str:
     actor = notification.actor.name if notification.actor is not None else "Someone"
     group = notification.group.actor.name if notification.group is not None else "a group"
-    return _HEADLINES[notification.kind].format(actor=actor, group=group)
+    return _HEADLINES[notification.kind].format(actor=actor, group=group, text=notification.text)
 
 
 def notification_link(settings: Settings, notification: Notification) -> str:
     if notification.post_id is not None:  # type: ignore[attr-defined]
         return settings.url(f"/p/{notification.post_id}")  # type: ignore[attr-defined]
+    if notification.kind == NotificationKind.BADGE_AWARDED:  # opens on the member's badges
+        return settings.url(f"/notifications/{notification.id}")
     return settings.url("/notifications")
 
 

@@ -20,6 +20,7 @@ from server.content import plain_text
 from server.models import (
     Account,
     AccountState,
+    BadgeAward,
     MemberRole,
     Membership,
     MembershipState,
@@ -50,7 +51,7 @@ __all__ = [
 DEFAULT_LIMIT = 20
 TEXT_MAX = 500  # Notification.text
 LABEL_CHARS = 80
-RELATED = ("actor", "group__actor", "post__root", "report")
+RELATED = ("actor", "group__actor", "post__root", "report", "recipient__actor")
 
 
 def register(bus: events.EventBus) -> None:
@@ -67,6 +68,7 @@ def register(bus: events.EventBus) -> None:
     bus.subscribe(events.HeldPostApproved, _on_held_post_approved)
     bus.subscribe(events.HeldPostRejected, _on_held_post_rejected)
     bus.subscribe(events.SignupWaiting, _on_signup_waiting)
+    bus.subscribe(events.BadgeAwarded, _on_badge_awarded)
 
 
 def _shown(account: Account) -> Q:
@@ -354,6 +356,22 @@ async def _on_signup_waiting(event: events.Event) -> None:
             by=account.actor_id,
             text=account.signup_reason,
         )
+
+
+async def _on_badge_awarded(event: events.Event) -> None:
+    """The badge's name goes in `text`; a custom badge names the admin who gave it."""
+    assert isinstance(event, events.BadgeAwarded)
+    award = await BadgeAward.get_or_none(id=event.award_id).select_related("badge", "awarded_by")
+    if award is None:
+        return
+    giver = award.awarded_by
+    await _create(
+        award.actor_id,
+        NotificationKind.BADGE_AWARDED,
+        by=giver.actor_id if giver is not None else None,
+        group_id=award.group_id,
+        text=award.badge.name,
+    )
 
 
 # --- shared steps ---------------------------------------------------------------------------

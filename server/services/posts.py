@@ -5,8 +5,9 @@ Every change runs in one transaction and publishes its domain event inside it, s
 
 Who may do what:
 - start a thread: whoever `groups.can_post` allows (members; moderators only in some groups);
-- reply and like: accepted members of the group. Reading needs nothing (groups are public), but
-  taking part needs membership, the same rule for people here and for followers elsewhere;
+- reply and like: accepted members of the group (nobody likes their own post). Reading needs
+  nothing (groups are public), but taking part needs membership, the same rule for people here
+  and for followers elsewhere;
 - edit: the author only; delete: the author or a moderator of the group;
 - accept an answer: the asker or a moderator; pin a thread: moderators.
 
@@ -287,9 +288,12 @@ async def accept_answer(question: Post, reply: Post, by: Account | Actor) -> Pos
     if question.author_id != actor.id and not await groups.can_moderate(group, actor.id):
         raise Forbidden("Only the person who asked, or a moderator, can accept an answer.")
     async with in_transaction():
-        unmark = question.accepted_answer_id == reply.id
+        previous = question.accepted_answer_id
+        unmark = previous == reply.id
         question.accepted_answer_id = None if unmark else reply.id
         await question.save(update_fields=["accepted_answer_id"])
+        if previous is not None:
+            await events.bus.publish(events.AnswerUnaccepted(question.id, previous))
         if not unmark:
             await events.bus.publish(events.AnswerAccepted(question.id, reply.id, actor.id))
     return question
@@ -312,7 +316,10 @@ async def record_reaction(post: Post, actor: Actor, kind: ReactionKind, ap_id: s
     """Store one person's vote on a post (replacing a different one), recount, and publish.
 
     Callers check who may vote; this is shared by local likes and votes a remote group counted.
+    Nobody votes on their own post: it would count as recognition from someone else.
     """
+    if post.author_id == actor.id:
+        raise Forbidden("You cannot like your own post.")
     async with in_transaction():
         reaction = await Reaction.get_or_none(post=post, actor=actor)
         if reaction is not None and reaction.kind == kind:
@@ -387,6 +394,8 @@ async def _set_pinned(by: Account | Actor, post: Post, *, pinned: bool) -> None:
             target_id=post.id,
             target_label=post.title or post.source[:100],
         )
+        change = events.PostPinned if pinned else events.PostUnpinned
+        await events.bus.publish(change(post.id, actor.id))
 
 
 # --- checks -------------------------------------------------------------------------------

@@ -118,6 +118,10 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /admin/groups/{handle}/unsuspend": ADMIN,
     "POST /admin/groups/{handle}/transfer": ADMIN,
     "GET /admin/audit": ADMIN,
+    "GET /admin/badges": ADMIN,
+    "POST /admin/badges/new": ADMIN,
+    "POST /admin/badges/give": ADMIN,
+    "POST /admin/badges/awards/{award_id}/revoke": ADMIN,
     # Groups.
     "GET /groups": PUBLIC,
     "GET /groups/new": AUTH,

@@ -8,6 +8,7 @@ from server import url_convertors
 from web.routes import (
     accounts,
     admin_audit,
+    admin_badges,
     admin_dashboard,
     admin_domains,
     admin_federation,
@@ -52,6 +53,7 @@ def web_routes() -> list[BaseRoute]:
         *admin_federation.routes,
         *admin_mail.routes,
         *admin_audit.routes,
+        *admin_badges.routes,
         *groups.routes,
         *group_moderation.routes,
         *group_staff.routes,

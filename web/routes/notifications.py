@@ -54,6 +54,8 @@ def notification_url(notification: Notification) -> str:
         return f"{base}/requests"
     if kind == NotificationKind.SIGNUP_WAITING:
         return "/admin/signups"
+    if kind == NotificationKind.BADGE_AWARDED:
+        return f"/u/{notification.recipient.actor.username}#badges"
     return base or "/notifications"
 
 

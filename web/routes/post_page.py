@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.content import plain_text
 from server.models import Post, PostKind
-from server.services import posts, watches
+from server.services import posts, recognition, watches
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.feeds import is_own_held
 from server.services.reading import can_read_post
@@ -71,6 +71,9 @@ async def _render_thread(
             "target": post,
             "viewer": viewer,
             "liked": liked,
+            "author_badges": await recognition.badges_in_group(
+                (p.author_id for p in _posts(tree)), page.group
+            ),
             # The viewer's own posts that wait for a moderator: shown to them alone.
             "own_held": {p.id for p in _posts(tree) if is_own_held(p, viewer)},
             "can_accept": root.kind == PostKind.QUESTION

@@ -59,6 +59,9 @@ async def thread_list(request: Request) -> Response:
             "unanswered": unanswered,
             "first_page": first_page,
             "feed_links": _kind_feeds(page, "question" if unanswered else kind),
+            "top_helpers": await recognition.top_helpers(page.group, page.account)
+            if first_page and not unanswered
+            else None,
         },
     )
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from wtforms import BooleanField, FileField, PasswordField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired
 
-from server.services import accounts, profiles, sessions
+from server.services import accounts, profiles, recognition, sessions
 from server.services.errors import Invalid
 from web.browsers import describe
 from web.context import web
@@ -31,7 +31,7 @@ SAVED = {
 
 
 async def profile_page(request: Request) -> Response:
-    await current_account(request)
+    viewer = await current_account(request)
     profile = await profiles.get_profile(request.path_params["username"])
     actor = profile.actor
     return web(request).templates.TemplateResponse(
@@ -40,6 +40,7 @@ async def profile_page(request: Request) -> Response:
         {
             "profile": profile,
             "actor": actor,
+            "badges": await recognition.profile_badges(actor.id, viewer),
             "open_graph": for_person(web(request).settings, actor),
             "feed_links": feed_links(f"Posts by {actor.name}", f"/u/{actor.username}/feed"),
         },

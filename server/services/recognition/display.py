@@ -1,0 +1,43 @@
+"""Badges as pages show them: beside names in a thread, and on a person's profile."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from tortoise.expressions import Q, Subquery
+
+from server.models import Account, BadgeAward, Group
+from server.services import reading
+
+__all__ = ["badges_in_group", "profile_badges"]
+
+
+async def badges_in_group(actor_ids: Iterable[str], group: Group) -> dict[str, list[BadgeAward]]:
+    """The instance-wide badges and this group's badges of each person: one query for a whole
+    thread. The page shows the group, so its badges tell a reader nothing new."""
+    ids = list(dict.fromkeys(actor_ids))
+    if not ids:
+        return {}
+    awards = await (
+        BadgeAward.filter(Q(group_id__isnull=True) | Q(group_id=group.id), actor_id__in=ids)
+        .select_related("badge")
+        .order_by("created_at")
+    )
+    held: dict[str, list[BadgeAward]] = defaultdict(list)
+    for given in awards:
+        held[given.actor_id].append(given)
+    return dict(held)
+
+
+async def profile_badges(actor_id: str, viewer: Account | None) -> list[BadgeAward]:
+    """A person's badges, newest first: instance-wide ones, and those of the groups the viewer
+    may read (a members-only group's badges say where the person takes part)."""
+    readable = Group.filter(reading.readable_groups(viewer)).values("id")
+    return await (
+        BadgeAward.filter(
+            Q(group_id__isnull=True) | Q(group_id__in=Subquery(readable)), actor_id=actor_id
+        )
+        .select_related("badge", "group__actor")
+        .order_by("-created_at")
+    )
