@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.models import PostKind
-from server.services import posts, search
+from server.services import posts, recognition, search
 from server.services.errors import Invalid
 from web.context import web
 from web.feed_links import FeedLink, feed_links
