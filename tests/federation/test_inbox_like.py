@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.applications import Starlette
 
-from server.models import Post, Reaction, ReactionKind
+from server.models import Actor, Credit, CreditKind, Post, PostKind, Reaction, ReactionKind
 from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
@@ -55,3 +55,51 @@ async def test_handle_react__unknown_post_is_dropped(app: Starlette, peer: Remot
     bob = peer.add_actor("bob")
     outcome = await deliver(app, peer, build_activity(bob, "Like", "https://x.example/p/1"), bob)
     assert outcome == "https://x.example/p/1 is not a post here"
+
+
+async def test_handle_react__a_like_of_ones_own_post_is_refused_and_credits_nothing(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given a remote member's post in a group here
+    ada = await make_account("ada")
+    group = await make_group(ada, "physics")
+    bob = peer.add_actor("bob")
+    await join(app, peer, bob, "physics")
+    bob_here = await Actor.get(ap_id=bob.id)
+    post = await Post.create(
+        group=group,
+        author=bob_here,
+        kind=PostKind.DISCUSSION,
+        title="Mine",
+        content_html="<p>Hi</p>",
+    )
+    # When their server says they like it themselves
+    outcome = await deliver(
+        app, peer, build_activity(bob, "Like", f"http://lyceum.test/p/{post.id}"), bob
+    )
+    # Then it is refused with the reason recorded, and nothing is stored or credited
+    assert outcome == "refused: You cannot like your own post."
+    assert await Reaction.all().count() == 0
+    assert await Credit.all().count() == 0
+
+
+async def test_handle_react__a_remote_members_like_credits_the_author_with_its_domain(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    thread, url = await _thread_url()
+    bob = peer.add_actor("bob")
+    await join(app, peer, bob, "physics")
+    assert await deliver(app, peer, build_activity(bob, "Like", url), bob) == ""
+    [credit] = await Credit.all()
+    assert (credit.earner_id, credit.kind, credit.giver_domain) == (
+        thread.author_id,
+        CreditKind.LIKE_RECEIVED,
+        "remote.example",
+    )
+    # And an Undo takes it back
+    like_id = (await Reaction.get(post=thread)).ap_id
+    undo = build_activity(
+        bob, "Undo", {"id": like_id, "type": "Like", "actor": bob.id, "object": url}
+    )
+    assert await deliver(app, peer, undo, bob) == ""
+    assert await Credit.all().count() == 0

@@ -320,10 +320,12 @@ async def test_accept_answer__deleting_the_answer_unmarks_it() -> None:
 async def test_like__counts_once_per_person_and_unlike_takes_it_back() -> None:
     owner, member, group = await group_with_member()
     post = await make_post(owner, group)
+    other = await make_account("other")
+    await join_as_member(group, other)
     reacted, unreacted = record(events.PostReacted), record(events.PostUnreacted)
     await posts.like(member, post)
     await posts.like(member, post)
-    await posts.like(owner, post)
+    await posts.like(other, post)
     assert (await Post.get(id=post.id)).like_count == 2
     assert await Reaction.filter(post=post).count() == 2
     assert len(reacted) == 2
@@ -331,7 +333,7 @@ async def test_like__counts_once_per_person_and_unlike_takes_it_back() -> None:
     await posts.unlike(member, post)
     assert (await Post.get(id=post.id)).like_count == 1
     assert len(unreacted) == 1
-    assert await posts.liked_post_ids(owner.actor_id, [post.id]) == {post.id}
+    assert await posts.liked_post_ids(other.actor_id, [post.id]) == {post.id}
 
 
 async def test_like__votes_made_at_the_same_moment_are_all_counted() -> None:

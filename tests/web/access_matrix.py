@@ -157,7 +157,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /p/{post_id}/edit": AUTHOR,
     "POST /p/{post_id}/edit": AUTHOR,
     "POST /p/{post_id}/delete": AUTHOR_OR_MOD,
-    "POST /p/{post_id}/like": MEMBERS,
+    "POST /p/{post_id}/like": frozenset({"moderator"}),  # members but the author: not one's own
     "POST /p/{post_id}/unlike": AUTH,  # taking back one's own like; nothing to take back is fine
     "POST /p/{post_id}/accept": AUTHOR_OR_MOD,
     "POST /p/{post_id}/pin": MOD,

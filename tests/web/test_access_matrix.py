@@ -16,6 +16,8 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 from server.models import (
+    Badge,
+    BadgeAward,
     Delivery,
     DeliveryState,
     DomainBlock,
@@ -119,7 +121,10 @@ async def build_world(n: int) -> World:
         payload="{}",
         dead_at=utcnow(),
     )
+    badge = await Badge.create(slug=f"custom-matrix-{n}", name="Matrix badge")
+    given = await BadgeAward.create(badge=badge, actor_id=member.actor_id, dedup_key=f"m:{n}")
     values = {
+        "award_id": given.id,
         "handle": f"g{n}",
         "name": f"g{n}",
         "post_id": post.id,

@@ -6,6 +6,7 @@ import httpx
 from starlette.applications import Starlette
 
 from server.models import Account, Group, Post, PostState, Reaction
+from tests.conftest import csrf_from
 from tests.helpers import csrf, join_as_member, log_in, make_account, make_group, make_post
 from tests.helpers import make_reply as reply_to
 
@@ -337,10 +338,11 @@ async def test_delete__stranger_is_403_and_csrf_less_is_403(client: httpx.AsyncC
 
 
 async def test_like__member_likes_and_unlikes(client: httpx.AsyncClient) -> None:
-    # Given a post and a member on its page
+    # Given a post and a member (not its author) on its page
     owner, group = await a_group()
     post = await make_post(owner, group)
-    await log_in(client, "teacher")
+    await join_as_member(group, await make_account("student"))
+    await log_in(client, "student")
     token = await csrf(client, f"/p/{post.id}")
     # When they like it, Then the count shows and the button turns into "Liked"
     assert (await client.post(f"/p/{post.id}/like", data={"csrf_token": token})).status_code == 303
@@ -361,4 +363,22 @@ async def test_like__non_member_is_403_and_nothing_is_stored(client: httpx.Async
     await log_in(client, "outsider")
     token = await csrf(client, f"/p/{post.id}")
     assert (await client.post(f"/p/{post.id}/like", data={"csrf_token": token})).status_code == 403
+    assert await Reaction.all().count() == 0
+
+
+async def test_like__own_post_is_403_with_the_reason_and_offers_no_button(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given the owner on their own post's page
+    owner, group = await a_group()
+    post = await make_post(owner, group)
+    await log_in(client, "teacher")
+    page = await client.get(f"/p/{post.id}")
+    token = csrf_from(page.text)
+    # Then no Like button is offered, only the count
+    assert f'action="/p/{post.id}/like"' not in page.text
+    # And a forged like is refused with its reason, and nothing is stored
+    response = await client.post(f"/p/{post.id}/like", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert "You cannot like your own post." in response.text
     assert await Reaction.all().count() == 0
