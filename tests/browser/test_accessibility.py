@@ -124,6 +124,7 @@ PAGE_KINDS = [
     PageKind("admin-domains-import", "/admin/domains/import", (ADMIN,)),
     PageKind("admin-audit", "/admin/audit", (ADMIN,)),
     PageKind("admin-mail", "/admin/mail", (ADMIN,)),
+    PageKind("admin-badges", "/admin/badges", (ADMIN,)),
 ]
 
 CASES = [
