@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from starlette.applications import Starlette
 
-from server.models import Actor, Delivery, Membership, MembershipState
+from server.models import Actor, Delivery, Membership, MembershipState, Post, PostKind
 from server.services import groups, posts
 from server.services.errors import Forbidden
 from server.settings import Settings
@@ -18,7 +18,7 @@ from tests.federation._remote_group_server import (
     hosting_server,
     sent_to,
 )
-from tests.helpers import make_account
+from tests.helpers import make_account, make_remote_actor
 
 GROUP = "https://remote.example/users/main"
 GROUP_INBOX = f"{GROUP}/inbox"
@@ -107,10 +107,22 @@ async def test_send_post__reply_edit_delete_and_like_follow_the_post(
     await follow_and_accept(app, server, server.groups["main"], ada)
     group = await find(app, "main@remote.example")
     post = await posts.create_post(ada, group, "discussion", "Hello there", "First words")
-    # When she replies, edits, likes and deletes
+    # And a reply there by someone elsewhere (nobody likes their own post)
+    bo = await make_remote_actor("bo", "other.example")
+    theirs = await Post.create(
+        group=group,
+        author=bo,
+        kind=PostKind.REPLY,
+        parent=post,
+        root=post,
+        depth=1,
+        content_html="<p>Hi</p>",
+        ap_id="https://other.example/notes/1",
+    )
+    # When she replies, edits, likes theirs and deletes hers
     reply = await posts.create_reply(ada, post, "A reply")
     await posts.edit_post(ada, post, title="Hello again", source="Better words")
-    await posts.like(ada, reply)
+    await posts.like(ada, theirs)
     await posts.delete_post(ada, reply)
     # Then the group's server gets each, in order, from her
     create, create_reply, update, like, delete = await sent_to(SHARED_INBOX)
@@ -119,7 +131,7 @@ async def test_send_post__reply_edit_delete_and_like_follow_the_post(
     assert update["object"]["name"] == "Hello again"
     assert "updated" in update["object"]
     assert like["type"] == "Like"
-    assert like["object"] == f"http://lyceum.test/p/{reply.id}"
+    assert like["object"] == "https://other.example/notes/1"
     assert delete["type"] == "Delete"
     assert delete["object"]["id"] == f"http://lyceum.test/p/{reply.id}"
     assert {a["actor"] for a in (create, create_reply, update, like, delete)} == {ADA}
