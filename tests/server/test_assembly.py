@@ -55,3 +55,19 @@ def _modules(bus: events.EventBus) -> set[tuple[str, str]]:
         for kind, handlers in bus.subscriptions().items()
         for handler in handlers
     }
+
+
+def test_assembly__the_credits_ledger_listens_and_the_worker_grants_badges(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the separate worker's runtime on a fresh bus
+    bus = events.EventBus()
+    monkeypatch.setattr(events, "bus", bus)
+    assembly.worker_runtime(settings)
+    # Then the ledger hears likes, accepted answers and pins, and the badge granter is work
+    ledger = {kind for kind, module in _modules(bus) if module.endswith("recognition.ledger")}
+    assert {"PostReacted", "PostUnreacted", "AnswerAccepted", "PostPinned"} <= ledger
+    work = {
+        getattr(w, "__self__", None).__class__.__name__ for w in assembly.background_work(settings)
+    }
+    assert "BadgeGranter" in work

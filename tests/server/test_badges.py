@@ -26,6 +26,7 @@ from server.services import notifications, posts, recognition
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.recognition import custom
 from server.services.recognition.badges import award_key
+from server.settings import Settings
 from tests.helpers import join_as_member, make_account, make_group, make_post, make_reply
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -213,3 +214,17 @@ async def test_badges_in_group__one_query_for_every_author() -> None:
         ada.actor_id: ["first-accepted-answer"]
     }
     assert await recognition.badges_in_group([ada.actor_id], other) == {}
+
+
+async def test_granter__the_worker_loop_grants_then_stops(settings: Settings) -> None:
+    _, group, asker, ada = await a_group()
+    await answered(group, asker, ada, 1)
+    stop = asyncio.Event()
+    running = asyncio.create_task(recognition.BadgeGranter(settings).run_until_stopped(stop))
+    for _ in range(200):  # bounded poll: the first pass runs at once
+        if await BadgeAward.exists():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)
+    assert await held(ada) == [("first-accepted-answer", group.id)]

@@ -365,3 +365,14 @@ async def test_top_helpers__nothing_for_a_viewer_who_may_not_read_the_group() ->
     await Group.filter(id=group.id).update(state=GroupState.SUSPENDED)
     hidden = await recognition.top_helpers(await Group.get(id=group.id), None)
     assert (hidden.month, hidden.all_time) == ([], [])
+
+
+async def test_accepted_answer__a_remote_members_answer_is_credited_too() -> None:
+    _, group, [asker] = await community("asker")
+    [bob] = await remote_members(group, "mastodon.example", 1)
+    question = await second_question(asker, group)
+    answer = await posts.create_reply(bob, question, "Try this")
+    await posts.accept_answer(question, answer, asker)
+    [credit] = await Credit.filter(kind=CreditKind.ANSWER_ACCEPTED)
+    assert (credit.earner_id, credit.giver_id, credit.giver_domain) == (bob.id, asker.actor_id, "")
+    assert await recognition.standing(bob.id, None, group=group) == 10
