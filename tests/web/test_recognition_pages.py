@@ -77,6 +77,7 @@ async def test_profile__lists_badges_with_their_group(client: httpx.AsyncClient)
     page = (await client.get("/u/ada")).text
     items = items_of(page, '<section class="card badges" id="badges"')
     assert len(items) == 1 and items[0].startswith("First accepted answer in Physics ·")
+    assert "Standing: <strong>10 points</strong>" in page
     empty = (await client.get("/u/asker")).text
     assert '<section class="card badges" id="badges"' in empty
     assert items_of(empty, '<section class="card badges" id="badges"') == []
@@ -89,6 +90,7 @@ async def test_profile__a_group_the_viewer_may_not_read_hides_its_badges(
     await Group.filter(id=group.id).update(state=GroupState.SUSPENDED)
     page = (await client.get("/u/ada")).text
     assert items_of(page, '<section class="card badges" id="badges"') == []
+    assert "Standing: <strong>0 points</strong>" in page
 
 
 async def test_group_page__top_helpers_this_month_and_all_time(client: httpx.AsyncClient) -> None:

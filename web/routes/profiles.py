@@ -40,7 +40,7 @@ async def profile_page(request: Request) -> Response:
         {
             "profile": profile,
             "actor": actor,
-            "badges": await recognition.profile_badges(actor.id, viewer),
+            "recognition": await recognition.profile_recognition(actor.id, viewer),
             "open_graph": for_person(web(request).settings, actor),
             "feed_links": feed_links(f"Posts by {actor.name}", f"/u/{actor.username}/feed"),
         },

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from server.services.recognition.badges import BUILTIN, award, grant_builtin
 from server.services.recognition.custom import create_badge, find_person, give_badge, revoke_award
-from server.services.recognition.display import badges_in_group, profile_badges
+from server.services.recognition.display import (
+    badges_in_group,
+    profile_badges,
+    profile_recognition,
+)
 from server.services.recognition.ledger import POINTS, register
 from server.services.recognition.standing import (
     DOMAIN_LIKE_FLOOR,
@@ -36,6 +40,7 @@ __all__ = [
     "give_badge",
     "grant_builtin",
     "profile_badges",
+    "profile_recognition",
     "register",
     "revoke_award",
     "standing",

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
 
 from server.models import Account, BadgeAward, Group
 from server.services import reading
+from server.services.recognition.standing import standing
 
-__all__ = ["badges_in_group", "profile_badges"]
+__all__ = ["ProfileRecognition", "badges_in_group", "profile_badges", "profile_recognition"]
+
+
+@dataclass(frozen=True)
+class ProfileRecognition:
+    points: int  # standing across the groups the viewer may read
+    badges: list[BadgeAward]
 
 
 async def badges_in_group(actor_ids: Iterable[str], group: Group) -> dict[str, list[BadgeAward]]:
@@ -40,4 +48,11 @@ async def profile_badges(actor_id: str, viewer: Account | None) -> list[BadgeAwa
         )
         .select_related("badge", "group__actor")
         .order_by("-created_at")
+    )
+
+
+async def profile_recognition(actor_id: str, viewer: Account | None) -> ProfileRecognition:
+    """What a profile shows of a person's recognition, as the viewer may see it."""
+    return ProfileRecognition(
+        await standing(actor_id, viewer), await profile_badges(actor_id, viewer)
     )
