@@ -376,3 +376,11 @@ async def test_accepted_answer__a_remote_members_answer_is_credited_too() -> Non
     [credit] = await Credit.filter(kind=CreditKind.ANSWER_ACCEPTED)
     assert (credit.earner_id, credit.giver_id, credit.giver_domain) == (bob.id, asker.actor_id, "")
     assert await recognition.standing(bob.id, None, group=group) == 10
+
+
+async def test_top_helpers__a_suspended_person_is_not_shown() -> None:
+    _, group, [ada, bea] = await community("ada", "bea")
+    await posts.like(bea, await make_post(ada, group))
+    await Actor.filter(id=ada.actor_id).update(suspended_at=utcnow())
+    helpers = await recognition.top_helpers(group, None)
+    assert (helpers.month, helpers.all_time) == ([], [])

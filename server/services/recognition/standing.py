@@ -1,8 +1,8 @@
 """Standing and "top helpers": sums over the credits others gave, computed when asked.
 
 What counts:
-- only credits whose post is still published, in a group the viewer may read (removed or
-  deleted content earns nothing; a members-only group's credits count only for its readers);
+- only credits whose post the viewer may read (`reading.readable_posts`): removed, deleted or
+  held content earns nothing, and a members-only group's credits count only for its readers;
 - never a credit whose giver is its earner;
 - likes from one remote domain are capped per earner and scope (a group, or the instance): they
   count at most as much as all the earner's points from every other source (this instance and
@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import F, Q
 from tortoise.functions import Sum
 
-from server.models import Account, Actor, Credit, CreditKind, Group, PostState, utcnow
+from server.models import Account, Actor, Credit, CreditKind, Group, utcnow
 from server.services import reading
 
 __all__ = [
@@ -51,12 +51,11 @@ class TopHelpers:
 
 
 def counted_credits(viewer: Account | None) -> Q:
-    """A filter on `Credit` for the credits that count for this viewer (see the module text)."""
-    readable = Group.filter(reading.readable_groups(viewer)).values("id")
+    """A filter on `Credit` for the credits that count for this viewer (see the module text):
+    the read policy decides which posts still earn (a credit's group is its post's)."""
     return Q(
         Q(giver_id__isnull=True) | ~Q(giver_id=F("earner_id")),
-        post__state=PostState.PUBLISHED,
-        group_id__in=Subquery(readable),
+        reading.readable_posts(viewer, prefix="post__"),
     )
 
 
@@ -113,7 +112,9 @@ async def top_helpers(
     all_time = await _totals(in_group)
     best_month, best_ever = _best(month), _best(all_time)
     ids = {earner for earner, _ in best_month + best_ever}
-    actors = {actor.id: actor for actor in await Actor.filter(id__in=ids)}
+    # A suspended person is not held up as an example.
+    shown = await Actor.filter(id__in=ids, suspended_at__isnull=True)
+    actors = {actor.id: actor for actor in shown}
     return TopHelpers(
         [Helper(actors[earner], points) for earner, points in best_month if earner in actors],
         [Helper(actors[earner], points) for earner, points in best_ever if earner in actors],
