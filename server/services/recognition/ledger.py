@@ -81,6 +81,11 @@ async def _credit(kind: CreditKind, post: Post, giver_id: str, *, key: str) -> N
         pass  # the same confirmation, written by a concurrent event: once is enough
 
 
+async def _uncredit(key: str) -> None:
+    """Take a confirmation back (nothing happens when there is none)."""
+    await Credit.filter(dedup_key=key).delete()
+
+
 async def _on_answer_accepted(event: events.Event) -> None:
     assert isinstance(event, events.AnswerAccepted)
     answer = await Post.get_or_none(id=event.answer_id)
@@ -91,7 +96,7 @@ async def _on_answer_accepted(event: events.Event) -> None:
 
 async def _on_answer_unaccepted(event: events.Event) -> None:
     assert isinstance(event, events.AnswerUnaccepted)
-    await Credit.filter(dedup_key=_key(CreditKind.ANSWER_ACCEPTED, event.answer_id)).delete()
+    await _uncredit(_key(CreditKind.ANSWER_ACCEPTED, event.answer_id))
 
 
 async def _on_post_reacted(event: events.Event) -> None:
@@ -103,13 +108,12 @@ async def _on_post_reacted(event: events.Event) -> None:
     if reaction.kind == ReactionKind.LIKE:
         await _credit(CreditKind.LIKE_RECEIVED, reaction.post, reaction.actor_id, key=key)  # type: ignore[attr-defined]
     else:  # a like turned into a dislike
-        await Credit.filter(dedup_key=key).delete()
+        await _uncredit(key)
 
 
 async def _on_post_unreacted(event: events.Event) -> None:
     assert isinstance(event, events.PostUnreacted)
-    key = _key(CreditKind.LIKE_RECEIVED, event.post_id, event.actor_id)
-    await Credit.filter(dedup_key=key).delete()
+    await _uncredit(_key(CreditKind.LIKE_RECEIVED, event.post_id, event.actor_id))
 
 
 async def _on_post_pinned(event: events.Event) -> None:
@@ -122,7 +126,7 @@ async def _on_post_pinned(event: events.Event) -> None:
 
 async def _on_post_unpinned(event: events.Event) -> None:
     assert isinstance(event, events.PostUnpinned)
-    await Credit.filter(dedup_key=_key(CreditKind.RESOURCE_PINNED, event.post_id)).delete()
+    await _uncredit(_key(CreditKind.RESOURCE_PINNED, event.post_id))
 
 
 async def _on_post_created(event: events.Event) -> None:
