@@ -31,8 +31,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
-from tortoise import Tortoise
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
 from federation import jsondoc
 from federation.delivery import wake
@@ -169,7 +168,6 @@ class InboxProcessor:
 
     async def _claim(self) -> list[InboxActivity]:
         now = utcnow()
-        lease_until = now + self.lease
         waiting = Q(processed_at__isnull=True, dead_at__isnull=True) & (
             Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         )
@@ -177,29 +175,16 @@ class InboxProcessor:
         await InboxActivity.filter(waiting, attempts__gte=MAX_ATTEMPTS).update(
             dead_at=now, lease_until=None, error=UNRECORDED.format(attempts=MAX_ATTEMPTS)
         )
-        connection = Tortoise.get_connection("default")
-        if connection.capabilities.dialect == "postgres":
-            rows = await connection.execute_query_dict(
-                'UPDATE "inbox_activity" SET "lease_until" = $1, "attempts" = "attempts" + 1'
-                ' WHERE "id" IN ('
-                ' SELECT "id" FROM "inbox_activity" WHERE "processed_at" IS NULL'
-                ' AND "dead_at" IS NULL AND ("lease_until" IS NULL OR "lease_until" < $2)'
-                ' ORDER BY "created_at" LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING "id"',
-                [lease_until, now, self.batch_size],
-            )
-            ids = [row["id"] for row in rows]
-        else:
-            due = InboxActivity.filter(waiting)
-            ids = list(
-                await due.order_by("created_at").limit(self.batch_size).values_list("id", flat=True)
-            )
-            if ids:
-                await InboxActivity.filter(id__in=ids).update(
-                    lease_until=lease_until, attempts=F("attempts") + 1
-                )
+        ids = await self.leases.claim(
+            waiting,
+            sql='"processed_at" IS NULL AND "dead_at" IS NULL'
+            ' AND ("lease_until" IS NULL OR "lease_until" < $3)',
+            args=[now],
+            order_by="created_at",
+            limit=self.batch_size,
+        )
         if not ids:
             return []
-        self.leases.hold(ids)
         return list(await InboxActivity.filter(id__in=ids).order_by("created_at"))
 
 
