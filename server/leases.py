@@ -21,7 +21,9 @@ from tortoise.models import Model
 
 from server.models import utcnow
 
-__all__ = ["Leases"]
+__all__ = ["UNRECORDED", "Leases"]
+
+UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 log = logging.getLogger("lyceum.leases")
 
@@ -35,14 +37,30 @@ class Leases:
         self.held: set[str] = set()
 
     async def claim(
-        self, waiting: Q, *, sql: str, args: Sequence[object], order_by: str, limit: int
+        self,
+        waiting: Q,
+        *,
+        sql: str,
+        args: Sequence[object],
+        order_by: str,
+        limit: int,
+        max_attempts: int,
+        give_up: dict[str, Any],
+        reason_field: str,
     ) -> list[str]:
         """Lease up to `limit` rows that are `waiting`, first by `order_by`, counting one more
         attempt on each; hold them and return their ids.
 
+        Waiting rows claimed `max_attempts` times without a recorded outcome (a worker died,
+        or recording failed each time) are given up instead of tried forever: set to
+        `give_up`, with the reason in `reason_field`.
+
         `sql` is the same condition for PostgreSQL, its parameters (`args`) numbered from $3:
         there the rows are taken in one statement with `FOR UPDATE SKIP LOCKED`, so that any
         number of workers share a table without taking the same row. SQLite has one writer."""
+        await self.model.filter(waiting, attempts__gte=max_attempts).update(
+            lease_until=None, **give_up, **{reason_field: UNRECORDED.format(attempts=max_attempts)}
+        )
         lease_until = utcnow() + self.lease
         connection = Tortoise.get_connection("default")
         if connection.capabilities.dialect == "postgres":

@@ -57,7 +57,6 @@ DEFAULT_CONCURRENCY = 64
 DEFAULT_LEASE = timedelta(seconds=20)
 ERROR_MAX_CHARS = 500
 ACTIVITY_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 
 class DeliveryWorker:
@@ -137,17 +136,6 @@ class DeliveryWorker:
             return []
         now = utcnow()
         expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        # Rows that used every try without a recorded outcome (a worker died, or recording
-        # failed each time) are given up rather than tried forever.
-        exhausted = Delivery.filter(
-            expired, state=DeliveryState.QUEUED, attempts__gte=MAX_ATTEMPTS
-        ).filter(next_attempt_at__lte=now)
-        await exhausted.update(
-            state=DeliveryState.FAILED,
-            finished_at=now,
-            lease_until=None,
-            last_error=UNRECORDED.format(attempts=MAX_ATTEMPTS),
-        )
         ids = await self.leases.claim(
             Q(expired, state=DeliveryState.QUEUED, next_attempt_at__lte=now),
             sql='"state" = $3 AND "next_attempt_at" <= $4'
@@ -155,6 +143,9 @@ class DeliveryWorker:
             args=[DeliveryState.QUEUED.value, now],
             order_by="next_attempt_at",
             limit=limit,
+            max_attempts=MAX_ATTEMPTS,
+            give_up={"state": DeliveryState.FAILED, "finished_at": now},
+            reason_field="last_error",
         )
         if not ids:
             return []

@@ -54,7 +54,6 @@ log = logging.getLogger("lyceum.inbox")
 
 MAX_ATTEMPTS = 5
 ERROR_MAX_CHARS = 1000
-UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 
 class InboxRuntime(Protocol):
@@ -171,10 +170,6 @@ class InboxProcessor:
         waiting = Q(processed_at__isnull=True, dead_at__isnull=True) & (
             Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         )
-        # Rows claimed MAX_ATTEMPTS times without a recorded outcome are dead, not retried.
-        await InboxActivity.filter(waiting, attempts__gte=MAX_ATTEMPTS).update(
-            dead_at=now, lease_until=None, error=UNRECORDED.format(attempts=MAX_ATTEMPTS)
-        )
         ids = await self.leases.claim(
             waiting,
             sql='"processed_at" IS NULL AND "dead_at" IS NULL'
@@ -182,6 +177,9 @@ class InboxProcessor:
             args=[now],
             order_by="created_at",
             limit=self.batch_size,
+            max_attempts=MAX_ATTEMPTS,
+            give_up={"dead_at": now},
+            reason_field="error",
         )
         if not ids:
             return []

@@ -47,7 +47,6 @@ BACKOFF = (
     timedelta(hours=6),
 )
 ERROR_MAX_CHARS = 500
-UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 
 @dataclass(frozen=True)
@@ -103,16 +102,6 @@ class MailWorker:
         if not await OutgoingMail.filter(state=MailState.QUEUED, next_attempt_at__lte=now).exists():
             return []
         expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        await OutgoingMail.filter(
-            expired,
-            state=MailState.QUEUED,
-            attempts__gte=self.max_attempts,
-            next_attempt_at__lte=now,
-        ).update(
-            state=MailState.DEAD,
-            lease_until=None,
-            last_error=UNRECORDED.format(attempts=self.max_attempts),
-        )
         ids = await self.leases.claim(
             Q(expired, state=MailState.QUEUED, next_attempt_at__lte=now),
             sql='"state" = $3 AND "next_attempt_at" <= $4'
@@ -120,6 +109,9 @@ class MailWorker:
             args=[MailState.QUEUED.value, now],
             order_by="next_attempt_at",
             limit=limit,
+            max_attempts=self.max_attempts,
+            give_up={"state": MailState.DEAD},
+            reason_field="last_error",
         )
         if not ids:
             return []
