@@ -139,8 +139,12 @@ class MailWorker:
 
     async def _send(self, row: OutgoingMail) -> Outcome:
         if not self.settings.smtp_host:
+            # The whole text, so that on a machine without mail the links in it can be followed.
             log.info(
-                "No SMTP server is set; mail %r to %s was not sent.", row.subject, row.to_address
+                "No SMTP server is set; this mail was not sent.\nTo: %s\nSubject: %s\n\n%s",
+                row.to_address,
+                row.subject,
+                row.text_body,
             )
             return Outcome(sent=True)
         try:

@@ -15,7 +15,7 @@ from server.services import accounts, instance
 from server.settings import Settings
 from tests.conftest import csrf_from
 from tests.helpers import PASSWORD, client_for, csrf, make_account
-from tests.web._smtp import SmtpServer, body_of, running_smtp_server
+from tests.web._smtp import SmtpServer, body_of, running_smtp_server, send_queued_mail
 
 LINK_RE = re.compile(r"http://lyceum\.test(/signup/confirm/[A-Za-z0-9_=-]+)")
 
@@ -55,7 +55,10 @@ async def followed(client: httpx.AsyncClient, response: httpx.Response) -> tuple
 
 @pytest.mark.parametrize("mode", [RegistrationMode.OPEN, RegistrationMode.INVITE])
 async def test_signup__with_mail_a_known_and_a_new_address_get_the_same_answer(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, mode: RegistrationMode
+    mail_client: httpx.AsyncClient,
+    smtp_server: SmtpServer,
+    settings: Settings,
+    mode: RegistrationMode,
 ) -> None:
     # Given an instance that sends mail, a member, and (invite mode) an invitation
     admin = await make_account("ada", admin=True)
@@ -76,6 +79,7 @@ async def test_signup__with_mail_a_known_and_a_new_address_get_the_same_answer(
     if code:
         assert (await Invite.get(code=code)).uses == 0
     # And Ada is told someone tried, while the new address gets a link to finish
+    await send_queued_mail(settings, smtp_server)
     assert smtp_server.inbox.recipients == ["ada@example.org", "cy@example.org"]
     to_ada, to_cy = (body_of(message) for message in smtp_server.inbox.messages)
     assert "already belongs to your account" in to_ada and "/reset" in to_ada
@@ -84,10 +88,11 @@ async def test_signup__with_mail_a_known_and_a_new_address_get_the_same_answer(
 
 
 async def test_signup__the_mailed_link_creates_the_account_once(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
 ) -> None:
     # Given a sign-up waiting for its link
     await sign_up(mail_client, "cy", "cy@example.org")
+    await send_queued_mail(settings, smtp_server)
     match = LINK_RE.search(body_of(smtp_server.inbox.messages[0]))
     assert match is not None
     link = match.group(1)
@@ -109,9 +114,10 @@ async def test_signup__the_mailed_link_creates_the_account_once(
 
 
 async def test_signup__an_altered_link_is_404_and_creates_nothing(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
 ) -> None:
     await sign_up(mail_client, "cy", "cy@example.org")
+    await send_queued_mail(settings, smtp_server)
     match = LINK_RE.search(body_of(smtp_server.inbox.messages[0]))
     assert match is not None
     link = match.group(1)
@@ -122,7 +128,7 @@ async def test_signup__an_altered_link_is_404_and_creates_nothing(
 
 
 async def test_signup__approval_mode_a_known_address_sees_the_same_waiting_page(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
 ) -> None:
     # Given approval mode and a member
     await make_account("ada")
@@ -138,6 +144,7 @@ async def test_signup__approval_mode_a_known_address_sees_the_same_waiting_page(
     assert known[:2] == (303, "/signup/pending")
     # And only the new address has a pending account; Ada is mailed about the attempt
     assert await Account.filter(state=AccountState.PENDING).count() == 1
+    await send_queued_mail(settings, smtp_server)
     assert smtp_server.inbox.recipients == ["ada@example.org"]
     assert "Someone tried to sign up" in body_of(smtp_server.inbox.messages[0])
 
@@ -156,7 +163,7 @@ async def test_signup__without_mail_open_mode_says_the_address_is_in_use(
 
 
 async def test_signup__a_taken_handle_never_mentions_the_address(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
 ) -> None:
     # Given a member
     await make_account("ada")
@@ -169,4 +176,5 @@ async def test_signup__a_taken_handle_never_mentions_the_address(
     assert "e-mail address already" not in with_hers.text
     errors = re.compile(r'class="error"[^>]*>([^<]*)<')
     assert errors.findall(with_hers.text) == errors.findall(with_other.text) != []
+    await send_queued_mail(settings, smtp_server)
     assert smtp_server.inbox.messages == []
