@@ -98,9 +98,7 @@ async def update_settings(by: Actor, change: InstanceSettings) -> InstanceConfig
     except ValueError:
         errors["registration_mode"] = "Choose open, approval required or invite only."
     if not 0 <= change.new_account_link_days <= NEW_ACCOUNT_DAYS_MAX:
-        errors["new_account_link_days"] = (
-            f"Choose between 0 (off) and {NEW_ACCOUNT_DAYS_MAX} days."
-        )
+        errors["new_account_link_days"] = f"Choose between 0 (off) and {NEW_ACCOUNT_DAYS_MAX} days."
     if "\x00" in change.name:
         errors["name"] = "Remove the control characters from the name."
     if errors:
