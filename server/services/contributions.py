@@ -85,10 +85,9 @@ async def list_contributions(
 ) -> Page[Post]:
     """One page of the author's contributions of one kind, newest first (Invalid for a cursor
     that is not ours)."""
-    query = (
-        Post.filter(reading.readable_posts(viewer), _of_tab(tab, viewer), author_id=author.id)
-        .select_related("group__actor", "root")
-    )
+    query = Post.filter(
+        reading.readable_posts(viewer), _of_tab(tab, viewer), author_id=author.id
+    ).select_related("group__actor", "root")
     return await keyset_page(
         query, field="created_at", cursor=cursor, limit=limit, key=lambda post: post.created_at
     )
