@@ -414,6 +414,28 @@ async def request_membership(
     return membership
 
 
+async def admit(group: Group, actor: Actor) -> Membership:
+    """Make a person here a member at once, past any approval (they hold an invitation): a
+    pending request is accepted, a rejected one replaced. Call inside the transaction that
+    spends the invitation."""
+    if group.state != GroupState.ACTIVE:
+        raise Forbidden("This group is not open for new members.")
+    if await is_banned(group, actor.id):
+        raise Forbidden("You are banned from this group.")
+    membership = await membership_of(group, actor.id)
+    if membership is not None and membership.state == MembershipState.ACCEPTED:
+        return membership
+    if membership is None:
+        membership = Membership(group=group, actor=actor, role=MemberRole.MEMBER)
+    membership.state = MembershipState.ACCEPTED
+    membership.decided_at = utcnow()
+    membership.decided_by = None  # joining by invitation is one's own doing: no notification
+    await membership.save()
+    await _recount_members(group)
+    await events.bus.publish(events.MembershipAccepted(membership.id))
+    return membership
+
+
 async def refuse_follow(group: Group, actor: Actor, follow_ap_id: str) -> None:
     """Turn down a remote Follow at once (banned actor, blocked or limited domain).
 
