@@ -23,6 +23,7 @@ from server.services.errors import Conflict, Invalid, NotFound
 from web.context import web
 from web.forms import WebForm, read_form
 from web.group_page import GroupPage, group_path, load_group_page
+from web.routes.admin_registration import InviteForm
 from web.session import current_account, require_account
 
 NOTICES = {
@@ -33,17 +34,8 @@ NOTICES = {
 DAYS_FIELD = "Days it stays valid"
 
 
-class LinkForm(WebForm):
-    max_uses = IntegerField(
-        "How many people can use it",
-        [InputRequired("Enter a number."), NumberRange(1, accounts.INVITE_MAX_USES)],
-        default=10,
-    )
-    days = IntegerField(
-        DAYS_FIELD,
-        [InputRequired("Enter a number."), NumberRange(0, accounts.INVITE_MAX_DAYS)],
-        default=7,
-    )
+class LinkForm(InviteForm):
+    """The admins' invitation form (uses and days), for a group's link."""
 
 
 class EmailForm(WebForm):
