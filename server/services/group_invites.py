@@ -47,6 +47,7 @@ __all__ = [
     "InviteState",
     "accept",
     "create_link",
+    "group_of_code",
     "invite_by_email",
     "list_for_group",
     "open_invite",
@@ -119,6 +120,15 @@ async def accept(code: str, account: Account) -> Group:
             raise Conflict(USED_UP if state_of(opened.invite) != InviteState.EXPIRED else EXPIRED)
         await groups.admit(group, actor)
     return group
+
+
+async def group_of_code(code: str) -> Group | None:
+    """The active group an invitation code leads to, if any (where a sign-up lands)."""
+    if not 0 < len(code) <= CODE_MAX:
+        return None
+    invite = await Invite.get_or_none(code=code).select_related("group__actor")
+    group = invite.group if invite is not None else None
+    return group if group is not None and group.state == GroupState.ACTIVE else None
 
 
 def _check_limits(max_uses: int, days: int) -> None:
