@@ -21,6 +21,7 @@ from server.models import (
     Account,
     AccountState,
     Ban,
+    Invite,
     MemberRole,
     Membership,
     MembershipState,
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 DEFAULT_LIMIT = 20
+INVITE_PATH = "/invite/"  # where a group invitation is followed
 TEXT_MAX = 500  # Notification.text
 LABEL_CHARS = 80
 RELATED = ("actor", "group__actor", "post__root", "report")
@@ -69,6 +71,7 @@ def register(bus: events.EventBus) -> None:
     bus.subscribe(events.HeldPostApproved, _on_held_post_approved)
     bus.subscribe(events.HeldPostRejected, _on_held_post_rejected)
     bus.subscribe(events.SignupWaiting, _on_signup_waiting)
+    bus.subscribe(events.GroupInvited, _on_group_invited)
 
 
 def _shown(account: Account) -> Q:
@@ -215,6 +218,22 @@ async def _on_membership_accepted(event: events.Event) -> None:
 async def _on_membership_rejected(event: events.Event) -> None:
     assert isinstance(event, events.MembershipRejected)
     await _create(event.actor_id, NotificationKind.JOIN_REJECTED, by=None, group_id=event.group_id)
+
+
+async def _on_group_invited(event: events.Event) -> None:
+    """The invited person hears of it; `text` is the invitation's path (only they see it)."""
+    assert isinstance(event, events.GroupInvited)
+    invite = await Invite.get_or_none(id=event.invite_id).select_related("created_by")
+    account = await Account.get_or_none(id=event.recipient_account_id)
+    if invite is None or account is None:
+        return
+    await _create(
+        account.actor_id,
+        NotificationKind.GROUP_INVITE,
+        by=invite.created_by.actor_id,
+        group_id=invite.group_id,  # type: ignore[attr-defined]
+        text=f"{INVITE_PATH}{invite.code}",
+    )
 
 
 # --- moderation: reports, held posts, sign-ups ---------------------------------------------

@@ -10,11 +10,19 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from server.models import Account, AccountState, Invite, RegistrationMode
-from server.services import accounts, instance
+from server.models import (
+    Account,
+    AccountState,
+    Invite,
+    JoinPolicy,
+    Membership,
+    MembershipState,
+    RegistrationMode,
+)
+from server.services import accounts, group_invites, instance
 from server.settings import Settings
 from tests.conftest import csrf_from
-from tests.helpers import PASSWORD, client_for, csrf, make_account
+from tests.helpers import PASSWORD, client_for, csrf, make_account, make_group
 from tests.web._smtp import SmtpServer, body_of, running_smtp_server, send_queued_mail
 
 LINK_RE = re.compile(r"http://lyceum\.test(/signup/confirm/[A-Za-z0-9_=-]+)")
@@ -178,3 +186,25 @@ async def test_signup__a_taken_handle_never_mentions_the_address(
     assert errors.findall(with_hers.text) == errors.findall(with_other.text) != []
     await send_queued_mail(settings, smtp_server)
     assert smtp_server.inbox.messages == []
+
+
+async def test_signup__a_mailed_link_with_a_group_invitation_lands_in_the_group(
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
+) -> None:
+    # Given a group invitation, and a sign-up made with it that waits for its link
+    olga = await make_account("olga")
+    group = await make_group(olga, "circle", join_policy=JoinPolicy.APPROVAL)
+    invite = await group_invites.create_link(group, olga)
+    await sign_up(mail_client, "cy", "cy@example.org", invite_code=invite.code)
+    await send_queued_mail(settings, smtp_server)
+    match = LINK_RE.search(body_of(smtp_server.inbox.messages[0]))
+    assert match is not None
+    # When the person confirms
+    page = await mail_client.get(match.group(1))
+    response = await mail_client.post(match.group(1), data={"csrf_token": csrf_from(page.text)})
+    # Then they are a member of the group, and land on its page
+    assert (response.status_code, response.headers["location"]) == (303, "/g/circle")
+    assert await Membership.filter(
+        group=group, actor__username="cy", state=MembershipState.ACCEPTED
+    ).exists()
+    assert (await Invite.get(id=invite.id)).uses == 1

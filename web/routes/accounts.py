@@ -13,11 +13,12 @@ from wtforms.validators import EqualTo, InputRequired
 
 from server.mail import account_mail
 from server.models import AccountState, RegistrationMode
-from server.services import accounts, instance, setup, signup_links
+from server.services import accounts, group_invites, instance, setup, signup_links
 from server.services.errors import Conflict, Forbidden, Invalid
 from web.client_ip import client_ip
 from web.context import web
 from web.forms import WebForm, read_form
+from web.group_page import group_path
 from web.session import current_account, log_in, log_out, require_account, require_admin
 
 LANDING = "/home"  # where people go after logging in when no `next` says otherwise
@@ -171,7 +172,9 @@ async def signup_confirm(request: Request) -> Response:
         raise Conflict(" ".join(exc.errors.values()) + " Sign up again.") from None
     await created.fetch_related("actor")
     await log_in(request, created)
-    return RedirectResponse(LANDING, 303)
+    # An invitation to a group made them a member: that is where they wanted to go.
+    group = await group_invites.group_of_code(checked.invite_code) if checked.invite_code else None
+    return RedirectResponse(group_path(group.actor) if group else LANDING, 303)
 
 
 def _signup_page(
