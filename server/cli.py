@@ -363,6 +363,12 @@ def check() -> None:
         problems.append(f"Cannot reach the database: {exc}")
     if not settings.secure_cookies:
         notes.append("Warning: the base URL is not https; use https in production.")
+    if not settings.smtp_host:
+        notes.append(
+            "Warning: no SMTP server (LYCEUM_SMTP_HOST): mail is only written to the log, so "
+            "nobody can reset a password or confirm a sign-up by mail, and an open sign-up says "
+            "when an address is already in use. Set one up before opening a public instance."
+        )
     for line in notes:
         click.echo(line)
     for problem in problems:

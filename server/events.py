@@ -229,6 +229,14 @@ class BadgeAwarded(Event):
     award_id: str
 
 
+@dataclass(frozen=True)
+class GroupInvited(Event):
+    """A moderator invited a person with an account here to a group, by their address."""
+
+    invite_id: str
+    recipient_account_id: str
+
+
 Handler = Callable[[Event], Awaitable[None]]
 
 

@@ -87,6 +87,7 @@ _HEADLINES: dict[NotificationKind, str] = {
     NotificationKind.HELD_REJECTED: "Your held post was rejected",
     NotificationKind.SIGNUP_WAITING: "A sign-up waits for approval",
     NotificationKind.BADGE_AWARDED: "You earned the badge “{text}”",
+    NotificationKind.GROUP_INVITE: "{actor} invites you to join {group}",
 }
 
 
@@ -101,6 +102,8 @@ def notification_link(settings: Settings, notification: Notification) -> str:
         return settings.url(f"/p/{notification.post_id}")  # type: ignore[attr-defined]
     if notification.kind == NotificationKind.BADGE_AWARDED:  # opens on the member's badges
         return settings.url(f"/notifications/{notification.id}")
+    if notification.kind == NotificationKind.GROUP_INVITE and notification.text:
+        return settings.url(notification.text)  # the invitation's path
     return settings.url("/notifications")
 
 
@@ -145,7 +148,8 @@ class NotificationMailer:
             headline,
             headline=headline,
             title=await thread_title(post),
-            text=notification.text,
+            # An invitation's text is its path, which the link carries.
+            text="" if notification.kind == NotificationKind.GROUP_INVITE else notification.text,
             link=notification_link(self.settings, notification),
             **await mail_context(self.settings, account),
         )

@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from server import events
@@ -24,6 +25,7 @@ from server.models import (
     Membership,
     MembershipState,
 )
+from server.services import reading
 from server.services.errors import Invalid, NotFound
 from server.services.images import ImageKind, delete_image, store_image
 
@@ -42,7 +44,7 @@ class ProfileChange:
 @dataclass(frozen=True)
 class Profile:
     actor: Actor
-    account: Account
+    account: Account | None  # None for a person on another server
     groups: list[Group]
 
 
@@ -92,8 +94,9 @@ async def update_profile(account: Account, change: ProfileChange, media_dir: Pat
     return actor
 
 
-async def get_profile(username: str) -> Profile:
-    """A local person's public profile and the groups they belong to; NotFound otherwise.
+async def get_profile(username: str, viewer: Account | None = None) -> Profile:
+    """A local person's public profile and the groups they belong to that `viewer` may read;
+    NotFound otherwise.
 
     Sign-ups still waiting for approval and suspended accounts have no public profile.
     """
@@ -109,13 +112,39 @@ async def get_profile(username: str) -> Profile:
     )
     if account is None:
         raise NotFound("There is nobody with that handle here.")
+    return Profile(account.actor, account, await _groups_of(account.actor, viewer))
+
+
+async def get_person(
+    handle: str, viewer: Account | None = None, *, local_domain: str = ""
+) -> Profile:
+    """A person by handle: `name` (or `name@<this host>`) here, `name@host` elsewhere, as this
+    server knows them (a person elsewhere has a page once they took part here); NotFound
+    otherwise."""
+    name, at, domain = handle.strip().removeprefix("@").rpartition("@")
+    if not at or domain.lower() == local_domain.lower():
+        return await get_profile(name if at else domain, viewer)
+    # Remote servers choose the case of their names; ours are lower case.
+    query = Actor.filter(kind=ActorKind.PERSON, domain=domain.lower())
+    actor = name and (
+        await query.filter(username=name).first()
+        or await query.filter(username=name.lower()).first()
+    )
+    if not actor:
+        raise NotFound("This server knows nobody with that handle.")
+    return Profile(actor, None, await _groups_of(actor, viewer))
+
+
+async def _groups_of(actor: Actor, viewer: Account | None) -> list[Group]:
+    readable = Group.filter(reading.readable_groups(viewer)).values("id")
     memberships = (
         await Membership.filter(
-            actor_id=account.actor_id,
+            actor_id=actor.id,
             state=MembershipState.ACCEPTED,
             group__state=GroupState.ACTIVE,
+            group_id__in=Subquery(readable),
         )
         .select_related("group__actor")
         .order_by("group__actor__username")
     )
-    return Profile(account.actor, account, [m.group for m in memberships])
+    return [m.group for m in memberships]

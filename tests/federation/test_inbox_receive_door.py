@@ -5,15 +5,18 @@ request target that was signed, a limited (not suspended) domain, federation swi
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from federation.httpsig import CavageAuth
+from federation.httpsig import CavageAuth, Rfc9421Auth
 from federation.inbox.receive import MAX_BODY_BYTES
+from server.app import create_app
 from server.models import DomainBlock, DomainBlockSeverity, DomainHealth, InboxActivity, utcnow
+from server.settings import Settings
 from tests.conftest import BASE_URL
 from tests.federation._inbox_peer import (
     AS2,
@@ -221,3 +224,45 @@ async def test_inbox__without_federation_running_is_503(app: Starlette, peer: Re
     # Then it is refused for now, and nothing is stored
     assert response.status_code == 503
     assert await stored_counts() == before
+
+
+async def test_inbox__rfc9421_signature_over_the_whole_target_uri_is_accepted(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given an RFC 9421 signature, which covers the full @target-uri (no query here)
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=BASE_URL
+    ) as client:
+        request = client.build_request("POST", "/inbox", json=follow, headers={"Content-Type": AS2})
+        signed = next(Rfc9421Auth(bob.key_id, bob.private_pem).sync_auth_flow(request))
+        response = await client.send(signed)
+    # Then the inbox rebuilds that URI exactly (no stray "?") and takes the activity
+    assert response.status_code == 202, response.text
+
+
+async def test_inbox__the_signature_window_is_the_instance_setting(
+    settings: Settings, database: None, peer: RemotePeer
+) -> None:
+    # Given an instance that allows signatures one minute old at most
+    narrow = create_app(
+        settings.model_copy(update={"signature_window_seconds": 60}), manage_database=False
+    )
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    ten_minutes_ago = datetime.now(UTC) - timedelta(minutes=10)
+    # When a request signed ten minutes ago arrives (inside the default hour)
+    response = await post_activity(narrow, follow, bob, clock=ten_minutes_ago)
+    # Then it is refused as too old
+    assert response.status_code == 401
+    assert "10 minutes old" in response.text
+
+
+async def test_inbox__an_app_that_never_started_federation_is_503(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    bob = peer.add_actor("bob")
+    del app.state.federation
+    response = await post_activity(app, build_follow_activity(bob, group_url("x")), bob)
+    assert response.status_code == 503

@@ -131,6 +131,16 @@ def test_check__reports_pending_migrations(data_dir: Path) -> None:
     assert "lyceum migrate" in result.stderr
 
 
+def test_check__warns_without_an_smtp_server_and_not_with_one(migrated: Path) -> None:
+    assert run(migrated, "user", "create", "ada", "ada@example.org", "--admin").returncode == 0
+    without = run(migrated, "check")
+    assert without.returncode == 0, without.stderr
+    assert "Warning: no SMTP server" in without.stdout
+    configured = run(migrated, "check", LYCEUM_SMTP_HOST="127.0.0.1")
+    assert configured.returncode == 0, configured.stderr
+    assert "SMTP" not in configured.stdout
+
+
 def test_serve__refuses_an_unmigrated_database(data_dir: Path) -> None:
     result = run(data_dir, "serve", "--port", "1")
     assert result.returncode == 1

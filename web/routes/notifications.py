@@ -56,6 +56,8 @@ def notification_url(notification: Notification) -> str:
         return "/admin/signups"
     if kind == NotificationKind.BADGE_AWARDED:
         return f"/u/{notification.recipient.actor.username}#badges"
+    if kind == NotificationKind.GROUP_INVITE and notification.text.startswith("/invite/"):
+        return notification.text
     return base or "/notifications"
 
 
