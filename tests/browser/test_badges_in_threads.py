@@ -51,7 +51,7 @@ def thread(browser: Browser, instance: Instance) -> dict[str, str]:
         log_in(page, OPERATOR)
         page.goto(f"/g/{handle}")
         page.locator("main").get_by_role("button", name="Join").click()
-        expect(page.locator("main").get_by_role("button", name="Leave")).to_be_visible()
+        expect(page.locator("main").get_by_role("link", name="Leave")).to_be_visible()
         page.goto(url)
         reply_to_thread(page, "Torque: force times distance.")
         give_badge(page, mia)
