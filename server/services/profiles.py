@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from server import events
@@ -20,12 +21,12 @@ from server.models import (
     Actor,
     ActorKind,
     Group,
-    GroupState,
     Membership,
     MembershipState,
 )
 from server.services.errors import Invalid, NotFound
 from server.services.images import ImageKind, delete_image, store_image
+from server.services.reading import readable_groups
 
 DISPLAY_NAME_MAX = 100
 BIO_MAX = 2000
@@ -92,8 +93,9 @@ async def update_profile(account: Account, change: ProfileChange, media_dir: Pat
     return actor
 
 
-async def get_profile(username: str) -> Profile:
-    """A local person's public profile and the groups they belong to; NotFound otherwise.
+async def get_profile(username: str, viewer: Account | None = None) -> Profile:
+    """A local person's public profile and the groups they belong to that the viewer may read
+    (a members-only group's member list is for its readers); NotFound otherwise.
 
     Sign-ups still waiting for approval and suspended accounts have no public profile.
     """
@@ -113,7 +115,7 @@ async def get_profile(username: str) -> Profile:
         await Membership.filter(
             actor_id=account.actor_id,
             state=MembershipState.ACCEPTED,
-            group__state=GroupState.ACTIVE,
+            group_id__in=Subquery(Group.filter(readable_groups(viewer)).values("id")),
         )
         .select_related("group__actor")
         .order_by("group__actor__username")

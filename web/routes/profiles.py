@@ -31,8 +31,8 @@ SAVED = {
 
 
 async def profile_page(request: Request) -> Response:
-    await current_account(request)
-    profile = await profiles.get_profile(request.path_params["username"])
+    account = await current_account(request)
+    profile = await profiles.get_profile(request.path_params["username"], account)
     actor = profile.actor
     return web(request).templates.TemplateResponse(
         request,
