@@ -67,21 +67,25 @@ def _member_of(viewer: Account) -> Any:
     )
 
 
-def _content_visible(viewer: Account | None, prefix: str) -> Q:
-    """The part of the policy that depends on the group's visibility, on `<prefix>` fields."""
-    visible = Q(**{f"{prefix}visibility": GroupVisibility.PUBLIC})
+def _content_visible(viewer: Account | None, group: str, group_id: str) -> Q:
+    """The part of the policy that depends on the group's visibility: `group` prefixes the
+    group's fields, `group_id` names the group's id (subqueries, not joins, so that no column
+    name in a caller's ordering becomes ambiguous)."""
+    visible = Q(**{f"{group}visibility": GroupVisibility.PUBLIC})
     if viewer is None:
         return visible
-    member: dict[str, Any] = {f"{prefix}id__in": _member_of(viewer)}
+    member: dict[str, Any] = {f"{group_id}__in": _member_of(viewer)}
     visible |= Q(**member)
     if viewer.is_admin:  # admins read every group hosted here
-        visible |= Q(**{f"{prefix}actor__domain": ""})
+        local = Subquery(Group.filter(actor__domain="").values("id"))
+        hosted: dict[str, Any] = {f"{group_id}__in": local}
+        visible |= Q(**hosted)
     return visible
 
 
 def readable_groups(viewer: Account | None) -> Q:
     """A filter on `Group` for the groups whose content the viewer may read."""
-    return Q(_content_visible(viewer, ""), state=GroupState.ACTIVE)
+    return Q(_content_visible(viewer, "", "id"), state=GroupState.ACTIVE)
 
 
 def readable_posts(viewer: Account | None, *, prefix: str = "") -> Q:
@@ -90,7 +94,7 @@ def readable_posts(viewer: Account | None, *, prefix: str = "") -> Q:
 
     `prefix` reaches posts through a relation, e.g. `prefix="post__"` on `Notification`."""
     return Q(
-        _content_visible(viewer, f"{prefix}group__"),
+        _content_visible(viewer, f"{prefix}group__", f"{prefix}group_id"),
         **{f"{prefix}state": PostState.PUBLISHED, f"{prefix}group__state": GroupState.ACTIVE},
     )
 

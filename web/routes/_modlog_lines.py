@@ -23,6 +23,8 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "group.rules": ("changed the group's rules", ""),
     "group.hold_first_posts": ("began holding newcomers' first posts for review", ""),
     "group.release_first_posts": ("stopped holding newcomers' first posts", ""),
+    "group.visibility_members": ("made the group readable by its members only", ""),
+    "group.visibility_public": ("made the group readable by everyone", ""),
     "group.approve": ("approved the group", ""),
     "group.suspend": ("suspended the group", ""),
     "group.unsuspend": ("lifted the group's suspension", ""),
