@@ -38,6 +38,7 @@ from tests.federation._inbox_peer import (
     RemotePeer,
     connected_peer,
 )
+from tests.federation.test_outbox_private_groups import public_addresses
 from tests.helpers import log_in, make_account, make_post, make_reply
 from tests.web.test_access_matrix import ROUTES, World, build_world, fill
 
@@ -314,6 +315,8 @@ async def test_private_group__every_route_keeps_the_content_from_non_members(
                     problems.append(f"{route} refused bob's server ({response.status_code})")
                 elif route in SHOWS_SECRET and not SECRET.search(response.text):
                     problems.append(f"{route} did not show bob's server the content")
+                elif public_addresses(response.json()):
+                    problems.append(f"{route} is addressed to the public")
     assert problems == []
 
 
