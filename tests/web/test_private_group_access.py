@@ -224,7 +224,11 @@ async def _private_world(peer: RemotePeer) -> tuple[World, PeerActor, PeerActor]
     await group.save(update_fields=["visibility"])
     member = await _account("member0")
     question = await make_post(
-        member, group, kind="question", title="Quetzalcoatl xylophonic question", body="About #secrettag"
+        member,
+        group,
+        kind="question",
+        title="Quetzalcoatl xylophonic question",
+        body="About #secrettag",
     )
     await make_post(
         member,
