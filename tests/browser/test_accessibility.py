@@ -76,6 +76,7 @@ PAGE_KINDS = [
     PageKind("group-about", "/g/{handle}/about", (VISITOR,)),
     PageKind("group-members", "/g/{handle}/members", (VISITOR, MEMBER)),
     PageKind("group-resources", "/g/{handle}/resources", (VISITOR,)),
+    PageKind("members-only", "/g/{private_handle}", (VISITOR,), status=403),
     PageKind("thread", "{thread}", (VISITOR, MEMBER, ADMIN)),
     PageKind("tag", "/tags/{tag}", (VISITOR,)),
     PageKind("profile", "/u/{member}", (VISITOR, MEMBER)),
@@ -210,6 +211,15 @@ def world(browser: Browser, instance: Instance) -> World:
         user = _path_of(admin, re.escape(username))
         member.goto(f"/g/{handle}/reports")
         group_report = _path_of(member, r"^Report about")
+        private_handle = unique("inner")
+        create_group(
+            member,
+            name="Inner circle",
+            handle=private_handle,
+            description="A members-only group.",
+            topics="",
+            members_only=True,
+        )
         states[MEMBER] = member_context.storage_state()
         states[ADMIN] = admin_context.storage_state()
         values = {
@@ -220,6 +230,7 @@ def world(browser: Browser, instance: Instance) -> World:
             "user": user,
             "admin_report": admin_report,
             "group_report": group_report,
+            "private_handle": private_handle,
         }
         return World(values=values, states=states)
     finally:
