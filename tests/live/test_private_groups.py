@@ -14,35 +14,17 @@ from typing import Any
 
 import httpx
 
+from federation.httpsig import CavageAuth
+from tests.federation.test_outbox_private_groups import public_addresses
 from tests.live import flows
 from tests.live.conftest import LogIn, Network
 from tests.live.harness import OPERATOR, Check, Instance, Person, poll, unique
 
 AS2 = "application/activity+json"
-PUBLIC_FORMS = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
-
-
-def public_addresses(document: Any) -> list[str]:
-    """Every public address anywhere in an ActivityStreams document."""
-    found: list[str] = []
-    if isinstance(document, dict):
-        for key, value in document.items():
-            if key in ("to", "cc", "bto", "bcc"):
-                found += [
-                    v for v in (value if isinstance(value, list) else [value]) if v in PUBLIC_FORMS
-                ]
-            else:
-                found += public_addresses(value)
-    elif isinstance(document, list):
-        for item in document:
-            found += public_addresses(item)
-    return found
 
 
 async def signed_get(signer: Instance, username: str, url: str) -> httpx.Response:
     """A GET for ActivityStreams signed with the key `signer` keeps for its user `username`."""
-    from federation.httpsig import CavageAuth
-
     [person] = await signer.query(
         "SELECT private_key_pem FROM actor WHERE username = ? AND domain = ''", username
     )
