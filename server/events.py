@@ -202,6 +202,14 @@ class SignupWaiting(Event):
     account_id: str
 
 
+@dataclass(frozen=True)
+class GroupInvited(Event):
+    """A moderator invited a person with an account here to a group, by their address."""
+
+    invite_id: str
+    recipient_account_id: str
+
+
 Handler = Callable[[Event], Awaitable[None]]
 
 

@@ -1,9 +1,9 @@
 """The rows a worker holds, kept leased while it works on them, and text fit to store.
 
-A worker claims rows by setting `lease_until`; another worker may take a row once its lease has
-run out. `Leases` renews the lease of every row still held every third of the lease, so a short
-lease is safe however long a row takes, and a crashed worker's rows come back soon. A worker
-releases a row (stops renewing it) just before it records the row's outcome.
+A worker claims rows by setting `lease_until` (`Leases.claim`); another worker may take a row
+once its lease has run out. `Leases` renews the lease of every row still held every third of
+the lease, so a short lease is safe however long a row takes, and a crashed worker's rows come
+back soon. A worker releases a row (stops renewing it) just before it records the row's outcome.
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
+from tortoise import Tortoise
+from tortoise.expressions import F, Q
 from tortoise.models import Model
 
 from server.models import utcnow
 
-__all__ = ["Leases"]
+__all__ = ["UNRECORDED", "Leases"]
+
+UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 log = logging.getLogger("lyceum.leases")
 
@@ -31,6 +35,54 @@ class Leases:
         self.lease = lease
         self.still_open = still_open
         self.held: set[str] = set()
+
+    async def claim(
+        self,
+        waiting: Q,
+        *,
+        sql: str,
+        args: Sequence[object],
+        order_by: str,
+        limit: int,
+        max_attempts: int,
+        give_up: dict[str, Any],
+        reason_field: str,
+    ) -> list[str]:
+        """Lease up to `limit` rows that are `waiting`, first by `order_by`, counting one more
+        attempt on each; hold them and return their ids.
+
+        Waiting rows claimed `max_attempts` times without a recorded outcome (a worker died,
+        or recording failed each time) are given up instead of tried forever: set to
+        `give_up`, with the reason in `reason_field`.
+
+        `sql` is the same condition for PostgreSQL, its parameters (`args`) numbered from $3:
+        there the rows are taken in one statement with `FOR UPDATE SKIP LOCKED`, so that any
+        number of workers share a table without taking the same row. SQLite has one writer."""
+        await self.model.filter(waiting, attempts__gte=max_attempts).update(
+            lease_until=None, **give_up, **{reason_field: UNRECORDED.format(attempts=max_attempts)}
+        )
+        lease_until = utcnow() + self.lease
+        connection = Tortoise.get_connection("default")
+        if connection.capabilities.dialect == "postgres":
+            table = self.model._meta.db_table
+            # execute_query_dict: Tortoise's execute_query drops the rows of UPDATE … RETURNING.
+            # The table, column and condition come from the callers' code, never from input.
+            statement = (
+                f'UPDATE "{table}" SET "lease_until" = $1, "attempts" = "attempts" + 1'  # noqa: S608
+                f' WHERE "id" IN (SELECT "id" FROM "{table}" WHERE {sql}'
+                f' ORDER BY "{order_by}" LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING "id"'
+            )
+            rows = await connection.execute_query_dict(statement, [lease_until, limit, *args])
+            ids = [str(row["id"]) for row in rows]
+        else:
+            due = self.model.filter(waiting).order_by(order_by).limit(limit)
+            ids = [str(row_id) for row_id in await due.values_list("id", flat=True)]
+            if ids:
+                await self.model.filter(id__in=ids).update(
+                    lease_until=lease_until, attempts=F("attempts") + 1
+                )
+        self.hold(ids)
+        return ids
 
     def hold(self, ids: list[str]) -> None:
         self.held.update(ids)

@@ -122,12 +122,6 @@ class Settings(BaseSettings):
         "1200/minute",
         description="Activities the inbox accepts from all the actors of one domain together.",
     )
-    new_account_days: int = Field(
-        7,
-        ge=0,
-        description="For this many days after sign-up, a local account's posts and replies that "
-        "contain a link wait for a moderator. 0 turns the rule off.",
-    )
     session_days: int = Field(
         30,
         ge=1,

@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 from wtforms import Form
 
 from server.media_urls import media_url
+from server.services.holds import explain as explain_hold
 from web.group_page import group_path
 from web.session import csrf_token
 
@@ -32,6 +33,7 @@ def build_templates() -> Jinja2Templates:
     # Images come from this instance only: remote URLs go through the media proxy.
     env.filters["media"] = media
     env.filters["avatar_url"] = avatar_url
+    env.filters["held_why"] = explain_hold  # a held post's `held_reason` in words
     env.globals["csrf_input"] = csrf_input
     env.globals["error_cue"] = error_cue
     return templates

@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from tortoise import Tortoise
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
 from federation.delivery import wake
 from federation.delivery.policy import MAX_ATTEMPTS, Outcome, Verdict, decide
@@ -58,7 +57,6 @@ DEFAULT_CONCURRENCY = 64
 DEFAULT_LEASE = timedelta(seconds=20)
 ERROR_MAX_CHARS = 500
 ACTIVITY_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 
 class DeliveryWorker:
@@ -137,43 +135,20 @@ class DeliveryWorker:
         if limit <= 0:
             return []
         now = utcnow()
-        lease_until = now + self.lease
         expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        # Rows that used every try without a recorded outcome (a worker died, or recording
-        # failed each time) are given up rather than tried forever.
-        exhausted = Delivery.filter(
-            expired, state=DeliveryState.QUEUED, attempts__gte=MAX_ATTEMPTS
-        ).filter(next_attempt_at__lte=now)
-        await exhausted.update(
-            state=DeliveryState.FAILED,
-            finished_at=now,
-            lease_until=None,
-            last_error=UNRECORDED.format(attempts=MAX_ATTEMPTS),
+        ids = await self.leases.claim(
+            Q(expired, state=DeliveryState.QUEUED, next_attempt_at__lte=now),
+            sql='"state" = $3 AND "next_attempt_at" <= $4'
+            ' AND ("lease_until" IS NULL OR "lease_until" < $4)',
+            args=[DeliveryState.QUEUED.value, now],
+            order_by="next_attempt_at",
+            limit=limit,
+            max_attempts=MAX_ATTEMPTS,
+            give_up={"state": DeliveryState.FAILED, "finished_at": now},
+            reason_field="last_error",
         )
-        connection = Tortoise.get_connection("default")
-        if connection.capabilities.dialect == "postgres":
-            # execute_query_dict: Tortoise's execute_query drops the rows of an UPDATE … RETURNING.
-            rows = await connection.execute_query_dict(
-                'UPDATE "delivery" SET "lease_until" = $1, "attempts" = "attempts" + 1'
-                ' WHERE "id" IN ('
-                ' SELECT "id" FROM "delivery" WHERE "state" = $2 AND "next_attempt_at" <= $3'
-                ' AND ("lease_until" IS NULL OR "lease_until" < $3)'
-                ' ORDER BY "next_attempt_at" LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING "id"',
-                [lease_until, DeliveryState.QUEUED.value, now, limit],
-            )
-            ids = [row["id"] for row in rows]
-        else:
-            due = Delivery.filter(expired, state=DeliveryState.QUEUED, next_attempt_at__lte=now)
-            ids = list(
-                await due.order_by("next_attempt_at").limit(limit).values_list("id", flat=True)
-            )
-            if ids:
-                await Delivery.filter(id__in=ids).update(
-                    lease_until=lease_until, attempts=F("attempts") + 1
-                )
         if not ids:
             return []
-        self.leases.hold(ids)
         return list(await Delivery.filter(id__in=ids))
 
     async def _work(self, row: Delivery) -> None:

@@ -31,8 +31,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
-from tortoise import Tortoise
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
 from federation import jsondoc
 from federation.delivery import wake
@@ -55,7 +54,6 @@ log = logging.getLogger("lyceum.inbox")
 
 MAX_ATTEMPTS = 5
 ERROR_MAX_CHARS = 1000
-UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 
 class InboxRuntime(Protocol):
@@ -169,37 +167,22 @@ class InboxProcessor:
 
     async def _claim(self) -> list[InboxActivity]:
         now = utcnow()
-        lease_until = now + self.lease
         waiting = Q(processed_at__isnull=True, dead_at__isnull=True) & (
             Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         )
-        # Rows claimed MAX_ATTEMPTS times without a recorded outcome are dead, not retried.
-        await InboxActivity.filter(waiting, attempts__gte=MAX_ATTEMPTS).update(
-            dead_at=now, lease_until=None, error=UNRECORDED.format(attempts=MAX_ATTEMPTS)
+        ids = await self.leases.claim(
+            waiting,
+            sql='"processed_at" IS NULL AND "dead_at" IS NULL'
+            ' AND ("lease_until" IS NULL OR "lease_until" < $3)',
+            args=[now],
+            order_by="created_at",
+            limit=self.batch_size,
+            max_attempts=MAX_ATTEMPTS,
+            give_up={"dead_at": now},
+            reason_field="error",
         )
-        connection = Tortoise.get_connection("default")
-        if connection.capabilities.dialect == "postgres":
-            rows = await connection.execute_query_dict(
-                'UPDATE "inbox_activity" SET "lease_until" = $1, "attempts" = "attempts" + 1'
-                ' WHERE "id" IN ('
-                ' SELECT "id" FROM "inbox_activity" WHERE "processed_at" IS NULL'
-                ' AND "dead_at" IS NULL AND ("lease_until" IS NULL OR "lease_until" < $2)'
-                ' ORDER BY "created_at" LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING "id"',
-                [lease_until, now, self.batch_size],
-            )
-            ids = [row["id"] for row in rows]
-        else:
-            due = InboxActivity.filter(waiting)
-            ids = list(
-                await due.order_by("created_at").limit(self.batch_size).values_list("id", flat=True)
-            )
-            if ids:
-                await InboxActivity.filter(id__in=ids).update(
-                    lease_until=lease_until, attempts=F("attempts") + 1
-                )
         if not ids:
             return []
-        self.leases.hold(ids)
         return list(await InboxActivity.filter(id__in=ids).order_by("created_at"))
 
 

@@ -12,13 +12,11 @@ from datetime import datetime
 
 from server.mail._digest_batch import DigestBatch
 from server.mail.categories import cadence_for
-from server.mail.queue import notification_headline, notification_link, thread_title
+from server.mail.queue import notification_headline, notification_link
 from server.models import (
     Account,
     MailCadence,
     MailPreferences,
-    Membership,
-    MembershipState,
     Notification,
     Post,
     PostKind,
@@ -52,102 +50,10 @@ async def digest_sections(
     *,
     since: datetime,
     until: datetime,
-    batch: DigestBatch | None = None,
-) -> list[DigestSection]:
-    """The non-empty sections of the member's digest for (since, until]; [] means send none.
-    With a `batch` (the scheduler's), what many members share is read once for them all."""
-    if batch is not None:
-        return await _batched_sections(settings, account, preferences, since, until, batch)
-    groups = await Membership.filter(
-        actor_id=account.actor_id, state=MembershipState.ACCEPTED
-    ).values_list("group_id", flat=True)
-    period = {"created_at__gt": since, "created_at__lte": until}
-    in_groups = Post.filter(readable_posts(account), group_id__in=list(groups), parent_id=None)
-    not_mine = {"author_id": account.actor_id}
-    questions = await (
-        in_groups.filter(kind=PostKind.QUESTION, reply_count=0, **period)
-        .exclude(**not_mine)
-        .select_related("group__actor")
-        .order_by("-created_at")
-        .limit(ITEMS_PER_SECTION)
-    )
-    answers = await (
-        Post.filter(
-            readable_posts(account),
-            parent__author_id=account.actor_id,
-            parent__kind=PostKind.QUESTION,
-            **period,
-        )
-        .exclude(**not_mine)
-        .select_related("parent", "author")
-        .order_by("-created_at")
-        .limit(ITEMS_PER_SECTION)
-    )
-    resources = await (
-        in_groups.filter(kind=PostKind.RESOURCE, **period)
-        .exclude(**not_mine)
-        .select_related("group__actor")
-        .order_by("-created_at")
-        .limit(ITEMS_PER_SECTION)
-    )
-    liked = await (
-        in_groups.filter(like_count__gt=0, last_activity_at__gt=since, last_activity_at__lte=until)
-        .select_related("group__actor")
-        .order_by("-like_count", "-last_activity_at")
-        .limit(ITEMS_PER_SECTION)
-    )
-    notifications = await _digest_notifications(settings, account, preferences, since, until)
-    return _sections(settings, questions, answers, resources, liked, notifications)
-
-
-def _sections(
-    settings: Settings,
-    questions: list[Post],
-    answers: list[Post],
-    resources: list[Post],
-    liked: list[Post],
-    notifications: list[DigestItem],
-) -> list[DigestSection]:
-    def item(post: Post, detail: str = "") -> DigestItem:
-        return DigestItem(post.title or _excerpt(post), settings.url(f"/p/{post.id}"), detail)
-
-    sections = [
-        DigestSection(
-            "New questions waiting for an answer",
-            [item(post, f"in {post.group.actor.name}") for post in questions],
-        ),
-        DigestSection(
-            "Answers to your questions",
-            [
-                DigestItem(
-                    post.parent.title or _excerpt(post.parent),
-                    settings.url(f"/p/{post.id}"),
-                    f"answered by {post.author.name}",
-                )
-                for post in answers
-                if post.parent is not None
-            ],
-        ),
-        DigestSection(
-            "New resources", [item(post, f"in {post.group.actor.name}") for post in resources]
-        ),
-        DigestSection(
-            "Most liked threads",
-            [item(post, f"{post.like_count} likes in {post.group.actor.name}") for post in liked],
-        ),
-        DigestSection("Your notifications", notifications),
-    ]
-    return [section for section in sections if section.items]
-
-
-async def _batched_sections(
-    settings: Settings,
-    account: Account,
-    preferences: MailPreferences,
-    since: datetime,
-    until: datetime,
     batch: DigestBatch,
 ) -> list[DigestSection]:
+    """The non-empty sections of the member's digest for (since, until]; [] means send none.
+    What the members of the scheduler's `batch` share is read once for them all."""
     me = account.actor_id
     groups = batch.groups_of.get(me, [])
     # Read twice the section's size for everyone, then drop the member's own posts; only a
@@ -195,20 +101,44 @@ async def _batched_sections(
     )
 
 
-async def _digest_notifications(
+def _sections(
     settings: Settings,
-    account: Account,
-    preferences: MailPreferences,
-    since: datetime,
-    until: datetime,
-) -> list[DigestItem]:
-    rows = await (
-        Notification.filter(recipient=account, created_at__gt=since, created_at__lte=until)
-        .select_related("actor", "group__actor", "post")
-        .order_by("-created_at")
-        .limit(NOTIFICATIONS_CHECKED)
-    )
-    return await _notification_items(settings, account, preferences, list(rows), None)
+    questions: list[Post],
+    answers: list[Post],
+    resources: list[Post],
+    liked: list[Post],
+    notifications: list[DigestItem],
+) -> list[DigestSection]:
+    def item(post: Post, detail: str = "") -> DigestItem:
+        return DigestItem(post.title or _excerpt(post), settings.url(f"/p/{post.id}"), detail)
+
+    sections = [
+        DigestSection(
+            "New questions waiting for an answer",
+            [item(post, f"in {post.group.actor.name}") for post in questions],
+        ),
+        DigestSection(
+            "Answers to your questions",
+            [
+                DigestItem(
+                    post.parent.title or _excerpt(post.parent),
+                    settings.url(f"/p/{post.id}"),
+                    f"answered by {post.author.name}",
+                )
+                for post in answers
+                if post.parent is not None
+            ],
+        ),
+        DigestSection(
+            "New resources", [item(post, f"in {post.group.actor.name}") for post in resources]
+        ),
+        DigestSection(
+            "Most liked threads",
+            [item(post, f"{post.like_count} likes in {post.group.actor.name}") for post in liked],
+        ),
+        DigestSection("Your notifications", notifications),
+    ]
+    return [section for section in sections if section.items]
 
 
 async def _notification_items(
@@ -216,7 +146,7 @@ async def _notification_items(
     account: Account,
     preferences: MailPreferences,
     rows: list[Notification],
-    batch: DigestBatch | None,
+    batch: DigestBatch,
 ) -> list[DigestItem]:
     items: list[DigestItem] = []
     for notification in rows:
@@ -232,7 +162,7 @@ async def _notification_items(
             DigestItem(
                 notification_headline(notification),
                 notification_link(settings, notification),
-                _batched_title(post, batch) if batch is not None else await thread_title(post),
+                _thread_title(post, batch),
             )
         )
         if len(items) == ITEMS_PER_SECTION:
@@ -240,7 +170,7 @@ async def _notification_items(
     return items
 
 
-def _batched_title(post: Post | None, batch: DigestBatch) -> str:
+def _thread_title(post: Post | None, batch: DigestBatch) -> str:
     if post is None:
         return ""
     if post.root_id is not None:

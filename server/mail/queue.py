@@ -86,6 +86,7 @@ _HEADLINES: dict[NotificationKind, str] = {
     NotificationKind.HELD_APPROVED: "Your held post was approved",
     NotificationKind.HELD_REJECTED: "Your held post was rejected",
     NotificationKind.SIGNUP_WAITING: "A sign-up waits for approval",
+    NotificationKind.GROUP_INVITE: "{actor} invites you to join {group}",
 }
 
 
@@ -98,6 +99,8 @@ def notification_headline(notification: Notification) -> str:
 def notification_link(settings: Settings, notification: Notification) -> str:
     if notification.post_id is not None:  # type: ignore[attr-defined]
         return settings.url(f"/p/{notification.post_id}")  # type: ignore[attr-defined]
+    if notification.kind == NotificationKind.GROUP_INVITE and notification.text:
+        return settings.url(notification.text)  # the invitation's path
     return settings.url("/notifications")
 
 
@@ -142,7 +145,8 @@ class NotificationMailer:
             headline,
             headline=headline,
             title=await thread_title(post),
-            text=notification.text,
+            # An invitation's text is its path, which the link carries.
+            text="" if notification.kind == NotificationKind.GROUP_INVITE else notification.text,
             link=notification_link(self.settings, notification),
             **await mail_context(self.settings, account),
         )

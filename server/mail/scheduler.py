@@ -1,5 +1,7 @@
 """The digest scheduler, run by the worker: finds members whose digest is due, queues it (when
-the period has anything in it) and sets their next digest time, one member per transaction.
+the period has anything in it) and sets their next digest time, a batch of members per
+transaction. When a batch fails, its members are tried one by one, and a member whose digest
+still fails has it skipped (logged) so that it cannot hold the others back.
 
 Each member's digest is keyed by its scheduled time (`digest:<account>:<time>`), and the queued
 row and the new schedule commit together: a run repeated after a crash queues nothing twice.
@@ -20,7 +22,7 @@ from tortoise.transactions import in_transaction
 from server.mail._digest_batch import DigestBatch
 from server.mail.digest import digest_sections
 from server.mail.preferences import next_digest_time
-from server.mail.queue import PREFERENCES_PATH, mail_context, queue_mail
+from server.mail.queue import PREFERENCES_PATH
 from server.mail.render import render_mail
 from server.mail.unsubscribe import unsubscribe_url
 from server.models import (
@@ -69,9 +71,10 @@ class DigestScheduler:
             log.exception("a digest batch failed; handling its members one at a time")
             for preferences_id in due:
                 try:
-                    await self._handle(str(preferences_id), now)
+                    await self._handle_batch([str(preferences_id)], now)
                 except Exception:
-                    log.exception("the digest of preferences %s failed", preferences_id)
+                    log.exception("the digest of preferences %s failed; skipped", preferences_id)
+                    await self._skip(str(preferences_id), now)
         return len(due)
 
     async def run_until_stopped(self, stop: asyncio.Event) -> None:
@@ -214,56 +217,12 @@ class DigestScheduler:
             next_attempt_at=utcnow(),
         )
 
-    async def _handle(self, preferences_id: str, now: datetime) -> None:
-        async with in_transaction():
-            preferences = (
-                await MailPreferences.filter(id=preferences_id).select_for_update().first()
-            )
-            if preferences is None or preferences.next_digest_at is None:
-                return
-            due_at = preferences.next_digest_at
-            if due_at > now:  # another worker did it meanwhile
-                return
-            if preferences.digest != DigestFrequency.NEVER:
-                await self._queue_digest(preferences, due_at)
-            preferences.last_digest_at = due_at
-            # Digests missed while no worker ran are not sent one by one: the next is the
-            # first one due after now.
-            preferences.next_digest_at = next_digest_time(preferences, after=max(due_at, now))
-            await preferences.save(update_fields=["last_digest_at", "next_digest_at"])
-
-    async def _queue_digest(self, preferences: MailPreferences, due_at: datetime) -> None:
-        account = await Account.get_or_none(
-            id=preferences.account_id, state=AccountState.ACTIVE
-        ).select_related("actor")
-        if account is None or not account.email or preferences.no_email:
-            return
-        period = PERIODS[preferences.digest]
-        since = due_at - period
-        if preferences.last_digest_at is not None and preferences.last_digest_at > since:
-            since = preferences.last_digest_at
-        sections = await digest_sections(
-            self.settings, account, preferences, since=since, until=due_at
-        )
-        if not sections:
-            return  # nothing happened: no mail
-        when = "today" if preferences.digest == DigestFrequency.DAILY else "this week"
-        instance_context = await mail_context(self.settings, account)
-        mail = render_mail(
-            "digest",
-            f"Your {preferences.digest.value} digest from {instance_context['instance_name']}",
-            sections=sections,
-            period=when,
-            **instance_context,
-        )
-        await queue_mail(
-            account=account,
-            to_address=account.email,
-            kind="digest",
-            dedup_key=_dedup_key(account, due_at),
-            mail=mail,
-            unsubscribe=unsubscribe_url(self.settings, account.id),
-        )
+    async def _skip(self, preferences_id: str, now: datetime) -> None:
+        """Move a failing member's schedule on to their next digest."""
+        row = await MailPreferences.get_or_none(id=preferences_id)
+        if row is not None and row.next_digest_at is not None and row.next_digest_at <= now:
+            row.next_digest_at = next_digest_time(row, after=now)
+            await row.save(update_fields=["next_digest_at"])
 
 
 def _dedup_key(account: Account, due_at: datetime) -> str:

@@ -47,7 +47,6 @@ BACKOFF = (
     timedelta(hours=6),
 )
 ERROR_MAX_CHARS = 500
-UNRECORDED = "gave up after {attempts} tries: the outcome of the last one was never recorded"
 
 
 @dataclass(frozen=True)
@@ -102,41 +101,20 @@ class MailWorker:
         # that the delivery and inbox workers of the same process need.
         if not await OutgoingMail.filter(state=MailState.QUEUED, next_attempt_at__lte=now).exists():
             return []
-        lease_until = now + self.lease
         expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        await OutgoingMail.filter(
-            expired,
-            state=MailState.QUEUED,
-            attempts__gte=self.max_attempts,
-            next_attempt_at__lte=now,
-        ).update(
-            state=MailState.DEAD,
-            lease_until=None,
-            last_error=UNRECORDED.format(attempts=self.max_attempts),
+        ids = await self.leases.claim(
+            Q(expired, state=MailState.QUEUED, next_attempt_at__lte=now),
+            sql='"state" = $3 AND "next_attempt_at" <= $4'
+            ' AND ("lease_until" IS NULL OR "lease_until" < $4)',
+            args=[MailState.QUEUED.value, now],
+            order_by="next_attempt_at",
+            limit=limit,
+            max_attempts=self.max_attempts,
+            give_up={"state": MailState.DEAD},
+            reason_field="last_error",
         )
-        connection = Tortoise.get_connection("default")
-        if connection.capabilities.dialect == "postgres":
-            rows = await connection.execute_query_dict(
-                'UPDATE "outgoing_mail" SET "lease_until" = $1, "attempts" = "attempts" + 1'
-                ' WHERE "id" IN ('
-                ' SELECT "id" FROM "outgoing_mail" WHERE "state" = $2 AND "next_attempt_at" <= $3'
-                ' AND ("lease_until" IS NULL OR "lease_until" < $3)'
-                ' ORDER BY "next_attempt_at" LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING "id"',
-                [lease_until, MailState.QUEUED.value, now, limit],
-            )
-            ids = [row["id"] for row in rows]
-        else:
-            due = OutgoingMail.filter(expired, state=MailState.QUEUED, next_attempt_at__lte=now)
-            ids = list(
-                await due.order_by("next_attempt_at").limit(limit).values_list("id", flat=True)
-            )
-            if ids:
-                await OutgoingMail.filter(id__in=ids).update(
-                    lease_until=lease_until, attempts=F("attempts") + 1
-                )
         if not ids:
             return []
-        self.leases.hold(ids)
         return list(await OutgoingMail.filter(id__in=ids).order_by("next_attempt_at", "id"))
 
     async def _hand_back(self, ids: list[str]) -> None:
@@ -161,8 +139,12 @@ class MailWorker:
 
     async def _send(self, row: OutgoingMail) -> Outcome:
         if not self.settings.smtp_host:
+            # The whole text, so that on a machine without mail the links in it can be followed.
             log.info(
-                "No SMTP server is set; mail %r to %s was not sent.", row.subject, row.to_address
+                "No SMTP server is set; this mail was not sent.\nTo: %s\nSubject: %s\n\n%s",
+                row.to_address,
+                row.subject,
+                row.text_body,
             )
             return Outcome(sent=True)
         try:

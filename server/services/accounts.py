@@ -14,6 +14,7 @@ from datetime import timedelta
 from functools import cache
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from server import events
@@ -22,13 +23,15 @@ from server.models import (
     AccountState,
     Actor,
     ActorKind,
+    Group,
+    GroupState,
     Invite,
     PasswordReset,
     RegistrationMode,
     Role,
     utcnow,
 )
-from server.services import audit, instance, sessions
+from server.services import audit, groups, instance, sessions
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.handles import ensure_handle_free, validate_handle
 from server.services.keys import generate_rsa_keypair
@@ -192,7 +195,10 @@ async def check_sign_up(form: SignUp) -> CheckedSignUp:
         form.username, form.email, form.password, form.display_name
     )
     state = AccountState.ACTIVE
-    if config.registration_mode == RegistrationMode.INVITE:
+    # An invitation counts in every mode (and a group's lands its holder in the group); it is
+    # needed when registration is by invitation, and spares the admins' approval otherwise.
+    invited = bool(form.invite_code.strip())
+    if invited or config.registration_mode == RegistrationMode.INVITE:
         try:
             await _usable_invite(form.invite_code)
         except Invalid as exc:
@@ -219,9 +225,7 @@ async def check_sign_up(form: SignUp) -> CheckedSignUp:
         display_name=form.display_name,
         state=state,
         reason=form.reason.strip() if state == AccountState.PENDING else "",
-        invite_code=form.invite_code.strip()
-        if config.registration_mode == RegistrationMode.INVITE
-        else "",
+        invite_code=form.invite_code.strip(),
     )
 
 
@@ -250,11 +254,7 @@ async def create_signed_up(checked: CheckedSignUp) -> Account:
                 checked.reason,
             )
             if invite is not None:
-                updated = await Invite.filter(id=invite.id, uses__lt=invite.max_uses).update(
-                    uses=invite.uses + 1
-                )
-                if not updated:
-                    raise Invalid({"invite_code": "This invitation has been used up."})
+                await _spend_invite(invite, account)
             if account.state == AccountState.PENDING:
                 await events.bus.publish(events.SignupWaiting(account.id))
     except IntegrityError as exc:
@@ -269,6 +269,25 @@ async def create_signed_up(checked: CheckedSignUp) -> Account:
 async def sign_up(form: SignUp) -> Account:
     """Check a sign-up and create its account at once (no confirmation by e-mail)."""
     return await create_signed_up(await check_sign_up(form))
+
+
+async def spend_invite(invite: Invite) -> bool:
+    """Count one use of an invitation, if one is left and it has not expired: one conditional
+    UPDATE, so two people racing for its last use cannot both have it. Call inside the
+    transaction of what the use is for; False when nothing was left."""
+    query = Invite.filter(id=invite.id, uses__lt=F("max_uses"))
+    if invite.expires_at is not None:
+        query = query.filter(expires_at__gt=utcnow())
+    return bool(await query.update(uses=F("uses") + 1))
+
+
+async def _spend_invite(invite: Invite, account: Account) -> None:
+    """Spend the sign-up's invitation; one to a group makes the new person a member of it."""
+    if not await spend_invite(invite):
+        raise Invalid({"invite_code": "This invitation has expired or been used up."})
+    group = await Group.get_or_none(id=invite.group_id) if invite.group_id else None  # type: ignore[attr-defined]
+    if group is not None and group.state == GroupState.ACTIVE:
+        await groups.admit(group, await Actor.get(id=account.actor_id))
 
 
 async def _usable_invite(code: str) -> Invite:

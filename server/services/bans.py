@@ -50,9 +50,10 @@ async def ban(
         raise Conflict("They are already banned from this group.")
     try:
         async with in_transaction():
+            # The ban first: its author is not told of each post removed with it.
+            record = await Ban.create(group=group, actor=target, banned_by=by, reason=reason)
             if remove_posts:
                 await _remove_posts(by, group, target, reason)
-            record = await Ban.create(group=group, actor=target, banned_by=by, reason=reason)
             follow_ap_id = await _end_membership(by, group, target)
             await audit.record(
                 by, "member.ban", group=group, reason=reason, **groups.person_target(target)

@@ -7,6 +7,7 @@ hosted on another server stays pending until that server answers (`remote_groups
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from server.models import (
     Topic,
     utcnow,
 )
-from server.services import audit, instance
+from server.services import audit, instance, join_questions
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.handles import ensure_handle_free, validate_handle
 from server.services.images import ImageKind, delete_image, store_image
@@ -366,15 +367,33 @@ async def is_banned(group: Group, actor_id: str) -> bool:
 
 
 async def request_membership(
-    group: Group, actor: Actor, *, message: str = "", follow_ap_id: str = ""
+    group: Group,
+    actor: Actor,
+    *,
+    message: str = "",
+    follow_ap_id: str = "",
+    answers: Sequence[str] | None = None,
 ) -> Membership:
-    """Join (open group) or ask to join (approval group). Idempotent for an existing request."""
+    """Join (open group) or ask to join (approval group). Idempotent for an existing request.
+
+    A person asking here answers the group's join questions (`answers`, checked by
+    `join_questions`); a Follow from another server (`answers` None) cannot, and waits all the
+    same."""
     if group.state != GroupState.ACTIVE:
         raise Forbidden("This group is not open for new members.")
     if await is_banned(group, actor.id):
         raise Forbidden("You are banned from this group.")
+    errors: dict[str, str] = {}
     if len(message) > 1000:
-        raise Invalid({"message": "Use at most 1,000 characters."})
+        errors["message"] = "Use at most 1,000 characters."
+    answered: list[dict[str, str]] = []
+    if answers is not None and actor.is_local:
+        try:
+            answered = join_questions.check_answers(group, answers)
+        except Invalid as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise Invalid(errors)
     # A group on another server is joined by following it there: pending until it answers.
     group_actor = await Actor.get(id=group.actor_id)
     asks_elsewhere = not group_actor.is_local and actor.is_local
@@ -393,6 +412,7 @@ async def request_membership(
             membership = Membership(group=group, actor=actor)
         membership.role = MemberRole.MEMBER
         membership.message = message.strip()
+        membership.answers = answered
         membership.follow_ap_id = follow_ap_id
         membership.decided_by = None
         if group.join_policy == JoinPolicy.OPEN and not asks_elsewhere:
@@ -407,6 +427,28 @@ async def request_membership(
             await events.bus.publish(events.MembershipAccepted(membership.id))
         else:
             await events.bus.publish(events.MembershipRequested(membership.id))
+    return membership
+
+
+async def admit(group: Group, actor: Actor) -> Membership:
+    """Make a person here a member at once, past any approval (they hold an invitation): a
+    pending request is accepted, a rejected one replaced. Call inside the transaction that
+    spends the invitation."""
+    if group.state != GroupState.ACTIVE:
+        raise Forbidden("This group is not open for new members.")
+    if await is_banned(group, actor.id):
+        raise Forbidden("You are banned from this group.")
+    membership = await membership_of(group, actor.id)
+    if membership is not None and membership.state == MembershipState.ACCEPTED:
+        return membership
+    if membership is None:
+        membership = Membership(group=group, actor=actor, role=MemberRole.MEMBER)
+    membership.state = MembershipState.ACCEPTED
+    membership.decided_at = utcnow()
+    membership.decided_by = None  # joining by invitation is one's own doing: no notification
+    await membership.save()
+    await _recount_members(group)
+    await events.bus.publish(events.MembershipAccepted(membership.id))
     return membership
 
 

@@ -2,7 +2,8 @@
 
 Two rules, checked where posts are created (local posts in `posts`, remote ones in `remote`):
 - `first_post`: the group holds first posts, and the author has no published post there yet;
-- `new_account_links`: a local account younger than `LYCEUM_NEW_ACCOUNT_DAYS` posts a link.
+- `new_account_links`: a local account younger than the instance's `new_account_link_days`
+  (Admin → Settings; 0 turns it off) posts a link.
 Only groups hosted here hold posts (a group elsewhere has its own moderators), and moderators'
 posts are never held. A held post publishes no event until `moderation.approve_held_post`.
 """
@@ -24,7 +25,8 @@ LIMITED_DOMAIN = "domain_limited"  # set by `remote` for servers the admins limi
 # Why a post waits, in words for its author and the moderators (notifications, mail).
 _EXPLANATIONS = {
     FIRST_POST: "The group's moderators review each member's first post there.",
-    NEW_ACCOUNT_LINKS: "Posts with links from new accounts wait for a moderator.",
+    NEW_ACCOUNT_LINKS: "The account is new, and posts with links from new accounts wait for a "
+    "moderator.",
     LIMITED_DOMAIN: "Posts from the author's server wait for a moderator here.",
 }
 

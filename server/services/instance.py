@@ -1,5 +1,6 @@
 """The instance's run-time settings (one row): its name, description, rules, contact address,
-registration mode and whether new groups need an admin's approval."""
+registration mode, whether new groups need an admin's approval, and how long new accounts'
+posts with links wait for a moderator."""
 
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ async def set_registration_mode(mode: RegistrationMode | str) -> InstanceConfig:
 NAME_MAX = 100
 DESCRIPTION_MAX = 5000
 RULES_MAX = 10000
+NEW_ACCOUNT_DAYS_MAX = 365
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class InstanceSettings:
     contact_email: str = ""
     registration_mode: str = RegistrationMode.OPEN
     groups_need_approval: bool = False
+    new_account_link_days: int = 7
 
 
 async def update_settings(by: Actor, change: InstanceSettings) -> InstanceConfig:
@@ -94,6 +97,8 @@ async def update_settings(by: Actor, change: InstanceSettings) -> InstanceConfig
         mode = RegistrationMode(change.registration_mode)
     except ValueError:
         errors["registration_mode"] = "Choose open, approval required or invite only."
+    if not 0 <= change.new_account_link_days <= NEW_ACCOUNT_DAYS_MAX:
+        errors["new_account_link_days"] = f"Choose between 0 (off) and {NEW_ACCOUNT_DAYS_MAX} days."
     if "\x00" in change.name:
         errors["name"] = "Remove the control characters from the name."
     if errors:
@@ -106,6 +111,7 @@ async def update_settings(by: Actor, change: InstanceSettings) -> InstanceConfig
         config.contact_email = contact
         config.registration_mode = mode
         config.groups_need_approval = change.groups_need_approval
+        config.new_account_link_days = change.new_account_link_days
         await config.save()
         await audit.record(by, "instance.settings", target_type="instance", target_label=name)
     forget_cached_name()

@@ -1,8 +1,8 @@
-"""Outgoing e-mail over SMTP, or into the log when no server is set.
+"""Outgoing e-mail over SMTP: the message, and the connection the mail worker sends it over.
 
-smtplib blocks, so messages are sent from a worker thread. Account mail (password resets,
-sign-up decisions) is sent at once, one connection per message; the mail worker
-(server.mail.worker) keeps one `SmtpConnection` open for a batch of queued messages.
+smtplib blocks, so messages are sent from a worker thread. Every mail is queued first
+(`server.mail`); the mail worker (`server.mail.worker`) keeps one `SmtpConnection` open for a
+batch of queued messages, or writes them into the log when no server is set.
 
 Exceptions: `MailNotSent` when the SMTP server cannot be reached or refuses the message; its
 `permanent` is true for a 5xx refusal, which sending again cannot change.
@@ -10,7 +10,6 @@ Exceptions: `MailNotSent` when the SMTP server cannot be reached or refuses the 
 
 from __future__ import annotations
 
-import asyncio
 import email.policy
 import logging
 import smtplib
@@ -113,23 +112,6 @@ class SmtpConnection:
             smtp.close()
 
 
-async def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
-    """Send one plain-text message; with no SMTP host configured, log it instead."""
-    message = build_message(settings, to, subject, body)
-    if not settings.smtp_host:
-        log.info("No SMTP server is set; this mail was not sent.\n%s", message.as_string())
-        return
-    try:
-        await asyncio.to_thread(_deliver, settings, message)
-    except (smtplib.SMTPException, OSError) as exc:
-        raise MailNotSent(f"Mail to {to} could not be sent: {exc}") from exc
-
-
-def _deliver(settings: Settings, message: EmailMessage) -> None:
-    with _connect(settings) as smtp:
-        smtp.send_message(message)
-
-
 def _connect(settings: Settings) -> smtplib.SMTP:
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
@@ -148,51 +130,3 @@ def _connect(settings: Settings) -> smtplib.SMTP:
         smtp.close()
         raise
     return smtp
-
-
-async def send_password_reset(settings: Settings, to: str, username: str, token: str) -> None:
-    link = settings.url(f"/reset/{token}")
-    body = (
-        f"Hello @{username},\n\n"
-        f"Someone (hopefully you) asked to reset the password of your account on "
-        f"{settings.domain}. Choose a new password here:\n\n"
-        f"{link}\n\n"
-        "The link works once, for two hours. If you did not ask for it, ignore this mail: "
-        "your password stays as it is.\n"
-    )
-    await send_mail(settings, to, "Reset your password", body)
-
-
-async def send_signup_approved(settings: Settings, to: str, username: str) -> None:
-    body = (
-        f"Hello @{username},\n\n"
-        f"An admin approved your sign-up on {settings.domain}. You can log in now:\n\n"
-        f"{settings.url('/login')}\n"
-    )
-    await send_mail(settings, to, "Your account is ready", body)
-
-
-async def send_signup_confirmation(settings: Settings, to: str, username: str, token: str) -> None:
-    body = (
-        "Hello,\n\n"
-        f"Someone (hopefully you) signed up on {settings.domain} as @{username} with this "
-        "address. To finish, open this link and confirm:\n\n"
-        f"{settings.url('/signup/confirm/' + token)}\n\n"
-        "The link works for 24 hours. If you did not sign up, ignore this mail: no account is "
-        "made without it.\n"
-    )
-    await send_mail(settings, to, "Finish signing up", body)
-
-
-async def send_signup_attempt(settings: Settings, to: str, username: str) -> None:
-    """To the owner of an address someone tried to sign up with again."""
-    body = (
-        f"Hello @{username},\n\n"
-        f"Someone tried to sign up on {settings.domain} with this e-mail address, which "
-        "already belongs to your account. If it was you, log in:\n\n"
-        f"{settings.url('/login')}\n\n"
-        "or, if you forgot your password, choose a new one:\n\n"
-        f"{settings.url('/reset')}\n\n"
-        "If it was not you, ignore this mail: nothing has changed.\n"
-    )
-    await send_mail(settings, to, "Someone tried to sign up with your address", body)

@@ -20,6 +20,8 @@ from server.content import plain_text
 from server.models import (
     Account,
     AccountState,
+    Ban,
+    Invite,
     MemberRole,
     Membership,
     MembershipState,
@@ -48,6 +50,7 @@ __all__ = [
 ]
 
 DEFAULT_LIMIT = 20
+INVITE_PATH = "/invite/"  # where a group invitation is followed
 TEXT_MAX = 500  # Notification.text
 LABEL_CHARS = 80
 RELATED = ("actor", "group__actor", "post__root", "report")
@@ -63,10 +66,12 @@ def register(bus: events.EventBus) -> None:
     bus.subscribe(events.MembershipRejected, _on_membership_rejected)
     bus.subscribe(events.ReportFiled, _on_report_filed)
     bus.subscribe(events.ReportResolved, _on_report_resolved)
+    bus.subscribe(events.PostRemoved, _on_post_removed)
     bus.subscribe(events.PostHeld, _on_post_held)
     bus.subscribe(events.HeldPostApproved, _on_held_post_approved)
     bus.subscribe(events.HeldPostRejected, _on_held_post_rejected)
     bus.subscribe(events.SignupWaiting, _on_signup_waiting)
+    bus.subscribe(events.GroupInvited, _on_group_invited)
 
 
 def _shown(account: Account) -> Q:
@@ -123,6 +128,8 @@ async def mark_read(account: Account, notification_ids: list[str]) -> int:
 async def _on_post_created(event: events.Event) -> None:
     assert isinstance(event, events.PostCreated)
     post = await Post.get_or_none(id=event.post_id).select_related("parent")
+    if post is not None and post.parent is None:
+        await watches.watch_own_thread(post)
     if post is None or post.state != PostState.PUBLISHED:
         return
     notified: set[str] = {post.author_id}
@@ -213,6 +220,22 @@ async def _on_membership_rejected(event: events.Event) -> None:
     await _create(event.actor_id, NotificationKind.JOIN_REJECTED, by=None, group_id=event.group_id)
 
 
+async def _on_group_invited(event: events.Event) -> None:
+    """The invited person hears of it; `text` is the invitation's path (only they see it)."""
+    assert isinstance(event, events.GroupInvited)
+    invite = await Invite.get_or_none(id=event.invite_id).select_related("created_by")
+    account = await Account.get_or_none(id=event.recipient_account_id)
+    if invite is None or account is None:
+        return
+    await _create(
+        account.actor_id,
+        NotificationKind.GROUP_INVITE,
+        by=invite.created_by.actor_id,
+        group_id=invite.group_id,  # type: ignore[attr-defined]
+        text=f"{INVITE_PATH}{invite.code}",
+    )
+
+
 # --- moderation: reports, held posts, sign-ups ---------------------------------------------
 
 
@@ -270,16 +293,8 @@ async def _on_report_resolved(event: events.Event) -> None:
             report_id=report.id,
             text=_OUTCOMES.get(event.action, "The moderators handled it."),
         )
-    post = report.post
-    if event.action == "remove_post" and post is not None:
-        await _create(
-            post.author_id,
-            NotificationKind.CONTENT_REMOVED,
-            by=event.by_actor_id,
-            group_id=post.group_id,
-            text=_about(post, post.removal_reason),
-        )
-    elif event.action == "ban_author" and report.target_actor_id is not None:  # type: ignore[attr-defined]
+    # A removal is told to the author by `_on_post_removed`, however it was decided.
+    if event.action == "ban_author" and report.target_actor_id is not None:  # type: ignore[attr-defined]
         await _create(
             report.target_actor_id,  # type: ignore[attr-defined]
             NotificationKind.REPORT_OUTCOME,
@@ -287,6 +302,27 @@ async def _on_report_resolved(event: events.Event) -> None:
             group_id=report.group_id,  # type: ignore[attr-defined]
             text="You were banned from the group after a report.",
         )
+
+
+async def _on_post_removed(event: events.Event) -> None:
+    """The author hears that a moderator removed their post, and why: after a report or not.
+    Removals that come with a ban or a suspension are not told post by post."""
+    assert isinstance(event, events.PostRemoved)
+    post = await Post.get_or_none(id=event.post_id)
+    if post is None or post.state != PostState.REMOVED:
+        return
+    account = await Account.get_or_none(actor_id=post.author_id)
+    if account is None or account.state != AccountState.ACTIVE:
+        return
+    if await Ban.exists(group_id=post.group_id, actor_id=post.author_id):
+        return
+    await _create(
+        post.author_id,
+        NotificationKind.CONTENT_REMOVED,
+        by=event.moderator_id,
+        group_id=post.group_id,
+        text=_about(post, post.removal_reason),
+    )
 
 
 async def _on_post_held(event: events.Event) -> None:

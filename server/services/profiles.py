@@ -21,12 +21,13 @@ from server.models import (
     Actor,
     ActorKind,
     Group,
+    GroupState,
     Membership,
     MembershipState,
 )
+from server.services import reading
 from server.services.errors import Invalid, NotFound
 from server.services.images import ImageKind, delete_image, store_image
-from server.services.reading import readable_groups
 
 DISPLAY_NAME_MAX = 100
 BIO_MAX = 2000
@@ -43,7 +44,7 @@ class ProfileChange:
 @dataclass(frozen=True)
 class Profile:
     actor: Actor
-    account: Account
+    account: Account | None  # None for a person on another server
     groups: list[Group]
 
 
@@ -94,8 +95,8 @@ async def update_profile(account: Account, change: ProfileChange, media_dir: Pat
 
 
 async def get_profile(username: str, viewer: Account | None = None) -> Profile:
-    """A local person's public profile and the groups they belong to that the viewer may read
-    (a members-only group's member list is for its readers); NotFound otherwise.
+    """A local person's public profile and the groups they belong to that `viewer` may read;
+    NotFound otherwise.
 
     Sign-ups still waiting for approval and suspended accounts have no public profile.
     """
@@ -111,13 +112,39 @@ async def get_profile(username: str, viewer: Account | None = None) -> Profile:
     )
     if account is None:
         raise NotFound("There is nobody with that handle here.")
+    return Profile(account.actor, account, await _groups_of(account.actor, viewer))
+
+
+async def get_person(
+    handle: str, viewer: Account | None = None, *, local_domain: str = ""
+) -> Profile:
+    """A person by handle: `name` (or `name@<this host>`) here, `name@host` elsewhere, as this
+    server knows them (a person elsewhere has a page once they took part here); NotFound
+    otherwise."""
+    name, at, domain = handle.strip().removeprefix("@").rpartition("@")
+    if not at or domain.lower() == local_domain.lower():
+        return await get_profile(name if at else domain, viewer)
+    # Remote servers choose the case of their names; ours are lower case.
+    query = Actor.filter(kind=ActorKind.PERSON, domain=domain.lower())
+    actor = name and (
+        await query.filter(username=name).first()
+        or await query.filter(username=name.lower()).first()
+    )
+    if not actor:
+        raise NotFound("This server knows nobody with that handle.")
+    return Profile(actor, None, await _groups_of(actor, viewer))
+
+
+async def _groups_of(actor: Actor, viewer: Account | None) -> list[Group]:
+    readable = Group.filter(reading.readable_groups(viewer)).values("id")
     memberships = (
         await Membership.filter(
-            actor_id=account.actor_id,
+            actor_id=actor.id,
             state=MembershipState.ACCEPTED,
-            group_id__in=Subquery(Group.filter(readable_groups(viewer)).values("id")),
+            group__state=GroupState.ACTIVE,
+            group_id__in=Subquery(readable),
         )
         .select_related("group__actor")
         .order_by("group__actor__username")
     )
-    return Profile(account.actor, account, [m.group for m in memberships])
+    return [m.group for m in memberships]

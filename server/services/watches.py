@@ -5,6 +5,8 @@
 - Muting either: no notification at all about posts there, not even replies to one's own posts
   or mentions. A thread's own choice wins over its group's (watch one thread of a muted group).
 - No row: the usual notifications (replies to one's posts, mentions, answers).
+- Starting a thread watches it (as Discourse does): its author hears of every reply, and can
+  set it back to normal or mute it like any other watch.
 
 Only what the member may read can be watched (`reading`); what they watch is listed the same way.
 """
@@ -25,6 +27,7 @@ __all__ = [
     "set_group_watch",
     "set_thread_watch",
     "watch_level",
+    "watch_own_thread",
     "watchers",
 ]
 
@@ -57,6 +60,15 @@ async def set_group_watch(account: Account, group: Group, level: str) -> WatchLe
         raise NotFound("There is no such group.")
     await _store(account, chosen, group=group)
     return chosen
+
+
+async def watch_own_thread(thread: Post) -> None:
+    """The author of a new thread, if they have an account here, watches it."""
+    account = await Account.get_or_none(actor_id=thread.author_id)
+    if account is not None:
+        await Watch.get_or_create(
+            account=account, thread=thread, defaults={"level": WatchLevel.WATCHING}
+        )
 
 
 async def _store(

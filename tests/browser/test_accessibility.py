@@ -55,7 +55,8 @@ class PageKind:
 
     name: str
     path: (
-        str  # may name {handle}, {thread}, {tag}, {member}, {user}, {admin_report}, {group_report}
+        str  # may name {handle}, {thread}, {tag}, {member}, {user}, {admin_report}, {group_report},
+        # {invite}
     )
     roles: tuple[str, ...]
     status: int = 200
@@ -80,6 +81,9 @@ PAGE_KINDS = [
     PageKind("thread", "{thread}", (VISITOR, MEMBER, ADMIN)),
     PageKind("tag", "/tags/{tag}", (VISITOR,)),
     PageKind("profile", "/u/{member}", (VISITOR, MEMBER)),
+    PageKind("profile-tab", "/u/{member}?tab=questions", (VISITOR,)),
+    PageKind("invite-unusable", "/invite/no-such-code", (VISITOR,), status=404),
+    PageKind("invite", "{invite}", (VISITOR, ADMIN)),
     PageKind("not-found", "/no/such/page", (VISITOR,), status=404),
     PageKind("search", "/search", (VISITOR,)),
     PageKind("search-results", "/search?q=checkers", (VISITOR, MEMBER)),
@@ -105,6 +109,8 @@ PAGE_KINDS = [
     PageKind("group-requests", "/g/{handle}/requests", (MEMBER,)),
     PageKind("group-settings", "/g/{handle}/settings", (MEMBER,)),
     PageKind("group-bans", "/g/{handle}/bans", (MEMBER,)),
+    PageKind("group-invites", "/g/{handle}/invites", (MEMBER,)),
+    PageKind("group-leave", "/g/{handle}/leave", (ADMIN,)),
     PageKind("group-modlog", "/g/{handle}/modlog", (MEMBER,)),
     PageKind("group-reports", "/g/{handle}/reports", (MEMBER,)),
     PageKind("group-report", "{group_report}", (MEMBER,)),
@@ -199,7 +205,7 @@ def world(browser: Browser, instance: Instance) -> World:
         log_in(admin, OPERATOR)
         admin.goto(f"/g/{handle}")
         admin.locator("main").get_by_role("button", name="Join").click()
-        expect(admin.locator("main").get_by_role("button", name="Leave")).to_be_visible()
+        expect(admin.locator("main").get_by_role("link", name="Leave")).to_be_visible()
         admin.goto(thread)
         reply_to_thread(admin, "It should; the tests say so.")
         admin.goto(thread + "/report")
@@ -211,6 +217,10 @@ def world(browser: Browser, instance: Instance) -> World:
         user = _path_of(admin, re.escape(username))
         member.goto(f"/g/{handle}/reports")
         group_report = _path_of(member, r"^Report about")
+        member.goto(f"/g/{handle}/invites")
+        member.locator("main").get_by_role("button", name="Make the link").click()
+        link = member.locator("main input.invite-link").first.input_value()
+        invite = "/invite/" + link.rsplit("/invite/", 1)[1]
         private_handle = unique("inner")
         create_group(
             member,
@@ -230,6 +240,7 @@ def world(browser: Browser, instance: Instance) -> World:
             "user": user,
             "admin_report": admin_report,
             "group_report": group_report,
+            "invite": invite,
             "private_handle": private_handle,
         }
         return World(values=values, states=states)

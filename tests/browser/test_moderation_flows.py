@@ -85,7 +85,7 @@ def on(browser: Browser, instance: Instance, username: str) -> Page:
 def join(page: Page, handle: str) -> None:
     page.goto(f"/g/{handle}")
     page.locator("header.group-header").get_by_role("button", name="Join").click()
-    expect(page.get_by_role("button", name="Leave")).to_be_visible()
+    expect(page.get_by_role("link", name="Leave")).to_be_visible()
 
 
 def start_thread(page: Page, group_path: str, title: str, body: str) -> str:
@@ -173,7 +173,7 @@ def test_moderation__a_blocked_domains_posts_disappear(
     bea_page.get_by_role("button", name="Find").click()
     remote_path = bea_page.url.removeprefix(b.base_url)
     bea_page.locator("header.group-header").get_by_role("button", name="Join").click()
-    reload_until(bea_page, remote_path, bea_page.get_by_role("button", name="Leave"))
+    reload_until(bea_page, remote_path, bea_page.get_by_role("link", name="Leave"))
     start_thread(bea_page, remote_path, title, "Greetings across the fediverse.")
     admin = on(browser, a, OPERATOR)
     reload_until(admin, f"/g/{handle}", thread_link(admin, title))
@@ -216,7 +216,7 @@ def test_moderation__a_join_request_is_approved(
 
     # Then Ida is a member
     ida_page.goto(f"/g/{handle}")
-    expect(ida_page.get_by_role("button", name="Leave")).to_be_visible()
+    expect(ida_page.get_by_role("link", name="Leave")).to_be_visible()
 
 
 def test_moderation__a_moderator_bans_a_member(
@@ -239,7 +239,7 @@ def test_moderation__a_moderator_bans_a_member(
 
     # Then Max is out of the group and cannot join again
     max_page.goto(f"/g/{handle}")
-    expect(max_page.get_by_role("button", name="Leave")).to_have_count(0)
+    expect(max_page.get_by_role("link", name="Leave")).to_have_count(0)
     max_page.locator("header.group-header").get_by_role("button", name="Join").click()
     expect(max_page.locator("main")).to_contain_text("banned")
 

@@ -75,7 +75,7 @@ def test_newcomer_path__question_answered_accepted_and_read_by_a_visitor(
     expect(page.get_by_role("heading", level=1)).to_have_text(group_name)
     page.get_by_role("button", name="Join", exact=True).click()
     # Then he is a member: the page offers to leave instead of to join
-    expect(page.get_by_role("button", name="Leave")).to_be_visible()
+    expect(page.get_by_role("link", name="Leave")).to_be_visible()
     expect(page.get_by_role("link", name=title)).to_be_visible()
     screenshot(page, "group")
 

@@ -48,7 +48,7 @@ def test_unread_count__goes_down_when_a_notification_is_opened(
         sign_up(page, ben, "Ben Okafor")
         page.goto(f"/g/{handle}")
         page.get_by_role("button", name="Join", exact=True).click()
-        expect(page.get_by_role("button", name="Leave")).to_be_visible()
+        expect(page.get_by_role("link", name="Leave")).to_be_visible()
         page.goto(thread)
         reply_to_thread(page, "Check the condition first.")
         reply_to_thread(page, "And print the counter.")

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from federation.delivery import DeliveryWorker, enqueue
 from federation.delivery import worker as worker_module
 from federation.delivery.policy import MAX_ATTEMPTS
+from server import leases
 from server.models import Actor, ActorKind, Delivery, DeliveryState, utcnow
 from tests.federation.loopback import serve
 
@@ -198,7 +199,7 @@ async def test_delivery_batch__a_row_never_recorded_is_given_up_after_max_attemp
     monkeypatch.undo()
     row = await Delivery.get(id=batch.middle.id)
     assert (row.state, row.attempts) == (DeliveryState.FAILED, MAX_ATTEMPTS)
-    assert row.last_error == worker_module.UNRECORDED.format(attempts=MAX_ATTEMPTS)
+    assert row.last_error == leases.UNRECORDED.format(attempts=MAX_ATTEMPTS)
     await assert_others_done(batch)
 
 

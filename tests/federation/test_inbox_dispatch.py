@@ -16,6 +16,7 @@ from federation.inbox.dispatch import dispatch, handler_for
 from federation.inbox.parse import parse_activity
 from federation.inbox.processor import MAX_ATTEMPTS
 from federation.inbox.refusals import RefusalLog
+from server import leases
 from server.models import InboxActivity, inbox_dedup_key, utcnow
 from tests.federation._inbox_peer import (
     RemotePeer,
@@ -270,7 +271,7 @@ async def test_processor_batch__a_row_never_recorded_is_dead_after_max_attempts(
     row = await InboxActivity.get(id=ids[MIDDLE])
     assert (row.processed_at, row.attempts) == (None, MAX_ATTEMPTS)
     assert row.dead_at is not None
-    assert row.error == processor_module.UNRECORDED.format(attempts=MAX_ATTEMPTS)
+    assert row.error == leases.UNRECORDED.format(attempts=MAX_ATTEMPTS)
     await assert_others_processed(ids)
 
 

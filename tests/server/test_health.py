@@ -58,3 +58,22 @@ async def test_readyz__503_when_the_database_cannot_be_reached(
     assert response.status_code == 503
     assert response.json() == {"ready": False, "reason": "The database cannot be reached."}
     assert "not ready" in caplog.text
+
+
+async def test_readyz__checks_migrations_until_current_then_only_the_database(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[int] = []
+    real = db.pending_migrations
+
+    async def counted() -> list[str]:
+        checks.append(1)
+        return await real()
+
+    monkeypatch.setattr(db, "pending_migrations", counted)
+    for _ in range(3):
+        assert (await client.get("/readyz")).status_code == 200
+    assert len(checks) == 1
+    # A database that went away is still noticed
+    await db.close_database()
+    assert (await client.get("/readyz")).status_code == 503

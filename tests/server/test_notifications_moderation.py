@@ -16,10 +16,12 @@ from server.models import (
     Notification,
     NotificationKind,
     Post,
+    PostState,
     RegistrationMode,
 )
 from server.services import (
     accounts,
+    bans,
     domain_blocks,
     groups,
     holds,
@@ -155,6 +157,31 @@ async def test_report_resolved__removal_tells_the_reporter_and_the_author(world:
     assert (removed.post_id, removed.report_id) == (None, None)  # type: ignore[attr-defined]
     # And the moderator who acted hears nothing of their own doing
     assert NotificationKind.REPORT_OUTCOME not in await kinds(world.moderator)
+
+
+async def test_post_removed__without_a_report_the_author_hears_why(world: World) -> None:
+    # When a moderator removes a post directly, with a reason
+    await moderation.remove_post(world.moderator.actor, world.post, "Off topic")
+    # Then its author hears of it and why, without a link to what they can no longer open
+    [removed] = await notes(world.author)
+    assert (removed.kind, removed.text) == (
+        NotificationKind.CONTENT_REMOVED,
+        "“Buy cheap pills”: Off topic",
+    )
+    assert removed.post_id is None  # type: ignore[attr-defined]
+
+
+async def test_post_removed__by_its_own_author_as_moderator_tells_nobody(world: World) -> None:
+    own = await make_post(world.moderator, world.group, title="My own slip")
+    await moderation.remove_post(world.moderator.actor, own, "Wrong group")
+    assert await kinds(world.moderator) == []
+
+
+async def test_ban_removing_posts__the_author_is_not_told_post_by_post(world: World) -> None:
+    await make_post(world.author, world.group, title="More pills")
+    await bans.ban(world.owner.actor, world.group, world.author.actor, "Spam", remove_posts=True)
+    assert await Post.filter(author_id=world.author.actor_id, state=PostState.REMOVED).count() == 2
+    assert NotificationKind.CONTENT_REMOVED not in await kinds(world.author)
 
 
 async def test_report_resolved__dismissal_tells_the_reporter_only(world: World) -> None:

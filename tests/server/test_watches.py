@@ -56,6 +56,21 @@ async def test_watch_thread__the_parent_author_hears_once_and_nobody_of_their_ow
     assert await kinds(owner) == [NotificationKind.REPLY]
 
 
+async def test_new_thread__its_author_watches_it_and_hears_of_every_reply() -> None:
+    owner, student, lurker, group, root = await world()
+    assert await watches.watch_level(owner, thread=root) == WatchLevel.WATCHING
+    await join_as_member(group, lurker)
+    # When the student replies and the lurker answers the student (not the owner)
+    first = await make_reply(student, root)
+    nested = await make_reply(lurker, first)
+    # Then the owner hears of the direct reply and of the nested one
+    rows = await Notification.filter(recipient=owner).order_by("created_at", "id")
+    assert [(n.kind, n.post_id) for n in rows] == [  # type: ignore[attr-defined]
+        (NotificationKind.REPLY, first.id),
+        (NotificationKind.WATCHED_REPLY, nested.id),
+    ]
+
+
 async def test_watch_group__every_new_thread_notifies_the_watcher() -> None:
     owner, student, lurker, group, _ = await world()
     await watches.set_group_watch(lurker, group, "watching")
@@ -79,6 +94,7 @@ async def test_mute_group__silences_its_threads_unless_one_is_watched() -> None:
     owner, student, _, group, root = await world()
     other = await make_post(owner, group, title="Traits")
     await watches.set_group_watch(owner, group, "muted")
+    await watches.set_thread_watch(owner, root, watches.NORMAL)  # the author watched it at first
     await watches.set_thread_watch(owner, other, "watching")
     # When the student replies in both threads
     await make_reply(student, root)

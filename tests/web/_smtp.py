@@ -12,6 +12,9 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP
 
+from server.mail.worker import MailWorker
+from server.settings import Settings
+
 
 @dataclass
 class Inbox:
@@ -75,3 +78,11 @@ def parts_of(message: Message) -> dict[str, str]:
             assert isinstance(payload, bytes)
             parts[part.get_content_type()] = payload.decode(part.get_content_charset() or "utf-8")
     return parts
+
+
+async def send_queued_mail(settings: Settings, server: SmtpServer | None = None) -> int:
+    """Send what the mail queue holds, as the worker does: to `server`, or with no server into
+    the log. Returns how many messages were tried."""
+    if server is not None:
+        settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": server.port})
+    return await MailWorker(settings).run_once()

@@ -66,7 +66,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /setup/claim": TOKEN,
     "GET /setup/next": ADMIN,
     # People.
-    "GET /u/{username}": PUBLIC,
+    "GET /u/{handle}": PUBLIC,  # a person here or elsewhere
     "GET /settings/profile": AUTH,
     "POST /settings/profile": AUTH,
     "GET /settings/password": AUTH,
@@ -133,6 +133,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /g/{handle}/leave": AUTH,
     "POST /g/{handle}/leave": AUTH,
     "GET /g/{handle}/requests": MOD,
+    "GET /g/{handle}/invites": MOD,
+    "POST /g/{handle}/invites": MOD,
+    "POST /g/{handle}/invites/{invite_id}/revoke": MOD,
+    "GET /invite/{code}": PUBLIC,  # the invitation's page (a bad code: a page saying why)
+    "POST /invite/{code}": AUTH,
     "POST /g/{handle}/requests/{membership_id}/{decision}": MOD,
     "POST /g/{handle}/members/{actor_id}/role": ADMIN,  # the owner, or an admin
     "GET /g/{handle}/settings": MOD,

@@ -29,7 +29,7 @@ from server.models import (
     inbox_dedup_key,
     utcnow,
 )
-from server.services import groups
+from server.services import group_invites, groups
 from server.settings import Settings
 from tests.conftest import BASE_URL, csrf_from
 from tests.helpers import PASSWORD, make_account, make_group, make_post
@@ -92,6 +92,7 @@ async def build_world(n: int) -> World:
     pending = await groups.request_membership(group, applicant.actor)
     post = await make_post(member, group, title="Matrix thread")
     report = await Report.create(reporter_id=member.actor_id, post=post, group=group, comment="x")
+    invite = await group_invites.create_link(group, owner, max_uses=5)
     await DomainBlock.get_or_create(domain="blocked.example")
     given_up = await Delivery.create(
         activity_id=f"{BASE_URL}/a/{n}",
@@ -140,6 +141,8 @@ async def build_world(n: int) -> World:
         "delivery_id": given_up.id,
         "activity_id": dead.id,
         "mail_id": bounced.id,
+        "invite_id": invite.id,
+        "code": invite.code,
     }
     usernames = {"member": f"member{n}", "moderator": f"moderator{n}", "admin": f"admin{n}"}
     return World(values, usernames)

@@ -10,12 +10,20 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from server.models import Account, AccountState, Invite, RegistrationMode
-from server.services import accounts, instance
+from server.models import (
+    Account,
+    AccountState,
+    Invite,
+    JoinPolicy,
+    Membership,
+    MembershipState,
+    RegistrationMode,
+)
+from server.services import accounts, group_invites, instance
 from server.settings import Settings
 from tests.conftest import csrf_from
-from tests.helpers import PASSWORD, client_for, csrf, make_account
-from tests.web._smtp import SmtpServer, body_of, running_smtp_server
+from tests.helpers import PASSWORD, client_for, csrf, make_account, make_group
+from tests.web._smtp import SmtpServer, body_of, running_smtp_server, send_queued_mail
 
 LINK_RE = re.compile(r"http://lyceum\.test(/signup/confirm/[A-Za-z0-9_=-]+)")
 
@@ -55,7 +63,10 @@ async def followed(client: httpx.AsyncClient, response: httpx.Response) -> tuple
 
 @pytest.mark.parametrize("mode", [RegistrationMode.OPEN, RegistrationMode.INVITE])
 async def test_signup__with_mail_a_known_and_a_new_address_get_the_same_answer(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, mode: RegistrationMode
+    mail_client: httpx.AsyncClient,
+    smtp_server: SmtpServer,
+    settings: Settings,
+    mode: RegistrationMode,
 ) -> None:
     # Given an instance that sends mail, a member, and (invite mode) an invitation
     admin = await make_account("ada", admin=True)
@@ -76,6 +87,7 @@ async def test_signup__with_mail_a_known_and_a_new_address_get_the_same_answer(
     if code:
         assert (await Invite.get(code=code)).uses == 0
     # And Ada is told someone tried, while the new address gets a link to finish
+    await send_queued_mail(settings, smtp_server)
     assert smtp_server.inbox.recipients == ["ada@example.org", "cy@example.org"]
     to_ada, to_cy = (body_of(message) for message in smtp_server.inbox.messages)
     assert "already belongs to your account" in to_ada and "/reset" in to_ada
@@ -84,10 +96,11 @@ async def test_signup__with_mail_a_known_and_a_new_address_get_the_same_answer(
 
 
 async def test_signup__the_mailed_link_creates_the_account_once(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
 ) -> None:
     # Given a sign-up waiting for its link
     await sign_up(mail_client, "cy", "cy@example.org")
+    await send_queued_mail(settings, smtp_server)
     match = LINK_RE.search(body_of(smtp_server.inbox.messages[0]))
     assert match is not None
     link = match.group(1)
@@ -109,9 +122,10 @@ async def test_signup__the_mailed_link_creates_the_account_once(
 
 
 async def test_signup__an_altered_link_is_404_and_creates_nothing(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
 ) -> None:
     await sign_up(mail_client, "cy", "cy@example.org")
+    await send_queued_mail(settings, smtp_server)
     match = LINK_RE.search(body_of(smtp_server.inbox.messages[0]))
     assert match is not None
     link = match.group(1)
@@ -122,7 +136,7 @@ async def test_signup__an_altered_link_is_404_and_creates_nothing(
 
 
 async def test_signup__approval_mode_a_known_address_sees_the_same_waiting_page(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
 ) -> None:
     # Given approval mode and a member
     await make_account("ada")
@@ -138,6 +152,7 @@ async def test_signup__approval_mode_a_known_address_sees_the_same_waiting_page(
     assert known[:2] == (303, "/signup/pending")
     # And only the new address has a pending account; Ada is mailed about the attempt
     assert await Account.filter(state=AccountState.PENDING).count() == 1
+    await send_queued_mail(settings, smtp_server)
     assert smtp_server.inbox.recipients == ["ada@example.org"]
     assert "Someone tried to sign up" in body_of(smtp_server.inbox.messages[0])
 
@@ -156,7 +171,7 @@ async def test_signup__without_mail_open_mode_says_the_address_is_in_use(
 
 
 async def test_signup__a_taken_handle_never_mentions_the_address(
-    mail_client: httpx.AsyncClient, smtp_server: SmtpServer
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
 ) -> None:
     # Given a member
     await make_account("ada")
@@ -169,4 +184,27 @@ async def test_signup__a_taken_handle_never_mentions_the_address(
     assert "e-mail address already" not in with_hers.text
     errors = re.compile(r'class="error"[^>]*>([^<]*)<')
     assert errors.findall(with_hers.text) == errors.findall(with_other.text) != []
+    await send_queued_mail(settings, smtp_server)
     assert smtp_server.inbox.messages == []
+
+
+async def test_signup__a_mailed_link_with_a_group_invitation_lands_in_the_group(
+    mail_client: httpx.AsyncClient, smtp_server: SmtpServer, settings: Settings
+) -> None:
+    # Given a group invitation, and a sign-up made with it that waits for its link
+    olga = await make_account("olga")
+    group = await make_group(olga, "circle", join_policy=JoinPolicy.APPROVAL)
+    invite = await group_invites.create_link(group, olga)
+    await sign_up(mail_client, "cy", "cy@example.org", invite_code=invite.code)
+    await send_queued_mail(settings, smtp_server)
+    match = LINK_RE.search(body_of(smtp_server.inbox.messages[0]))
+    assert match is not None
+    # When the person confirms
+    page = await mail_client.get(match.group(1))
+    response = await mail_client.post(match.group(1), data={"csrf_token": csrf_from(page.text)})
+    # Then they are a member of the group, and land on its page
+    assert (response.status_code, response.headers["location"]) == (303, "/g/circle")
+    assert await Membership.filter(
+        group=group, actor__username="cy", state=MembershipState.ACCEPTED
+    ).exists()
+    assert (await Invite.get(id=invite.id)).uses == 1

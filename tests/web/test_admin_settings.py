@@ -20,6 +20,7 @@ VALID = {
     "contact_email": "admins@Physics.Example",
     "registration_mode": "approval",
     "groups_need_approval": "y",
+    "new_account_link_days": "3",
 }
 
 

@@ -24,6 +24,7 @@ from server.models import (
     Role,
 )
 from server.services import user_search, users
+from server.settings import Settings
 from tests.helpers import (
     csrf,
     join_as_member,
@@ -33,6 +34,7 @@ from tests.helpers import (
     make_remote_actor,
 )
 from tests.web._admin_world import admin, admin_client, member_client
+from tests.web._smtp import send_queued_mail
 
 __all__ = ["admin", "admin_client"]  # fixtures used by name
 
@@ -249,7 +251,7 @@ async def test_role__promotes_a_member(admin_client: httpx.AsyncClient) -> None:
 
 
 async def test_password_reset__mails_a_link_and_audits(
-    admin_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    admin_client: httpx.AsyncClient, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     ben = await make_account("ben")
     caplog.set_level("INFO", logger="lyceum.mail")
@@ -258,6 +260,7 @@ async def test_password_reset__mails_a_link_and_audits(
     )
     assert response.status_code == 303
     assert response.headers["location"].endswith("notice=reset")
+    assert await send_queued_mail(settings) == 1
     assert "/reset/" in caplog.text and "To: ben@example.org" in caplog.text
     assert await AuditEntry.filter(action="user.password_reset", target_id=ben.id).exists()
 

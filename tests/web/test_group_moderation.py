@@ -229,7 +229,7 @@ async def test_hold__a_first_post_waits_seen_by_its_author_alone(
 
 
 async def test_hold__a_new_accounts_link_waits(app: Starlette, world: World) -> None:
-    # (The test app keeps LYCEUM_NEW_ACCOUNT_DAYS at its default of 7; ben signed up just now.)
+    # (The instance keeps new_account_link_days at its default of 7; ben signed up just now.)
     async with client_as(app, "ben") as ben:
         response = await post_form(ben, f"/p/{world.post.id}/reply", body="https://spam.example")
         assert response.status_code == 303

@@ -72,6 +72,7 @@ PRIVATE_ROUTES: dict[str, str] = {
     "GET /tags/{tag}": LISTING,
     "GET /search": LISTING,
     "GET /search/similar": LISTING,
+    "GET /u/{handle}": LISTING,  # a person's contributions, tab by tab
 }
 # The same URL as an HTML page, negotiated to an ActivityStreams document.
 AS2_ALSO = {"GET /p/{post_id}"}
@@ -83,6 +84,7 @@ QUERIES = {
     "GET /g/{name}/outbox": "?page=true",
     "GET /g/{name}/followers": "?page=true",
     "GET /p/{post_id}/replies": "?page=true",
+    "GET /u/{handle}": "?tab=questions",
 }
 # What each reader must find on a route: the secret word, or only a successful answer (the
 # member list and the collections of ids carry no title).
@@ -98,7 +100,10 @@ SHOWS_SECRET = {
     "GET /tags/{tag}",
     "GET /search",
     "GET /search/similar",
+    "GET /u/{handle}",
 }
+# Paths the access-matrix world fills differently from what this test needs.
+PATHS = {"GET /u/{handle}": "/u/{username}"}
 LOCAL_READERS = ("member", "moderator", "admin")
 GET_ROUTES = [route for route in ROUTES if route.startswith("GET ")]
 
@@ -153,6 +158,8 @@ OTHER_ROUTES = {
             "GET /g/{handle}/members/{actor_id}/transfer",
             "GET /g/{handle}/modlog",
             "GET /g/{handle}/new",
+            "GET /g/{handle}/invites",
+            "GET /invite/{code}",
             "GET /g/{handle}/reports",
             "GET /g/{handle}/reports/{report_id}",
             "GET /p/{post_id}/edit",
@@ -194,7 +201,8 @@ class Probe:
         return self.clients[role]
 
     def _path(self, route: str) -> str:
-        return fill(route.split(" ", 1)[1], self.world) + QUERIES.get(route, "")
+        path = PATHS.get(route, route.split(" ", 1)[1])
+        return fill(path, self.world) + QUERIES.get(route, "")
 
     async def local(self, role: str, route: str) -> httpx.Response:
         return await (await self._client(role)).get(self._path(route))

@@ -54,6 +54,7 @@ class GroupSettingsForm(WebForm):
         "Who can start threads", choices=POSTING_CHOICES, default=PostingPolicy.MEMBERS.value
     )
     hold_first_posts = BooleanField("Hold each member's first post for a moderator")
+    join_questions = TextAreaField("Questions for people who ask to join")
     avatar = FileField("Avatar")
     banner = FileField("Banner")
     remove_avatar = BooleanField("Remove the current avatar")
@@ -83,6 +84,7 @@ class GroupSettingsForm(WebForm):
         form.posting_policy.data = group.posting_policy.value
         form.hold_first_posts.data = group.hold_first_posts
         form.visibility.data = group.visibility.value
+        form.join_questions.data = "\n".join(group.join_questions)
         return form
 
 

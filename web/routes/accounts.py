@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import quote
 
@@ -13,15 +11,15 @@ from starlette.routing import Route
 from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired
 
+from server.mail import account_mail
 from server.models import AccountState, RegistrationMode
-from server.services import accounts, instance, mail, setup, signup_links
+from server.services import accounts, group_invites, instance, setup, signup_links
 from server.services.errors import Conflict, Forbidden, Invalid
 from web.client_ip import client_ip
 from web.context import web
 from web.forms import WebForm, read_form
+from web.group_page import group_path
 from web.session import current_account, log_in, log_out, require_account, require_admin
-
-log = logging.getLogger("lyceum.web.accounts")
 
 LANDING = "/home"  # where people go after logging in when no `next` says otherwise
 NOTICES = {
@@ -126,7 +124,7 @@ async def signup(request: Request) -> Response:
     except accounts.AddressInUse as exc:
         await limits.hit(settings.signup_rate_limit, "signup", ip, message=TOO_MANY_SIGNUPS)
         owner = exc.account
-        await _mail(mail.send_signup_attempt(settings, owner.email, owner.actor.username))
+        await account_mail.queue_signup_attempt(settings, owner)
         if mode == RegistrationMode.APPROVAL:
             return RedirectResponse("/signup/pending", 303)
         if confirm_by_mail:
@@ -136,21 +134,15 @@ async def signup(request: Request) -> Response:
     await limits.hit(settings.signup_rate_limit, "signup", ip, message=TOO_MANY_SIGNUPS)
     if created is None:
         token = signup_links.seal(checked, settings.resolved_secret_key)
-        await _mail(mail.send_signup_confirmation(settings, checked.email, checked.username, token))
+        await account_mail.queue_signup_confirmation(
+            settings, checked.email, checked.username, token
+        )
         return RedirectResponse("/signup/check-mail", 303)
     if created.state == AccountState.PENDING:
         return RedirectResponse("/signup/pending", 303)
     await created.fetch_related("actor")
     await log_in(request, created)
     return RedirectResponse(safe_next(form.next.data) or LANDING, 303)
-
-
-async def _mail(sending: Coroutine[Any, Any, None]) -> None:
-    """Send a sign-up mail; a failure is logged, never shown (the answer must not change)."""
-    try:
-        await sending
-    except mail.MailNotSent:
-        log.exception("A sign-up mail could not be sent")
 
 
 async def signup_check_mail(request: Request) -> Response:
@@ -180,7 +172,9 @@ async def signup_confirm(request: Request) -> Response:
         raise Conflict(" ".join(exc.errors.values()) + " Sign up again.") from None
     await created.fetch_related("actor")
     await log_in(request, created)
-    return RedirectResponse(LANDING, 303)
+    # An invitation to a group made them a member: that is where they wanted to go.
+    group = await group_invites.group_of_code(checked.invite_code) if checked.invite_code else None
+    return RedirectResponse(group_path(group.actor) if group else LANDING, 303)
 
 
 def _signup_page(
@@ -276,11 +270,7 @@ async def reset_request(request: Request) -> Response:
     started = await accounts.start_password_reset(form.email.data or "")
     if started is not None:
         account, token = started
-        try:
-            await mail.send_password_reset(settings, account.email, account.actor.username, token)
-        except mail.MailNotSent:
-            # Same answer either way: the page must not reveal whether the address is known.
-            log.exception("The password reset mail could not be sent")
+        await account_mail.queue_password_reset(settings, account, token)
     return RedirectResponse("/reset?notice=reset-sent", 303)
 
 

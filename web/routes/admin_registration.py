@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -12,14 +11,13 @@ from wtforms import IntegerField, RadioField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
 from wtforms.validators import InputRequired, NumberRange
 
+from server.mail import account_mail
 from server.models import RegistrationMode
-from server.services import accounts, instance, mail
+from server.services import accounts, instance
 from server.services.errors import Invalid
 from web.context import web
 from web.forms import WebForm, read_form
 from web.session import require_admin
-
-log = logging.getLogger("lyceum.web.admin")
 
 MODE_CHOICES = [
     SelectChoice(RegistrationMode.OPEN.value, "Open: anyone can sign up and start at once"),
@@ -60,12 +58,7 @@ async def approve(request: Request) -> Response:
     await read_form(request)
     account = await accounts.get_pending_signup(request.path_params["account_id"])
     await accounts.approve_signup(account, by=admin)
-    try:
-        await mail.send_signup_approved(
-            web(request).settings, account.email, account.actor.username
-        )
-    except mail.MailNotSent:
-        log.exception("The approval mail could not be sent")
+    await account_mail.queue_signup_approved(web(request).settings, account)
     return RedirectResponse("/admin/signups?notice=approved", 303)
 
 

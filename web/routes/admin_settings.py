@@ -5,8 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, NumberRange
 
 from server.content import render_markdown
 from server.services import instance
@@ -29,6 +36,13 @@ class SettingsForm(WebForm):
         "How people join", choices=MODE_CHOICES, validators=[InputRequired("Choose one.")]
     )
     groups_need_approval = BooleanField("New groups wait for an admin's approval")
+    new_account_link_days = IntegerField(
+        "Days new accounts' posts with links wait for a moderator",
+        [
+            InputRequired("Enter a number of days, or 0."),
+            NumberRange(0, instance.NEW_ACCOUNT_DAYS_MAX, "Choose between 0 (off) and 365 days."),
+        ],
+    )
 
 
 async def settings_page(request: Request) -> Response:
@@ -41,6 +55,7 @@ async def settings_page(request: Request) -> Response:
         contact_email=config.contact_email,
         registration_mode=config.registration_mode.value,
         groups_need_approval=config.groups_need_approval,
+        new_account_link_days=config.new_account_link_days,
     )
     status_code = 200
     if request.method == "POST":
@@ -53,6 +68,7 @@ async def settings_page(request: Request) -> Response:
                 contact_email=form.contact_email.data or "",
                 registration_mode=form.registration_mode.data or "",
                 groups_need_approval=bool(form.groups_need_approval.data),
+                new_account_link_days=form.new_account_link_days.data or 0,
             )
             try:
                 await instance.update_settings(admin.actor, change)

@@ -17,8 +17,9 @@ from starlette.routing import Route
 from wtforms import BooleanField, Form, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
 
+from server.mail import account_mail
 from server.models import Account, Actor, Membership, MembershipState, Post, PostState
-from server.services import audit_log, mail, users
+from server.services import audit_log, users
 from server.services.errors import Conflict, Invalid
 from server.services.user_search import Scope, UserQuery, search_users
 from web.context import web
@@ -34,7 +35,6 @@ NOTICES = {
     "deleted": "The account has been deleted, and the servers that knew the person are told.",
     "role": "The role has been changed.",
     "reset": "A password reset link has been e-mailed to the person.",
-    "reset-failed": "The reset link was made, but the mail could not be sent (see the log).",
 }
 STATE_CHOICES = [
     SelectChoice("", "Any state"),
@@ -243,15 +243,8 @@ async def password_reset(request: Request) -> Response:
     await read_form(request)
     account = await users.get_account(request.path_params["account_id"])
     token = await users.start_password_reset(admin.actor, account)
-    notice = "reset"
-    try:
-        await mail.send_password_reset(
-            web(request).settings, account.email, account.actor.username, token
-        )
-    except mail.MailNotSent:
-        log.exception("The password reset mail could not be sent")
-        notice = "reset-failed"
-    return RedirectResponse(f"/admin/users/{account.id}?notice={notice}", 303)
+    await account_mail.queue_password_reset(web(request).settings, account, token)
+    return RedirectResponse(f"/admin/users/{account.id}?notice=reset", 303)
 
 
 POST = ["POST"]

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.models import MemberRole
-from server.services import groups, members
+from server.services import groups, join_questions, members
 from server.services.errors import Invalid
 from web.context import web
 from web.forms import read_form
@@ -28,19 +28,57 @@ async def join_group(request: Request) -> Response:
         if page.is_member or page.is_pending:
             return RedirectResponse(group_path, status_code=303)
         return _render_join(request, page, JoinForm())
-    form = JoinForm.from_formdata(await read_form(request))
+    data = await read_form(request)
+    form = JoinForm.from_formdata(data)
     assert isinstance(form, JoinForm)
+    asked = join_questions.questions_asked(page.group)
+    answers = [_text(data.get(f"answer_{index}")) for index in range(len(asked))]
     try:
-        await groups.request_membership(page.group, account.actor, message=form.message.data or "")
+        await groups.request_membership(
+            page.group, account.actor, message=form.message.data or "", answers=answers
+        )
     except Invalid as exc:
-        form.add_errors(exc.errors)
-        return _render_join(request, page, form, status=422)
+        for name, message in exc.errors.items():
+            number = name.removeprefix("answer_")
+            if number.isdigit():  # shown beside its question; the summary names the question
+                form.form_errors.append(f"Question {int(number) + 1}: {message}")
+            else:
+                form.add_errors({name: message})
+        return _render_join(request, page, form, answers, exc.errors, status=422)
     return RedirectResponse(group_path, status_code=303)
 
 
-def _render_join(request: Request, page: GroupPage, form: JoinForm, status: int = 200) -> Response:
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _render_join(
+    request: Request,
+    page: GroupPage,
+    form: JoinForm,
+    answers: list[str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    asked = join_questions.questions_asked(page.group)
+    questions = [
+        {
+            "number": index + 1,
+            "name": f"answer_{index}",
+            "text": question,
+            "answer": (answers or [])[index] if answers else "",
+            "error": (errors or {}).get(f"answer_{index}", ""),
+        }
+        for index, question in enumerate(asked)
+    ]
+    context = {
+        **page.as_context("about"),
+        "form": form,
+        "questions": questions,
+        "answer_max": join_questions.ANSWER_MAX,
+    }
     return web(request).templates.TemplateResponse(
-        request, "groups/join.html", {**page.as_context("about"), "form": form}, status_code=status
+        request, "groups/join.html", context, status_code=status
     )
 
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from server.services import groups
+from server.services import groups, join_questions
 from server.services.errors import Invalid
 from web.context import web
 from web.forms import read_form
@@ -32,7 +32,9 @@ async def group_settings(request: Request) -> Response:
         form.visibility.data = group.visibility.value
     if not form.validate():
         return _render(request, page, form, status=422)
+    questions = join_questions.parse_questions(form.join_questions.data or "")
     try:
+        join_questions.check_questions(questions)  # checked first: a bad form stores nothing
         await groups.update_group(
             group,
             form.to_domain(group.actor.username),
@@ -43,6 +45,7 @@ async def group_settings(request: Request) -> Response:
             remove_banner=bool(form.remove_banner.data),
             by=account.actor,
         )
+        await join_questions.set_questions(group, questions, by=account.actor)
     except Invalid as exc:
         form.add_errors(exc.errors)
         return _render(request, page, form, status=422)

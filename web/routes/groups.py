@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from wtforms import Form, StringField
 
-from server.services import directory, groups, members
+from server.services import contributions, directory, groups, members
 from server.services.errors import Conflict, Invalid
 from web.context import web
 from web.forms import read_form
@@ -132,13 +132,18 @@ async def group_members(request: Request) -> Response:
     listing = await members.list_members(
         page.group, page=page_number(request), page_size=web(request).settings.page_size
     )
+    staff = await members.staff_of(page.group)
+    shown = [m.actor_id for m in [*staff, *listing.members]]
     return web(request).templates.TemplateResponse(
         request,
         "groups/members.html",
         {
             **page.as_context("members"),
-            "staff": await members.staff_of(page.group),
+            "staff": staff,
             "listing": listing,
+            # What each person contributed here, in one query for the whole page.
+            "contributed": await contributions.counts_by_member(page.account, page.group, shown),
+            "no_contributions": contributions.Counts(),
         },
     )
 

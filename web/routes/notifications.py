@@ -54,6 +54,8 @@ def notification_url(notification: Notification) -> str:
         return f"{base}/requests"
     if kind == NotificationKind.SIGNUP_WAITING:
         return "/admin/signups"
+    if kind == NotificationKind.GROUP_INVITE and notification.text.startswith("/invite/"):
+        return notification.text
     return base or "/notifications"
 
 

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.content import plain_text
 from server.models import Post, PostKind
-from server.services import posts, watches
+from server.services import instance, posts, watches
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.feeds import is_own_held
 from server.services.reading import can_read_post
@@ -116,7 +116,7 @@ async def reply(request: Request) -> Response:
             body,
             max_chars=settings.max_post_chars,
             local_domain=settings.domain,
-            new_account_days=settings.new_account_days,
+            new_account_days=(await instance.get_config()).new_account_link_days,
         )
     except Invalid as exc:
         return await _render_thread(

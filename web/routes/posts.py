@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.models import PostKind
-from server.services import posts, search
+from server.services import instance, posts, search
 from server.services.errors import Invalid
 from web.context import web
 from web.feed_links import FeedLink, feed_links
@@ -121,7 +121,7 @@ async def new_post(request: Request) -> Response:
             form.link_url.data or "",
             max_chars=settings.max_post_chars,
             local_domain=settings.domain,
-            new_account_days=settings.new_account_days,
+            new_account_days=(await instance.get_config()).new_account_link_days,
         )
     except Invalid as exc:
         form.add_errors(exc.errors)

@@ -13,13 +13,14 @@ from starlette.routing import Route
 from wtforms import BooleanField, FileField, PasswordField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired
 
-from server.services import accounts, profiles, sessions
+from server.services import accounts, contributions, profiles, sessions
 from server.services.errors import Invalid
 from web.browsers import describe
 from web.context import web
 from web.feed_links import feed_links
 from web.forms import WebForm, read_form
 from web.open_graph import for_person
+from web.routes._listing import cursor_of, older_url, read_page
 from web.session import current_account, current_session, log_in, require_account
 
 SAVED = {
@@ -31,19 +32,37 @@ SAVED = {
 
 
 async def profile_page(request: Request) -> Response:
-    account = await current_account(request)
-    profile = await profiles.get_profile(request.path_params["username"], account)
-    actor = profile.actor
-    return web(request).templates.TemplateResponse(
-        request,
-        "accounts/profile.html",
-        {
-            "profile": profile,
-            "actor": actor,
-            "open_graph": for_person(web(request).settings, actor),
-            "feed_links": feed_links(f"Posts by {actor.name}", f"/u/{actor.username}/feed"),
-        },
+    """A person's page, here or elsewhere: who they are, their groups, and what they
+    contributed in tabs (`?tab=`), each counted and paged (`?cursor=`)."""
+    viewer = await current_account(request)
+    settings = web(request).settings
+    profile = await profiles.get_person(
+        request.path_params["handle"], viewer, local_domain=settings.domain
     )
+    actor = profile.actor
+    try:
+        tab = contributions.Tab(request.query_params.get("tab", contributions.Tab.POSTS.value))
+    except ValueError:
+        raise HTTPException(404, "A profile has no such tab.") from None
+    listing = await read_page(
+        contributions.list_contributions(
+            viewer, actor, tab, cursor=cursor_of(request), limit=settings.page_size
+        )
+    )
+    context = {
+        "profile": profile,
+        "actor": actor,
+        "path": f"/u/{actor.username}" + (f"@{actor.domain}" if actor.domain else ""),
+        "tabs": contributions.TAB_LABELS,
+        "tab": tab,
+        "counts": await contributions.counts_for(viewer, actor),
+        "listing": listing,
+        "older_url": older_url(request, listing.next_cursor),
+    }
+    if profile.account is not None:
+        context["open_graph"] = for_person(settings, actor)
+        context["feed_links"] = feed_links(f"Posts by {actor.name}", f"/u/{actor.username}/feed")
+    return web(request).templates.TemplateResponse(request, "accounts/profile.html", context)
 
 
 class ProfileForm(WebForm):
@@ -194,7 +213,7 @@ async def end_one_session(request: Request) -> Response:
 
 
 routes = [
-    Route("/u/{username:name}", profile_page, name="profile"),
+    Route("/u/{handle:handle}", profile_page, name="profile"),
     Route("/settings/profile", profile_settings, methods=["GET", "POST"], name="settings_profile"),
     Route(
         "/settings/password", password_settings, methods=["GET", "POST"], name="settings_password"

@@ -103,6 +103,7 @@ async def tag_feed(request: Request) -> Response:
 
 async def person_feed(request: Request) -> Response:
     profile = await profiles.get_profile(request.path_params["username"])
+    assert profile.account is not None  # a local person's profile always has their account
     actor = profile.actor
     settings = web(request).settings
     info = FeedInfo(

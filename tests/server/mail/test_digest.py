@@ -136,3 +136,32 @@ async def test_scheduler__members_who_never_chose_get_the_default_weekly_schedul
     assert row.digest == DigestFrequency.WEEKLY
     assert row.next_digest_at is not None
     assert row.next_digest_at.weekday() == 0 and row.next_digest_at.hour == 8  # Monday 08:00 UTC
+
+
+async def test_scheduler__a_member_whose_digest_fails_cannot_hold_back_the_others(
+    scheduler: DigestScheduler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two members with digests due, one of whose digest cannot be built
+    owner = await make_account("teacher")
+    group = await make_group(owner, "rustlings")
+    broken, fine = await make_account("broken"), await make_account("fine")
+    for member in (broken, fine):
+        await join_as_member(group, member)
+    await make_post(owner, group, kind="question", title="Who knows traits")
+    broken_row, _ = await due_now(broken), await due_now(fine)
+    build = scheduler._build_digest
+
+    async def failing(preferences: MailPreferences, account: Account, *args: object) -> object:
+        if account.id == broken.id:
+            raise RuntimeError("a digest that cannot be built")
+        return await build(preferences, account, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scheduler, "_build_digest", failing)
+    # When the scheduler runs
+    await scheduler.run_once(soon())
+    # Then the other member's digest is queued, and the failing one's is skipped, not retried
+    assert "Who knows traits" in await digest_text(fine)
+    assert not await OutgoingMail.filter(account_id=broken.id).exists()
+    row = await MailPreferences.get(id=broken_row.id)
+    assert row.next_digest_at is not None and row.next_digest_at > utcnow()
+    assert await scheduler.run_once(soon()) == 0
