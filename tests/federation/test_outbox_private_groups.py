@@ -147,3 +147,32 @@ async def test_private_group__member_who_left_gets_nothing_more(
     await make_post(owner, group, title="After leaving", body="Hello")
     # Then only the Mastodon member's server gets it
     assert {inbox for inbox, _ in await payloads()} == {MASTODON_INBOX}
+
+
+async def test_private_group__what_still_waits_for_a_banned_members_server_is_withdrawn(
+    world: tuple[Account, Group, Actor, Actor],
+) -> None:
+    owner, group, alice, _ = world
+    # Given threads queued for both servers, not sent yet (say Mastodon's server is down)
+    await make_post(owner, group, title="Before the ban", body="Hello")
+    assert {inbox for inbox, _ in await payloads()} == {MASTODON_INBOX, LEMMY_INBOX}
+    # When alice, the only member on mastodon.example, is banned
+    await bans.ban(owner.actor, group, alice, "spam")
+    # Then nothing about the group's posts waits for her server any more; the Reject does
+    left = [(inbox, activity["type"]) for inbox, activity in await payloads()]
+    assert (MASTODON_INBOX, "Announce") not in left
+    assert ("https://mastodon.example/users/alice/inbox", "Reject") in left
+    assert (LEMMY_INBOX, "Announce") in left
+
+
+async def test_private_group__a_public_groups_queue_is_left_alone(
+    settings: Settings, database: None
+) -> None:
+    register(events.bus, settings)
+    owner = await make_account("ada")
+    group = await make_group(owner, "physics")
+    alice = await make_remote_actor("alice", "mastodon.example", software="mastodon")
+    await groups.request_membership(group, alice, follow_ap_id="https://mastodon.example/f/1")
+    await make_post(owner, group, title="Public", body="Hello")
+    await groups.leave_group(group, alice.id)
+    assert "Announce" in [activity["type"] for _, activity in await payloads()]
