@@ -12,6 +12,11 @@ Every answer's `id` is built from the configured base URL and equals the URL a p
 - A group's followers are its accepted members, local or remote; `featured` lists its pinned
   posts; `moderators` its owner and moderators (Lemmy's shape, items embedded).
 - A person's outbox and followers are empty collections with counts (Lyceum has no timelines).
+- A members-only group's posts, their activities and the group's collections (outbox,
+  followers, featured, moderators) answer only a signed GET from a server where an accepted
+  member of the group lives (`reading.can_server_read_group`); anyone else gets the same 404 as
+  for a post that does not exist, so that its existence does not leak. The group's actor
+  document stays public: it is how people find the group and ask to join.
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ from federation.render import (
     render_person_tombstone,
     render_tombstone,
 )
+from federation.render.privacy import for_group
 from federation.requester import wants_microblog_shape
 from federation.responses import activity_response, error_response
+from federation.signed_fetch import signer_domain
 from server.models import (
     AuditEntry,
     Group,
@@ -50,7 +57,7 @@ from server.models import (
     Post,
     PostState,
 )
-from server.services import instance
+from server.services import instance, reading
 from server.services.instance_actor import get_or_create_instance_actor
 from server.settings import Settings
 
@@ -72,6 +79,15 @@ class Documents:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    async def _refused(self, request: Request, group: Group, missing: str) -> Response | None:
+        """None when the requester may read the group's content, else the 404 to answer."""
+        if not reading.is_members_only(group):
+            return None if group.state == GroupState.ACTIVE else error_response(404, missing)
+        domain = await signer_domain(self.settings, request)
+        if isinstance(domain, Response) or not await reading.can_server_read_group(domain, group):
+            return error_response(404, missing)
+        return None
 
     # --- actors -------------------------------------------------------------------------------
 
@@ -105,8 +121,11 @@ class Documents:
     async def _post(self, request: Request) -> Post | Response:
         """The local post in the path, or the response for a missing or gone one."""
         post = await queries.local_post(request.path_params["post_id"])
+        missing = "There is no post at this address."
         if post is None or post.state == PostState.HELD:
-            return error_response(404, "There is no post at this address.")
+            return error_response(404, missing)
+        if refusal := await self._refused(request, post.group, missing):
+            return refusal
         if post.state in GONE_STATES:
             return activity_response(render_tombstone(self.settings, post), status=410)
         return post
@@ -152,8 +171,11 @@ class Documents:
                 .prefetch_related(*queries.NOTE_PREFETCH)
                 .first()
             )
+        missing = "The group announced no such post."
         if group is None or post is None or post.state == PostState.HELD:
-            return error_response(404, "The group announced no such post.")
+            return error_response(404, missing)
+        if refusal := await self._refused(request, group, missing):
+            return refusal
         if post.state in GONE_STATES:
             # The Announce is undone with the post; answer for the Announce's own id.
             tombstone = render_tombstone(self.settings, post)
@@ -169,7 +191,9 @@ class Documents:
         if isinstance(found, Response):
             return found
         group, post = found
-        announce = render_announce(self.settings, group.actor, post)
+        announce = for_group(
+            self.settings, group, render_announce(self.settings, group.actor, post)
+        )
         restore_id = request.query_params.get("restored")
         if restore_id is not None:
             restored = queries.ROW_ID_RE.fullmatch(restore_id) and (
@@ -196,15 +220,18 @@ class Documents:
     def _announce_create(self, group: Group, post: Post) -> dict[str, Any]:
         note = queries.note_of(self.settings, post, with_context=False)
         create = render_create(self.settings, post, note)
-        return render_announce_create(self.settings, group.actor, post, create)
+        announce = render_announce_create(self.settings, group.actor, post, create)
+        return for_group(self.settings, group, announce)
 
     # --- a group's collections -------------------------------------------------------------
 
     async def _group(self, request: Request) -> Group | Response:
+        """The group whose collection is asked for, when the requester may read it."""
         group = await queries.active_group(request.path_params["name"])
+        missing = "There is no group with that name here."
         if group is None:
-            return error_response(404, "There is no group with that name here.")
-        return group
+            return error_response(404, missing)
+        return await self._refused(request, group, missing) or group
 
     async def group_outbox(self, request: Request) -> Response:
         group = await self._group(request)
@@ -217,7 +244,8 @@ class Documents:
         def item(post: Post) -> dict[str, Any]:
             if _is_local(post):
                 return _embedded(self._announce_create(group, post))
-            return _embedded(render_announce(self.settings, group.actor, post))
+            boost = render_announce(self.settings, group.actor, post)
+            return _embedded(for_group(self.settings, group, boost))
 
         return await self._paged(
             request,
@@ -292,9 +320,7 @@ class Documents:
         actor = await queries.active_person(request.path_params["name"])
         if actor is None:
             return error_response(404, "There is no person with that name here.")
-        total = await Post.filter(
-            author_id=actor.id, state=PostState.PUBLISHED, group__state=GroupState.ACTIVE
-        ).count()
+        total = await Post.filter(reading.readable_posts(None), author_id=actor.id).count()
         outbox = urls.outbox(self.settings, actor)
         return activity_response(render_collection(outbox, total=total, paged=False))
 

@@ -17,6 +17,7 @@ from tortoise.queryset import QuerySet
 
 from federation import urls
 from federation.render import render_note
+from federation.render.privacy import for_group
 from server.models import (
     Account,
     AccountState,
@@ -89,9 +90,10 @@ async def local_post(post_id: str) -> Post | None:
 
 
 def note_of(settings: Settings, post: Post, *, with_context: bool = True) -> dict[str, Any]:
-    """Render a local post loaded with NOTE_SELECT and NOTE_PREFETCH."""
+    """Render a local post loaded with NOTE_SELECT and NOTE_PREFETCH (addressed to the
+    group's followers only when the group is members-only)."""
     parent = post.parent
-    return render_note(
+    note = render_note(
         settings,
         post,
         author=post.author,
@@ -101,6 +103,7 @@ def note_of(settings: Settings, post: Post, *, with_context: bool = True) -> dic
         mentions=[link.actor for link in _prefetched(post, "mentions")],
         with_context=with_context,
     )
+    return for_group(settings, post.group, note)
 
 
 def _prefetched(post: Post, relation: str) -> list[Any]:

@@ -29,7 +29,7 @@ from federation.responses import error_response
 from server.models import DomainBlockSeverity
 from server.settings import Settings
 
-__all__ = ["Endpoint", "check_signed_fetch", "signed_only"]
+__all__ = ["Endpoint", "check_signed_fetch", "signed_only", "signer_domain"]
 
 log = logging.getLogger("lyceum.federation")
 
@@ -52,6 +52,13 @@ def signed_only(settings: Settings, handler: Endpoint) -> Endpoint:
 
 async def check_signed_fetch(settings: Settings, request: Request) -> Response | None:
     """None when the request is signed by a key we could verify, else the refusal to send."""
+    found = await signer_domain(settings, request)
+    return found if isinstance(found, Response) else None
+
+
+async def signer_domain(settings: Settings, request: Request) -> str | Response:
+    """The server (`host[:port]`) whose actor signed the request, verified as
+    `check_signed_fetch` does, or the refusal to send (401 unsigned or bad, 403 blocked)."""
     runtime = getattr(request.app.state, "federation", None)
     if runtime is None:
         return error_response(503, "Federation is not running on this instance.")
@@ -81,7 +88,7 @@ async def check_signed_fetch(settings: Settings, request: Request) -> Response |
         return error_response(
             401, f"This instance answers signed requests only: {check.reason}{detail}"
         )
-    owner = actors.owners.get(check.key_id or "", "")
-    if owner and await block_of(domain_of(owner)) == DomainBlockSeverity.SUSPEND:
+    owner = actors.owners.get(check.key_id or "", "") or (check.key_id or "")
+    if await block_of(domain_of(owner)) == DomainBlockSeverity.SUSPEND:
         return error_response(403, f"The domain {domain_of(owner)} is blocked here.")
-    return None
+    return domain_of(owner)

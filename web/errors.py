@@ -8,6 +8,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from server.services.errors import DomainError, RateLimited
 from web.context import web
+from web.group_page import MembersOnly
 from web.session import LoginRequired, current_account, login_redirect
 
 TITLES = {
@@ -61,7 +62,22 @@ async def login_required(request: Request, exc: Exception) -> Response:
     return login_redirect(request)
 
 
+async def members_only(request: Request, exc: Exception) -> Response:
+    """A members-only group's "members only" page: what the group is and how to join, never
+    what the page asked for (no post title, no content, no preview tags)."""
+    assert isinstance(exc, MembersOnly)
+    message = "Only the members of this group can read its posts, replies, resources and members."
+    if "text/html" not in request.headers.get("accept", "text/html"):
+        return PlainTextResponse(message, status_code=403)
+    context = exc.page.as_context("")
+    context.update(open_graph=None, feed_links=[], message=message)
+    return web(request).templates.TemplateResponse(
+        request, "groups/members_only.html", context, status_code=403
+    )
+
+
 EXCEPTION_HANDLERS = {
+    MembersOnly: members_only,
     HTTPException: http_exception,
     DomainError: domain_error,
     LoginRequired: login_required,

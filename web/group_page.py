@@ -16,6 +16,14 @@ from web.open_graph import OpenGraph, for_group
 from web.session import current_account
 
 
+class MembersOnly(Exception):
+    """A page of a members-only group's content asked for by someone who may not read it."""
+
+    def __init__(self, page: GroupPage) -> None:
+        super().__init__("Only the group's members can read this.")
+        self.page = page
+
+
 def group_slug(actor: Actor) -> str:
     """How a group is named in our URLs: `name` here, `name@host[:port]` for one elsewhere."""
     return actor.username if actor.is_local else f"{actor.username}@{actor.domain}"
@@ -38,6 +46,14 @@ class GroupPage:
     open_graph: OpenGraph | None = None
     feed_links: list[FeedLink] = field(default_factory=list)
     watch: str = ""  # the viewer's watch level for the group ("" for none)
+    # Whether the viewer may read the group's content (see `server.services.reading`).
+    can_read: bool = True
+
+    def require_readable(self) -> None:
+        """Raise `MembersOnly` (the group's "members only" page, 403) for a viewer who may not
+        read the group's content: a members-only group seen by a visitor or a non-member."""
+        if not self.can_read:
+            raise MembersOnly(self)
 
     @property
     def path(self) -> str:
@@ -105,6 +121,7 @@ async def load_group_page(request: Request, handle: str) -> GroupPage:
     page = GroupPage(group, await groups.topics_of(group), account, membership)
     if page.is_hidden and not (page.can_moderate or (account is not None and account.is_admin)):
         raise NotFound("There is no group with that handle.")
+    page.can_read = await can_read_group(account, group) or page.is_hidden
     if await can_read_group(None, group):
         page.open_graph = for_group(web(request).settings, group, page.path)
         page.feed_links = feed_links(group.actor.name, f"{page.path}/feed")

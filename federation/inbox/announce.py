@@ -6,6 +6,9 @@ someone here follows it or asked to; the signer must be that group. Two shapes a
   Like, Dislike, Undo of a vote, Remove), handled in `announced`;
 - microblog: the object is a post's id (or the post embedded), fetched from its own origin.
 
+How the group addresses the posts it shares tells whether it is members-only (followers only,
+no `as:Public`): we keep its posts as readable by its members here alone, then.
+
 `Undo{Announce}` from the group withdraws what it shared (a moderator's removal there, in the
 shape Mastodon understands): the post is removed here too.
 
@@ -14,9 +17,10 @@ Boosts by people are not counted; they are acknowledged and dropped.
 
 from __future__ import annotations
 
+from federation import ld
 from federation.inbox import announced
 from federation.inbox.context import Dropped, InboxContext
-from federation.inbox.parse import Announce, ParseError, Undo, parse_activity
+from federation.inbox.parse import POST_TYPES, Announce, ParseError, Undo, parse_activity
 from server.models import ActorKind, Group, GroupState, Membership, MembershipState
 from server.services import remote_groups
 
@@ -48,6 +52,11 @@ async def tracked_group(ctx: InboxContext) -> Group:
 async def handle_announce(ctx: InboxContext, activity: Announce) -> None:
     group = await tracked_group(ctx)
     wrapped = activity.object
+    if wrapped.data is None or wrapped.type in ("Create", *POST_TYPES):
+        # A group that shares its posts with its followers only is members-only: so are they
+        # here (read by its members here alone), and so it stays until it shares publicly.
+        public = ld.is_public({"to": list(activity.to), "cc": list(activity.cc)})
+        await remote_groups.learn_visibility(group, public=public)
     if wrapped.data is not None and wrapped.type in ACTIVITY_TYPES:
         try:
             inner = parse_activity(wrapped.data, _depth=1)

@@ -7,7 +7,8 @@ rules (the author must follow the group), and the `PostCreated` event makes the 
 it and notifies whom it replies to or mentions.
 
 Refused on purpose, with the reason recorded: posts from another server than the actor's, by
-someone else than the actor, not public (a direct message to a group is not a post to it), or
+someone else than the actor, not public in a public group (a direct message to a group is not
+a post to it; a members-only group takes followers-only posts), or
 addressed to no group here, or replying to something we do not have.
 """
 
@@ -18,15 +19,18 @@ from federation.inbox.context import Dropped, InboxContext
 from federation.inbox.parse import POST_TYPES, Create, PostObject
 from federation.inbox.parse_note import parse_post_object
 from server.models import Group, GroupState, Post
-from server.services import remote
+from server.services import reading, remote
 
 
 async def handle_create(ctx: InboxContext, activity: Create) -> None:
     note = activity.post or await fetch_post(ctx, activity.object.id or "")
     check_authorship(ctx, note)
-    if not (ld.is_public(activity.object.data or {}) or ld.is_public(_addressing(activity))):
-        raise Dropped("only public posts are shared in groups")
+    public = ld.is_public(activity.object.data or {}) or ld.is_public(_addressing(activity))
     parent, group = await place_of(ctx, note, activity.addressed)
+    # A members-only group takes posts addressed to it and its followers (Mastodon's
+    # "followers only" when a member writes there); a public group takes public posts only.
+    if not public and not reading.is_members_only(group):
+        raise Dropped("only public posts are shared in groups")
     incoming = await incoming_post(ctx, note)
     await remote.receive_post(ctx.actor, group, incoming, parent=parent)
 

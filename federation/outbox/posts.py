@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from federation import urls
-from federation.delivery import enqueue
 from federation.outbox.activities import (
     fresh_id,
     group_addressing,
@@ -29,6 +28,7 @@ from federation.outbox.activities import (
     render_update,
     vote_type,
 )
+from federation.outbox.addressing import enqueue_for_group
 from federation.outbox.audience import Audience, SoftwareLookup, group_audience, inbox_of
 from federation.queries import NOTE_PREFETCH, NOTE_SELECT, note_of
 from federation.render import (
@@ -94,12 +94,14 @@ async def send_post_created(settings: Settings, lookup: SoftwareLookup, post_id:
         await Post.fetch_for_list([post], *NOTE_PREFETCH)
         create = _create(settings, post, _note(settings, post))
         announce = render_announce_create(settings, group_actor, post, create)
-        await enqueue(announce, group_actor.id, audience.threadiverse)
+        await enqueue_for_group(
+            settings, post.group, announce, group_actor.id, audience.threadiverse
+        )
     if audience.microblog and post.is_top_level:
         # Boosting every comment would flood Mastodon timelines; `published` is now because
         # Mastodon home feeds take boosts only within six hours.
         boost = await current_boost(settings, post, published=utcnow())
-        await enqueue(boost, group_actor.id, audience.microblog)
+        await enqueue_for_group(settings, post.group, boost, group_actor.id, audience.microblog)
 
 
 async def send_post_edited(settings: Settings, lookup: SoftwareLookup, post_id: str) -> None:
@@ -113,10 +115,14 @@ async def send_post_edited(settings: Settings, lookup: SoftwareLookup, post_id: 
     update = render_update(urls.actor_id(settings, author), _note(settings, post), addressing)
     if audience.threadiverse:
         announce = render_announce_activity(settings, group_actor, update)
-        await enqueue(announce, group_actor.id, audience.threadiverse)
+        await enqueue_for_group(
+            settings, post.group, announce, group_actor.id, audience.threadiverse
+        )
     if audience.microblog and author.is_local:
         note = microblog_note(update["object"])
-        await enqueue({**update, "object": note}, author.id, audience.microblog)
+        await enqueue_for_group(
+            settings, post.group, {**update, "object": note}, author.id, audience.microblog
+        )
 
 
 async def send_post_deleted(settings: Settings, lookup: SoftwareLookup, post_id: str) -> None:
@@ -138,10 +144,12 @@ async def send_post_deleted(settings: Settings, lookup: SoftwareLookup, post_id:
     delete = render_delete(settings, urls.actor_id(settings, author), post, group_actor=group_actor)
     if audience.threadiverse:
         announce = render_announce_activity(settings, group_actor, delete)
-        await enqueue(announce, group_actor.id, audience.threadiverse)
+        await enqueue_for_group(
+            settings, post.group, announce, group_actor.id, audience.threadiverse
+        )
     if audience.microblog:
         if author.is_local:
-            await enqueue(delete, author.id, audience.microblog)
+            await enqueue_for_group(settings, post.group, delete, author.id, audience.microblog)
         elif post.is_top_level:
             await _undo_boost(settings, post, audience)
 
@@ -172,7 +180,9 @@ async def _send_removal(
             reason=post.removal_reason,
         )
         announce = render_announce_activity(settings, group_actor, delete)
-        await enqueue(announce, group_actor.id, audience.threadiverse)
+        await enqueue_for_group(
+            settings, post.group, announce, group_actor.id, audience.threadiverse
+        )
     if audience.microblog and post.is_top_level:
         await _undo_boost(settings, post, audience)
 
@@ -180,7 +190,7 @@ async def _send_removal(
 async def _undo_boost(settings: Settings, post: Post, audience: Audience) -> None:
     group_actor = post.group.actor
     undo = render_undo(settings, group_actor, await current_boost(settings, post))
-    await enqueue(undo, group_actor.id, audience.microblog)
+    await enqueue_for_group(settings, post.group, undo, group_actor.id, audience.microblog)
 
 
 async def current_boost(
@@ -228,8 +238,10 @@ async def send_post_reacted(settings: Settings, lookup: SoftwareLookup, reaction
         settings, voter_id, post, kind=kind, activity_id=activity_id, group_actor=group_actor
     )
     if voter.is_local and not post.author.is_local and inbox_of(post.author):
-        await enqueue(like, voter.id, [inbox_of(post.author)])
+        await enqueue_for_group(settings, post.group, like, voter.id, [inbox_of(post.author)])
     audience = await group_audience(post.group_id, lookup)
     if audience.threadiverse:
         announce = render_announce_activity(settings, group_actor, like)
-        await enqueue(announce, group_actor.id, audience.threadiverse)
+        await enqueue_for_group(
+            settings, post.group, announce, group_actor.id, audience.threadiverse
+        )

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 from federation import urls
-from federation.delivery import enqueue
 from federation.outbox.activities import render_announce_activity, render_delete, render_undo
+from federation.outbox.addressing import enqueue_for_group
 from federation.outbox.audience import SoftwareLookup
 from federation.outbox.posts import _load, current_boost
 from server.models import Actor, PostState, utcnow
@@ -36,7 +36,9 @@ async def send_post_restored(
         )
         undo = render_undo(settings, restorer, removal)
         announce = render_announce_activity(settings, group_actor, undo)
-        await enqueue(announce, group_actor.id, audience.threadiverse)
+        await enqueue_for_group(
+            settings, post.group, announce, group_actor.id, audience.threadiverse
+        )
     if audience.microblog and post.is_top_level:
         boost = await current_boost(settings, post, published=utcnow())
-        await enqueue(boost, group_actor.id, audience.microblog)
+        await enqueue_for_group(settings, post.group, boost, group_actor.id, audience.microblog)

@@ -20,6 +20,7 @@ from typing import Any
 from federation import ld, urls
 from federation.delivery import enqueue
 from federation.outbox.activities import embedded, fresh_id, render_announce_activity
+from federation.outbox.addressing import enqueue_for_group
 from federation.outbox.audience import SoftwareLookup, group_audience, inbox_of
 from federation.outbox.follows import send_follow_rejected
 from federation.outbox.software import is_threadiverse
@@ -152,7 +153,7 @@ async def _announce(
     audience = await group_audience(group.id, lookup)
     if audience.threadiverse:
         announce = render_announce_activity(settings, group.actor, activity)
-        await enqueue(announce, group.actor.id, audience.threadiverse)
+        await enqueue_for_group(settings, group, announce, group.actor.id, audience.threadiverse)
     return audience.threadiverse
 
 

@@ -23,6 +23,7 @@ from federation.outbox import (
     restores,
     staff,
     votes,
+    withdrawals,
 )
 from federation.outbox.audience import SoftwareLookup
 from federation.outbox.software import cached_software
@@ -75,6 +76,7 @@ class Outbox:
             (ActorUpdated, self.on_event),
             (ActorDeleted, self.on_event),
             (MemberBanned, self.on_event),
+            (MembershipEnded, self.on_event),
             (MemberUnbanned, self.on_event),
             (ModeratorChanged, self.on_event),
             (ReportForwarded, self.on_event),
@@ -117,6 +119,9 @@ class Outbox:
                 await deleted_actors.send_actor_deleted(settings, lookup, actor_id)
             case MemberBanned(group_id=group_id, actor_id=actor_id, follow_ap_id=follow):
                 await staff.send_member_banned(settings, lookup, group_id, actor_id, follow)
+                await withdrawals.withdraw_queued(settings, group_id, actor_id)
+            case MembershipEnded(group_id=group_id, actor_id=actor_id):
+                await withdrawals.withdraw_queued(settings, group_id, actor_id)
             case MemberUnbanned(group_id=group_id, actor_id=actor_id, by_actor_id=by):
                 await staff.send_member_unbanned(settings, lookup, group_id, actor_id, by)
             case ModeratorChanged(group_id=g, actor_id=a, by_actor_id=by, appointed=appointed):

@@ -9,7 +9,6 @@ its own id when the vote came from elsewhere, a fresh one on the voter's origin 
 from __future__ import annotations
 
 from federation import urls
-from federation.delivery import enqueue
 from federation.outbox.activities import (
     fresh_id,
     render_announce_activity,
@@ -17,6 +16,7 @@ from federation.outbox.activities import (
     render_undo,
     vote_type,
 )
+from federation.outbox.addressing import enqueue_for_group
 from federation.outbox.audience import SoftwareLookup, group_audience, inbox_of
 from server.models import Actor, GroupState, Post, PostState
 from server.settings import Settings
@@ -49,8 +49,10 @@ async def send_post_unreacted(
     )
     undo = render_undo(settings, voter, vote)
     if voter.is_local and not post.author.is_local and inbox_of(post.author):
-        await enqueue(undo, voter.id, [inbox_of(post.author)])
+        await enqueue_for_group(settings, post.group, undo, voter.id, [inbox_of(post.author)])
     audience = await group_audience(post.group_id, lookup)
     if audience.threadiverse:
         announce = render_announce_activity(settings, group_actor, undo)
-        await enqueue(announce, group_actor.id, audience.threadiverse)
+        await enqueue_for_group(
+            settings, post.group, announce, group_actor.id, audience.threadiverse
+        )

@@ -15,6 +15,7 @@ from tortoise.functions import Coalesce, Count
 from server.models import Actor, Group, GroupState, GroupTopic
 from server.services.errors import Invalid
 from server.services.groups import TOPIC_MAX_CHARS, parse_topics
+from server.services.reading import listable_groups
 
 MAX_QUERY_CHARS = 100
 MAX_LISTED_TOPICS = 40
@@ -69,7 +70,8 @@ async def search_groups(
     text = normalise_query(text)
     topic = normalise_topic(topic)
     page = max(page, 1)
-    query = Group.filter(state=GroupState.ACTIVE)
+    # Members-only groups are listed too (not their content), so people can ask to join.
+    query = Group.filter(listable_groups(None))
     if text:
         # A subquery rather than a join, so that no column name in the ordering is ambiguous.
         named = Actor.filter(Q(display_name__icontains=text) | Q(username__icontains=text))

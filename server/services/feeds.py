@@ -1,8 +1,10 @@
 """Reading posts: a group's threads, its resource library, one thread as a tree, and feeds.
 
-Normal readers see PUBLISHED posts only, in active groups. A post that is gone (deleted by its
-author, removed by a moderator, held for review) still appears in a thread as a placeholder when
-visible replies hang under it, so that the conversation keeps its shape.
+Lists hold what the read policy (`reading.readable_posts`) lets the viewer read: published
+posts of active groups, and of a members-only group only for its members and the admins.
+A post that is gone (deleted by its author, removed by a moderator, held for review) still
+appears in a thread as a placeholder when visible replies hang under it, so that the
+conversation keeps its shape.
 Lists are newest first with keyset cursors (see `_paging`).
 """
 
@@ -28,6 +30,7 @@ from server.models import (
 )
 from server.services._paging import Page, keyset_page
 from server.services.errors import NotFound
+from server.services.reading import readable_posts
 
 __all__ = [
     "Page",
@@ -92,10 +95,11 @@ async def list_threads(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
     exclude_pinned: bool = False,
+    viewer: Account | None = None,
 ) -> Page[Post]:
     """Threads by latest activity. `unanswered` means questions without an accepted answer;
     `exclude_pinned` leaves out the pinned ones, for pages that show `pinned_threads` first."""
-    query = _threads(group, kind, unanswered)
+    query = _threads(group, kind, unanswered, viewer)
     if exclude_pinned:
         query = query.filter(pinned_at__isnull=True)
     return await keyset_page(
@@ -108,19 +112,25 @@ async def list_threads(
 
 
 async def pinned_threads(
-    group: Group, *, kind: PostKind | None = None, unanswered: bool = False
+    group: Group,
+    *,
+    kind: PostKind | None = None,
+    unanswered: bool = False,
+    viewer: Account | None = None,
 ) -> list[Post]:
     """The group's pinned threads (matching the same filters), most recently pinned first."""
     return (
-        await _threads(group, kind, unanswered)
+        await _threads(group, kind, unanswered, viewer)
         .filter(pinned_at__isnull=False)
         .select_related("author")
         .order_by("-pinned_at", "-id")
     )
 
 
-def _threads(group: Group, kind: PostKind | None, unanswered: bool) -> QuerySet[Post]:
-    query = Post.filter(group=group, parent_id__isnull=True, state=PostState.PUBLISHED)
+def _threads(
+    group: Group, kind: PostKind | None, unanswered: bool, viewer: Account | None
+) -> QuerySet[Post]:
+    query = Post.filter(readable_posts(viewer), group=group, parent_id__isnull=True)
     if unanswered:
         kind = PostKind.QUESTION
         query = query.filter(accepted_answer_id__isnull=True)
@@ -130,11 +140,15 @@ def _threads(group: Group, kind: PostKind | None, unanswered: bool) -> QuerySet[
 
 
 async def resource_library(
-    group: Group, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    group: Group,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    viewer: Account | None = None,
 ) -> ResourceLibrary:
     """Pinned resources first (all of them, on the first page), then the rest, newest first."""
     resources = Post.filter(
-        group=group, kind=PostKind.RESOURCE, parent_id__isnull=True, state=PostState.PUBLISHED
+        readable_posts(viewer), group=group, kind=PostKind.RESOURCE, parent_id__isnull=True
     ).select_related("author")
     pinned: list[Post] = []
     if not cursor:
@@ -195,10 +209,7 @@ async def home_feed(
     if not group_ids:
         return Page([], None)
     query = Post.filter(
-        group_id__in=list(group_ids),
-        group__state=GroupState.ACTIVE,
-        parent_id__isnull=True,
-        state=PostState.PUBLISHED,
+        readable_posts(account), group_id__in=list(group_ids), parent_id__isnull=True
     ).select_related("author", "group__actor")
     return await keyset_page(
         query, field="last_activity_at", cursor=cursor, limit=limit, key=_activity
@@ -206,14 +217,18 @@ async def home_feed(
 
 
 async def tag_feed(
-    tag: str, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    tag: str,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    viewer: Account | None = None,
 ) -> Page[Post]:
-    """Posts and replies carrying #tag, newest first."""
+    """Posts and replies carrying #tag that the viewer may read, newest first."""
     if not TAG_RE.fullmatch(tag):
         return Page([], None)
-    query = Post.filter(
-        hashtags__tag=tag.lower(), group__state=GroupState.ACTIVE, state=PostState.PUBLISHED
-    ).select_related("author", "group__actor", "root")
+    query = Post.filter(readable_posts(viewer), hashtags__tag=tag.lower()).select_related(
+        "author", "group__actor", "root"
+    )
     return await keyset_page(
         query, field="created_at", cursor=cursor, limit=limit, key=lambda post: post.created_at
     )

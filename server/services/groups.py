@@ -25,6 +25,7 @@ from server.models import (
     Group,
     GroupState,
     GroupTopic,
+    GroupVisibility,
     JoinPolicy,
     MemberRole,
     Membership,
@@ -54,6 +55,7 @@ class GroupForm:
     join_policy: JoinPolicy = JoinPolicy.OPEN
     posting_policy: PostingPolicy = PostingPolicy.MEMBERS
     hold_first_posts: bool = False  # each member's first post waits for a moderator
+    visibility: GroupVisibility = GroupVisibility.PUBLIC  # who may read it (see `reading`)
 
 
 def parse_topics(text: str) -> tuple[str, ...]:
@@ -142,6 +144,7 @@ async def _insert_group(
                 join_policy=form.join_policy,
                 posting_policy=form.posting_policy,
                 hold_first_posts=form.hold_first_posts,
+                visibility=form.visibility,
                 state=GroupState.PENDING if needs_approval else GroupState.ACTIVE,
                 member_count=1,
             )
@@ -173,7 +176,9 @@ async def update_group(
     """Change everything but the handle (which names the group across the fediverse).
 
     A new upload replaces the old image, whose file is deleted once the change is committed.
-    A change of the rules goes into the moderation log as `group.rules`, done by `by`.
+    A change of the rules goes into the moderation log as `group.rules`, done by `by`, and a
+    change of who may read the group as `group.visibility_members` or `group.visibility_public`
+    (the read policy applies it at once; copies already delivered elsewhere stay there).
     """
     errors = _validate(form)
     images = _store_images(errors, media_dir, avatar=avatar, banner=banner)
@@ -192,6 +197,7 @@ async def update_group(
         async with in_transaction():
             rules_changed = group.rules_source != form.rules
             holding_changed = group.hold_first_posts != form.hold_first_posts
+            visibility_changed = group.visibility != form.visibility
             group.description_source = form.description
             group.description_html = render_markdown(form.description).html
             group.rules_source = form.rules
@@ -199,6 +205,7 @@ async def update_group(
             group.join_policy = form.join_policy
             group.posting_policy = form.posting_policy
             group.hold_first_posts = form.hold_first_posts
+            group.visibility = form.visibility
             await group.save()
             actor.display_name = form.name.strip()
             actor.summary_html = group.description_html
@@ -219,6 +226,15 @@ async def update_group(
                     "group.hold_first_posts"
                     if form.hold_first_posts
                     else "group.release_first_posts",
+                    group=group,
+                    target_type="group",
+                    target_id=group.id,
+                    target_label=actor.name,
+                )
+            if visibility_changed:
+                await audit.record(
+                    by,
+                    f"group.visibility_{form.visibility.value}",
                     group=group,
                     target_type="group",
                     target_id=group.id,

@@ -2,18 +2,25 @@
 
 Pages, search, feeds, the front page, notifications, mail, OpenGraph tags and ActivityPub GETs
 all decide visibility here, never by filtering by hand: a path that filters on its own is how
-hidden content leaks. Today a reader may see:
+hidden content leaks. A reader may see:
 
-- a group that is active (not pending approval, not suspended);
-- a post that is published, in such a group. Held posts are readable by their author and the
-  group's moderators only; removed and deleted posts by nobody (pages may still show a
-  placeholder where visible replies hang under one, see `feeds.thread`).
+- a group's content (posts, replies, resources, member list, feeds) when the group is active
+  (not pending approval, not suspended) and either public, or members-only and the reader is an
+  accepted member of it (its moderators are members too) or an admin of this instance;
+- a post that is published, in a group whose content the reader may read. Held posts are
+  readable by their author and the group's moderators only; removed and deleted posts by nobody
+  (pages may still show a placeholder where visible replies hang under one, see `feeds.thread`).
 
-Members-only groups (readable by their members, moderators and admins) will be decided here too,
-so every caller passes the viewer even where the answer does not depend on it yet.
+A members-only group itself (its name, description, rules and how to join) stays listed in the
+directory, so that people can find it and ask to join: `listable_groups` is that wider filter.
+
+Another server reads through signed fetches: `can_server_read_group` admits the servers where
+an accepted member of the group lives.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from tortoise.expressions import Q, Subquery
 
@@ -21,6 +28,7 @@ from server.models import (
     Account,
     Group,
     GroupState,
+    GroupVisibility,
     MemberRole,
     Membership,
     MembershipState,
@@ -32,15 +40,52 @@ from server.services import groups as group_roles
 __all__ = [
     "can_read_group",
     "can_read_post",
+    "can_server_read_group",
+    "is_members_only",
+    "listable_groups",
     "openable_posts",
     "readable_groups",
     "readable_posts",
 ]
 
 
-def readable_groups(viewer: Account | None) -> Q:
-    """A filter on `Group` for the groups the viewer may list and read."""
+def is_members_only(group: Group) -> bool:
+    return group.visibility == GroupVisibility.MEMBERS
+
+
+def listable_groups(viewer: Account | None) -> Q:
+    """A filter on `Group` for the groups whose name and description the viewer may see (the
+    directory lists members-only groups too, so people can ask to join; not their content)."""
     return Q(state=GroupState.ACTIVE)
+
+
+def _member_of(viewer: Account) -> Any:
+    return Subquery(
+        Membership.filter(actor_id=viewer.actor_id, state=MembershipState.ACCEPTED).values(
+            "group_id"
+        )
+    )
+
+
+def _content_visible(viewer: Account | None, group: str, group_id: str) -> Q:
+    """The part of the policy that depends on the group's visibility: `group` prefixes the
+    group's fields, `group_id` names the group's id (subqueries, not joins, so that no column
+    name in a caller's ordering becomes ambiguous)."""
+    visible = Q(**{f"{group}visibility": GroupVisibility.PUBLIC})
+    if viewer is None:
+        return visible
+    member: dict[str, Any] = {f"{group_id}__in": _member_of(viewer)}
+    visible |= Q(**member)
+    if viewer.is_admin:  # admins read every group hosted here
+        local = Subquery(Group.filter(actor__domain="").values("id"))
+        hosted: dict[str, Any] = {f"{group_id}__in": local}
+        visible |= Q(**hosted)
+    return visible
+
+
+def readable_groups(viewer: Account | None) -> Q:
+    """A filter on `Group` for the groups whose content the viewer may read."""
+    return Q(_content_visible(viewer, "", "id"), state=GroupState.ACTIVE)
 
 
 def readable_posts(viewer: Account | None, *, prefix: str = "") -> Q:
@@ -48,7 +93,10 @@ def readable_posts(viewer: Account | None, *, prefix: str = "") -> Q:
     never listed: their author and moderators reach them through the moderation pages).
 
     `prefix` reaches posts through a relation, e.g. `prefix="post__"` on `Notification`."""
-    return Q(**{f"{prefix}state": PostState.PUBLISHED, f"{prefix}group__state": GroupState.ACTIVE})
+    return Q(
+        _content_visible(viewer, f"{prefix}group__", f"{prefix}group_id"),
+        **{f"{prefix}state": PostState.PUBLISHED, f"{prefix}group__state": GroupState.ACTIVE},
+    )
 
 
 def openable_posts(viewer: Account | None, *, prefix: str = "") -> Q:
@@ -75,7 +123,35 @@ def openable_posts(viewer: Account | None, *, prefix: str = "") -> Q:
 
 
 async def can_read_group(viewer: Account | None, group: Group) -> bool:
-    return group.state == GroupState.ACTIVE
+    """Whether the viewer may read the group's content (posts, members, feeds)."""
+    if group.state != GroupState.ACTIVE:
+        return False
+    if not is_members_only(group):
+        return True
+    if viewer is None:
+        return False
+    if await Membership.filter(
+        group_id=group.id, actor_id=viewer.actor_id, state=MembershipState.ACCEPTED
+    ).exists():
+        return True
+    return viewer.is_admin and await group_roles.is_admin_here(group, viewer.actor_id)
+
+
+async def can_server_read_group(domain: str, group: Group) -> bool:
+    """Whether another server (by domain) may fetch the group's content: always for a public
+    group, and for a members-only one when an accepted member of it lives there."""
+    if group.state != GroupState.ACTIVE:
+        return False
+    if not is_members_only(group):
+        return True
+    if not domain:
+        return False
+    return await Membership.filter(
+        group_id=group.id,
+        state=MembershipState.ACCEPTED,
+        actor__domain=domain.lower(),
+        actor__suspended_at__isnull=True,
+    ).exists()
 
 
 async def can_read_post(viewer: Account | None, post: Post) -> bool:

@@ -27,6 +27,7 @@ from server.models import (
     ActorKind,
     Group,
     GroupState,
+    GroupVisibility,
     JoinPolicy,
     Membership,
     MembershipState,
@@ -47,6 +48,7 @@ from server.services.posts import _recount_group, _recount_replies, remove_react
 __all__ = [
     "confirm_remote_membership",
     "is_remote",
+    "learn_visibility",
     "record_announced_reaction",
     "record_follow",
     "remove_announced_post",
@@ -89,6 +91,16 @@ async def track_remote_group(
         await group.save(update_fields=["description_html", "join_policy", "posting_policy"])
     group.actor = actor
     return group
+
+
+async def learn_visibility(group: Group, *, public: bool) -> None:
+    """A group elsewhere is members-only while it shares its posts with its followers only
+    (our read policy then shows them to its members here alone), public once it shares
+    publicly again. Posts already here keep what their group's visibility says."""
+    wanted = GroupVisibility.PUBLIC if public else GroupVisibility.MEMBERS
+    if group.visibility != wanted:
+        await Group.filter(id=group.id).update(visibility=wanted)
+        group.visibility = wanted
 
 
 async def record_follow(membership: Membership, follow_ap_id: str) -> None:

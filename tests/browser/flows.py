@@ -53,13 +53,23 @@ def _main_nav(page: Page) -> Locator:
     return page.get_by_role("navigation", name="Main")
 
 
-def create_group(page: Page, *, name: str, handle: str, description: str, topics: str) -> None:
+def create_group(
+    page: Page,
+    *,
+    name: str,
+    handle: str,
+    description: str,
+    topics: str,
+    members_only: bool = False,
+) -> None:
     page.goto("/groups/new")
     form = page.locator("main form")
     form.get_by_label("Name", exact=True).fill(name)
     form.get_by_label("Handle", exact=True).fill(handle)
     form.get_by_label("Description", exact=True).fill(description)
     form.get_by_label("Topics", exact=True).fill(topics)
+    if members_only:
+        form.get_by_role("radio", name=re.compile(r"^Members only:")).check()
     form.get_by_role("button", name="Create the group").click()
     expect(page).to_have_url(re.compile(rf"/g/{handle}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(name)

@@ -77,6 +77,7 @@ PAGE_KINDS = [
     PageKind("group-about", "/g/{handle}/about", (VISITOR,)),
     PageKind("group-members", "/g/{handle}/members", (VISITOR, MEMBER)),
     PageKind("group-resources", "/g/{handle}/resources", (VISITOR,)),
+    PageKind("members-only", "/g/{private_handle}", (VISITOR,), status=403),
     PageKind("thread", "{thread}", (VISITOR, MEMBER, ADMIN)),
     PageKind("tag", "/tags/{tag}", (VISITOR,)),
     PageKind("profile", "/u/{member}", (VISITOR, MEMBER)),
@@ -221,6 +222,15 @@ def world(browser: Browser, instance: Instance) -> World:
         member.locator("main").get_by_role("button", name="Make the link").click()
         link = member.locator("main input.invite-link").first.input_value()
         invite = "/invite/" + link.rsplit("/invite/", 1)[1]
+        private_handle = unique("inner")
+        create_group(
+            member,
+            name="Inner circle",
+            handle=private_handle,
+            description="A members-only group.",
+            topics="",
+            members_only=True,
+        )
         states[MEMBER] = member_context.storage_state()
         states[ADMIN] = admin_context.storage_state()
         values = {
@@ -232,6 +242,7 @@ def world(browser: Browser, instance: Instance) -> World:
             "admin_report": admin_report,
             "group_report": group_report,
             "invite": invite,
+            "private_handle": private_handle,
         }
         return World(values=values, states=states)
     finally:

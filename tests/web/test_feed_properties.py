@@ -26,9 +26,11 @@ PROPERTIES = hypothesis_settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+# Long values stay under what a client sends at all (httpx refuses URLs over 64 KiB): four
+# "é" * 2000 take 48,000 characters percent-encoded.
 odd_text = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["\x00", "\ud800", "\u202e\u200fabc", "é" * 3000, "-1", "9" * 40, "%", "&"]),
+    st.sampled_from(["\x00", "\ud800", "\u202e\u200fabc", "é" * 2000, "-1", "9" * 40, "%", "&"]),
 )
 parameter_names = st.one_of(st.just("kind"), st.text(min_size=1, max_size=12))
 

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from wtforms import BooleanField, FileField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than the stubs
 
-from server.models import Group, JoinPolicy, PostingPolicy
+from server.models import Group, GroupVisibility, JoinPolicy, PostingPolicy
 from server.services.groups import GroupForm, parse_topics
 from server.settings import Settings
 from web.forms import WebForm
@@ -19,6 +19,19 @@ from web.forms import WebForm
 JOIN_CHOICES = [
     SelectChoice(JoinPolicy.OPEN.value, "Open: anyone can join at once"),
     SelectChoice(JoinPolicy.APPROVAL.value, "By approval: a moderator accepts each request"),
+]
+VISIBILITY_CHOICES = [
+    SelectChoice(
+        GroupVisibility.PUBLIC.value,
+        "Public: anyone can read its posts, replies, resources and members, logged in or not,"
+        " here or from another server; they show in search, feeds and link previews",
+    ),
+    SelectChoice(
+        GroupVisibility.MEMBERS.value,
+        "Members only: only its members, its moderators and this server's admins can read its"
+        " posts, replies, resources and members; everyone can still see its name, description"
+        " and rules, and ask to join",
+    ),
 ]
 POSTING_CHOICES = [
     SelectChoice(PostingPolicy.MEMBERS.value, "Members: every member can start a thread"),
@@ -34,6 +47,9 @@ class GroupSettingsForm(WebForm):
     rules = TextAreaField("Rules")
     topics = StringField("Topics")
     join_policy = RadioField("Who can join", choices=JOIN_CHOICES, default=JoinPolicy.OPEN.value)
+    visibility = RadioField(
+        "Who can read it", choices=VISIBILITY_CHOICES, default=GroupVisibility.PUBLIC.value
+    )
     posting_policy = RadioField(
         "Who can start threads", choices=POSTING_CHOICES, default=PostingPolicy.MEMBERS.value
     )
@@ -54,6 +70,7 @@ class GroupSettingsForm(WebForm):
             join_policy=JoinPolicy(self.join_policy.data),
             posting_policy=PostingPolicy(self.posting_policy.data),
             hold_first_posts=bool(self.hold_first_posts.data),
+            visibility=GroupVisibility(self.visibility.data),
         )
 
     @classmethod
@@ -66,6 +83,7 @@ class GroupSettingsForm(WebForm):
         form.join_policy.data = group.join_policy.value
         form.posting_policy.data = group.posting_policy.value
         form.hold_first_posts.data = group.hold_first_posts
+        form.visibility.data = group.visibility.value
         form.join_questions.data = "\n".join(group.join_questions)
         return form
 

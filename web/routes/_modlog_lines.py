@@ -23,6 +23,8 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "group.rules": ("changed the group's rules", ""),
     "group.hold_first_posts": ("began holding newcomers' first posts for review", ""),
     "group.release_first_posts": ("stopped holding newcomers' first posts", ""),
+    "group.visibility_members": ("made the group readable by its members only", ""),
+    "group.visibility_public": ("made the group readable by everyone", ""),
     "group.join_questions": ("changed the questions asked of people who ask to join", ""),
     "invite.create": ("made an invitation to the group", ""),
     "invite.revoke": ("withdrew an invitation to the group", ""),

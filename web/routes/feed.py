@@ -69,12 +69,17 @@ async def mark_all_read(request: Request) -> Response:
 
 
 async def tag_page(request: Request) -> Response:
-    await current_account(request)
+    account = await current_account(request)
     tag = request.path_params["tag"]
     if not TAG_RE.fullmatch(tag):
         raise HTTPException(404, "A hashtag is made of letters, digits and underscores.")
     feed = await read_page(
-        posts.tag_feed(tag, cursor=cursor_of(request), limit=web(request).settings.page_size)
+        posts.tag_feed(
+            tag,
+            cursor=cursor_of(request),
+            limit=web(request).settings.page_size,
+            viewer=account,
+        )
     )
     return web(request).templates.TemplateResponse(
         request,

@@ -28,6 +28,8 @@ async def group_settings(request: Request) -> Response:
     formdata = await read_form(request, with_files=True)
     form = GroupSettingsForm.from_formdata(formdata)
     assert isinstance(form, GroupSettingsForm)
+    if "visibility" not in formdata:  # never open a members-only group by leaving a field out
+        form.visibility.data = group.visibility.value
     if not form.validate():
         return _render(request, page, form, status=422)
     questions = join_questions.parse_questions(form.join_questions.data or "")

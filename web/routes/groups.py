@@ -118,7 +118,8 @@ async def group_about(request: Request) -> Response:
         "groups/about.html",
         {
             **page.as_context("about"),
-            "staff": await members.staff_of(page.group),
+            # The staff are part of the member list: members-only groups show them to readers.
+            "staff": await members.staff_of(page.group) if page.can_read else [],
             "fediverse_handle": f"@{page.group.actor.handle(settings.domain)}",
             "group_url": page.group.actor.url or settings.url(page.path),
         },
@@ -127,6 +128,7 @@ async def group_about(request: Request) -> Response:
 
 async def group_members(request: Request) -> Response:
     page = await load_group_page(request, request.path_params["handle"])
+    page.require_readable()
     listing = await members.list_members(
         page.group, page=page_number(request), page_size=web(request).settings.page_size
     )

@@ -47,6 +47,7 @@ async def _render_thread(
 ) -> Response:
     account = await current_account(request)
     page = await load_group_page(request, group_slug(post.group.actor))
+    page.require_readable()
     viewer = account.actor_id if account else ""
     tree = await posts.thread(post, viewer_id=viewer)
     if tree is None or tree.find(post.id) is None:
@@ -57,7 +58,8 @@ async def _render_thread(
     # thread only when the thread may be read too.
     settings = web(request).settings
     preview = None
-    if await can_read_post(account, post):
+    # Link previews are for public groups only: a members-only group's titles stay inside.
+    if page.open_graph is not None and await can_read_post(account, post):
         titled_by = root if await can_read_post(account, root) else post
         preview = for_post(settings, post, titled_by, page.group)
     return web(request).templates.TemplateResponse(

@@ -28,12 +28,15 @@ RATE_LIMIT_MESSAGE = "You are posting very fast. Wait a minute and try again."
 
 async def thread_list(request: Request) -> Response:
     page = await load_group_page(request, request.path_params["handle"])
+    page.require_readable()
     kind = _kind_filter(request)
     unanswered = _flag(request, "unanswered")
     first_page = cursor_of(request) is None
     # Pinned threads come first, on the first page only; the pages after them leave them out.
     pinned = (
-        await posts.pinned_threads(page.group, kind=kind, unanswered=unanswered)
+        await posts.pinned_threads(
+            page.group, kind=kind, unanswered=unanswered, viewer=page.account
+        )
         if first_page
         else []
     )
@@ -45,6 +48,7 @@ async def thread_list(request: Request) -> Response:
             cursor=cursor_of(request),
             limit=web(request).settings.page_size,
             exclude_pinned=True,
+            viewer=page.account,
         )
     )
     return web(request).templates.TemplateResponse(
@@ -159,9 +163,13 @@ def _render_new(
 
 async def resources(request: Request) -> Response:
     page = await load_group_page(request, request.path_params["handle"])
+    page.require_readable()
     library = await read_page(
         posts.resource_library(
-            page.group, cursor=cursor_of(request), limit=web(request).settings.page_size
+            page.group,
+            cursor=cursor_of(request),
+            limit=web(request).settings.page_size,
+            viewer=page.account,
         )
     )
     return web(request).templates.TemplateResponse(

@@ -23,7 +23,7 @@ from server.services.errors import Conflict, Invalid, NotFound
 from server.services.reports import COMMENT_MAX, ReportView
 from web.context import web
 from web.forms import WebForm, read_form
-from web.group_page import GroupPage, load_group_page
+from web.group_page import GroupPage, group_slug, load_group_page
 from web.routes._listing import cursor_of, older_url, read_page
 from web.routes._report_forms import ResolveForm, handle_resolve, resolve_form
 from web.session import require_account
@@ -44,6 +44,8 @@ async def report_post(request: Request) -> Response:
     post = await posts.get_post(request.path_params["post_id"])
     if not post.is_visible:
         raise NotFound("This post is no longer there.")
+    # The form quotes the post: only to someone who may read it.
+    (await load_group_page(request, group_slug(post.group.actor))).require_readable()
     return await _report(request, account, post=post, target=post.author)
 
 
