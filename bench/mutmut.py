@@ -119,6 +119,25 @@ EQUIVALENT: dict[str, str] = {
     "(its `reason` is)",
     _RECEIVE + "xǁInboxǁ_verify_and_store__mutmut_142": "a domain remembered as False is as "
     "remembered as True (only `is None` is asked)",
+    **{
+        _RECEIVE + f"x_inbox_routes__mutmut_{n}": "Starlette upper-cases a route's methods, "
+        "so 'post' is 'POST'"
+        for n in (12, 22, 32)
+    },
+    **{
+        _RECEIVE + f"xǁInboxǁ_block_of__mutmut_{n}": "a memo that misses or forgets only asks "
+        "the database again: the answer is the same, only fresher"
+        for n in (1, 2, 6, 7)
+    },
+    _RECEIVE + "xǁInboxǁ_read_body__mutmut_8": "a missing Content-Length read as 'XXXX' is "
+    "not digits either, so no length is declared, as with ''",
+    _RECEIVE + "xǁInboxǁ_read_body__mutmut_26": "a missing Content-Type read as 'xxxx' is "
+    "not an accepted media type either: the same 415",
+    _RECEIVE + "xǁInboxǁ_verify_and_store__mutmut_113": "a check with no key id finds no "
+    "owner under 'XXXX' either (key ids are URLs)",
+    _RECEIVE + "xǁInboxǁ_verify_and_store__mutmut_144": "a domain remembered as False is as "
+    "remembered as True (only `is None` is asked)",
+    _RECEIVE + "xǁInboxǁpost__mutmut_37": "an absent flag read as None is as false as False",
     _RECEIVE + "xǁ_Memoǁput__mutmut_5": "popitem(last=None) pops the oldest, as last=False does",
 }
 # Re-exports only; mutmut's own imports in them would also change the names they export.

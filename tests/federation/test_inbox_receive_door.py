@@ -15,7 +15,14 @@ from starlette.applications import Starlette
 from federation.httpsig import CavageAuth, Rfc9421Auth
 from federation.inbox.receive import MAX_BODY_BYTES
 from server.app import create_app
-from server.models import DomainBlock, DomainBlockSeverity, DomainHealth, InboxActivity, utcnow
+from server.models import (
+    DomainBlock,
+    DomainBlockSeverity,
+    DomainHealth,
+    InboxActivity,
+    inbox_dedup_key,
+    utcnow,
+)
 from server.settings import Settings
 from tests.conftest import BASE_URL
 from tests.federation._inbox_peer import (
@@ -266,3 +273,14 @@ async def test_inbox__an_app_that_never_started_federation_is_503(
     del app.state.federation
     response = await post_activity(app, build_follow_activity(bob, group_url("x")), bob)
     assert response.status_code == 503
+
+
+async def test_inbox__stores_the_activity_under_its_signers_origin(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    bob = peer.add_actor("bob")
+    follow = build_follow_activity(bob, group_url("x"))
+    assert (await post_activity(app, follow, bob)).status_code == 202
+    row = await InboxActivity.get(ap_id=follow["id"])
+    assert row.origin == "https://remote.example:443"
+    assert row.dedup_key == inbox_dedup_key("https://remote.example:443", follow["id"])
