@@ -1,0 +1,303 @@
+"""A report for one group (its moderators) or for every group hosted here (the admins), over a
+date range, read from the rollups: a few small queries whatever the size of the instance.
+
+Weeks run Monday to Sunday (UTC); the first and last week of a range may be partial, and hold
+only the days inside the range. Active members are counted per whole week. Questions belong to
+the range they were asked in; a question is "unanswered after 48 hours" when nobody but its
+author replied within 48 hours of asking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.functions import Count, Sum
+from tortoise.queryset import QuerySet
+
+from server.models import (
+    Account,
+    AccountState,
+    ActiveWeek,
+    Actor,
+    Group,
+    GroupDay,
+    Membership,
+    MembershipState,
+    Post,
+    PostKind,
+    QuestionStat,
+    ThreadViewDay,
+    utcnow,
+)
+from server.services._buckets import bucket_sql
+from server.services.insights._sql import week_start
+from server.services.insights.dates import DateRange
+from server.services.insights.rollups import INSTANCE
+from server.services.reading import readable_posts
+
+__all__ = ["UNANSWERED_AFTER", "Helper", "Report", "Week", "build_report", "duration"]
+
+UNANSWERED_AFTER = timedelta(hours=48)
+TOP = 10
+UNANSWERED_LISTED = 50
+
+
+@dataclass
+class Week:
+    start: date
+    active: int = 0
+    new_members: int = 0
+    posts: int = 0
+    replies: int = 0
+    questions: int = 0
+    views: int = 0
+
+
+@dataclass(frozen=True)
+class Helper:
+    actor: Actor
+    accepted: int  # accepted answers to questions asked in the range
+    first_replies: int  # first replies (by someone other than the asker) to those questions
+
+
+@dataclass
+class Report:
+    range: DateRange
+    group: Group | None  # None: every group hosted here
+    weeks: list[Week]
+    asked: int = 0
+    answered: int = 0
+    accepted: int = 0
+    unanswered_48h: int = 0
+    median_first_reply: int | None = None  # seconds
+    median_accepted: int | None = None
+    unanswered: list[Post] = field(default_factory=list)
+    resources: list[tuple[Post, int]] = field(default_factory=list)  # (resource, views)
+    helpers: list[Helper] = field(default_factory=list)
+    reach: list[tuple[str, int]] = field(default_factory=list)  # (server software, followers)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(week, name) for week in self.weeks)
+
+    @property
+    def answered_share(self) -> float | None:
+        return self.answered / self.asked if self.asked else None
+
+    @property
+    def accepted_share(self) -> float | None:
+        return self.accepted / self.asked if self.asked else None
+
+
+def duration(seconds: int | None) -> str:
+    """A span a person reads at a glance: "45 min", "5 h 10 min", "3 days 4 h"."""
+    if seconds is None:
+        return "none"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _in_scope(group: Group | None, prefix: str = "") -> Q:
+    if group is not None:
+        return Q(**{f"{prefix}group_id": group.id})
+    return Q(**{f"{prefix}group__actor__domain": ""})
+
+
+async def build_report(
+    viewer: Account, period: DateRange, group: Group | None, now: datetime | None = None
+) -> Report:
+    now = now or utcnow()
+    report = Report(period, group, [Week(start) for start in period.weeks()])
+    await _fill_weeks(report)
+    questions = QuestionStat.filter(
+        _in_scope(group),
+        asked_at__gte=_moment(period.start),
+        asked_at__lt=_moment(period.end + timedelta(days=1)),
+    )
+    await _fill_questions(report, questions, now)
+    report.unanswered = await _unanswered(viewer, questions, now)
+    report.resources = await _resources(viewer, period, group)
+    report.helpers = await _helpers(questions)
+    report.reach = await _reach(group)
+    return report
+
+
+async def _fill_weeks(report: Report) -> None:
+    period, group = report.range, report.group
+    weeks = {week.start: week for week in report.weeks}
+    days = (
+        await GroupDay.filter(_in_scope(group), day__gte=period.start, day__lte=period.end)
+        .annotate(
+            p=Sum("posts"),
+            r=Sum("replies"),
+            q=Sum("questions"),
+            m=Sum("new_members"),
+            v=Sum("views"),
+        )
+        .group_by("day")
+        .values_list("day", "p", "r", "q", "m", "v")
+    )
+    for day, posts, replies, questions, members, views in days:
+        week = weeks[week_start(_as_date(day))]
+        week.posts += int(posts or 0)
+        week.replies += int(replies or 0)
+        week.questions += int(questions or 0)
+        week.new_members += int(members or 0)
+        week.views += int(views or 0)
+    if group is None:  # the instance's new members are its new accounts
+        for week in report.weeks:
+            week.new_members = 0
+        joined = (
+            await Account.filter(
+                state=AccountState.ACTIVE,
+                created_at__gte=_moment(period.start),
+                created_at__lt=_moment(period.end + timedelta(days=1)),
+            )
+            .annotate(bucket=bucket_sql("account", "created_at", "day"), n=Count("id"))
+            .group_by("bucket")
+            .values_list("bucket", "n")
+        )
+        for key, n in joined:
+            weeks[week_start(date.fromisoformat(str(key)))].new_members += int(n)
+    active = await ActiveWeek.filter(
+        scope=group.id if group is not None else INSTANCE, week__in=list(weeks)
+    ).values_list("week", "members")
+    for week_day, members in active:
+        weeks[_as_date(week_day)].active = int(members)
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+async def _median(query: QuerySet[QuestionStat], column: str, count: int) -> int | None:
+    if not count:
+        return None
+    middle: list[Any] = await (
+        query.filter(**{f"{column}__isnull": False})
+        .order_by(column)
+        .offset((count - 1) // 2)
+        .limit(2 - count % 2)
+        .values_list(column, flat=True)
+    )
+    values = [int(value) for value in middle]
+    return sum(values) // len(values) if values else None
+
+
+async def _fill_questions(report: Report, questions: QuerySet[QuestionStat], now: datetime) -> None:
+    late = int(UNANSWERED_AFTER.total_seconds())
+    report.asked = await questions.count()
+    if not report.asked:
+        return
+    report.answered = await questions.filter(first_reply_after__isnull=False).count()
+    report.accepted = await questions.filter(accepted_after__isnull=False).count()
+    report.unanswered_48h = await questions.filter(
+        Q(first_reply_after__gt=late)
+        | Q(first_reply_after__isnull=True, asked_at__lte=now - UNANSWERED_AFTER)
+    ).count()
+    report.median_first_reply = await _median(questions, "first_reply_after", report.answered)
+    report.median_accepted = await _median(questions, "accepted_after", report.accepted)
+
+
+async def _unanswered(
+    viewer: Account, questions: QuerySet[QuestionStat], now: datetime
+) -> list[Post]:
+    """Questions of the range still without a reply 48 hours on, newest first (linked)."""
+    ids = await (
+        questions.filter(first_reply_after__isnull=True, asked_at__lte=now - UNANSWERED_AFTER)
+        .order_by("-asked_at")
+        .limit(UNANSWERED_LISTED)
+        .values_list("question_id", flat=True)
+    )
+    return await (
+        Post.filter(readable_posts(viewer), id__in=list(ids))
+        .select_related("group__actor")
+        .order_by("-created_at")
+    )
+
+
+async def _resources(
+    viewer: Account, period: DateRange, group: Group | None
+) -> list[tuple[Post, int]]:
+    """The resources read the most in the range (thread page views)."""
+    top = await (
+        ThreadViewDay.filter(
+            _in_scope(group),
+            day__gte=period.start,
+            day__lte=period.end,
+            thread__kind=PostKind.RESOURCE,
+        )
+        .annotate(total=Sum("views"))
+        .group_by("thread_id")
+        .order_by("-total")
+        .limit(TOP)
+        .values_list("thread_id", "total")
+    )
+    views = {str(thread): int(total) for thread, total in top}
+    found = {
+        post.id: post
+        for post in await Post.filter(readable_posts(viewer), id__in=list(views)).select_related(
+            "group__actor"
+        )
+    }
+    return [(found[thread], n) for thread, n in views.items() if thread in found]
+
+
+async def _helpers(questions: QuerySet[QuestionStat]) -> list[Helper]:
+    """Who gave the accepted answers, then the first replies, to the range's questions."""
+    accepted = dict(
+        await questions.filter(answerer_id__isnull=False)
+        .annotate(n=Count("id"))
+        .group_by("answerer_id")
+        .values_list("answerer_id", "n")
+    )
+    first = dict(
+        await questions.filter(first_replier_id__isnull=False)
+        .annotate(n=Count("id"))
+        .group_by("first_replier_id")
+        .values_list("first_replier_id", "n")
+    )
+    ranked = sorted(
+        set(accepted) | set(first),
+        key=lambda actor: (-accepted.get(actor, 0), -first.get(actor, 0), str(actor)),
+    )[:TOP]
+    actors = {
+        actor.id: actor
+        for actor in await Actor.filter(
+            id__in=ranked, deleted_at__isnull=True, suspended_at__isnull=True
+        )
+    }
+    return [
+        Helper(actors[a], int(accepted.get(a, 0)), int(first.get(a, 0)))
+        for a in ranked
+        if a in actors
+    ]
+
+
+async def _reach(group: Group | None) -> list[tuple[str, int]]:
+    """The group's followers on other servers (today), by the software their server runs."""
+    rows = (
+        await Membership.filter(_in_scope(group), state=MembershipState.ACCEPTED)
+        .exclude(actor__domain="")
+        .annotate(n=Count("actor_id", distinct=True))
+        .group_by("actor__software")
+        .values_list("actor__software", "n")
+    )
+    reach = [(str(software or "unknown"), int(n)) for software, n in rows]
+    return sorted(reach, key=lambda row: (-row[1], row[0]))
