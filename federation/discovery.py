@@ -30,9 +30,9 @@ from federation.render import (
 from federation.responses import CORS, error_response, json_response
 from server.models import Account, AccountState, Post, PostState, RegistrationMode, utcnow
 from server.services import instance
-from server.services.instance_stats import active_since
 from server.services.handles import HANDLE_RE
 from server.services.instance_actor import INSTANCE_ACTOR_USERNAME
+from server.services.instance_stats import active_since
 from server.settings import Settings
 
 JRD = "application/jrd+json"
