@@ -140,6 +140,7 @@ async def build_world(n: int) -> World:
         "delivery_id": given_up.id,
         "activity_id": dead.id,
         "mail_id": bounced.id,
+        "table": "weekly",
     }
     usernames = {"member": f"member{n}", "moderator": f"moderator{n}", "admin": f"admin{n}"}
     return World(values, usernames)

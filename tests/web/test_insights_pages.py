@@ -136,7 +136,7 @@ async def test_insights_csv__has_a_header_and_guards_formulas(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     # Given a resource titled like a spreadsheet formula, read once by a person
-    owner, _ = await _group_with_activity()
+    await _group_with_activity()
     await log_in(client, "olga")
     page = await client.get("/g/physics/resources")
     resource_id = re.search(r'href="/p/([0-9a-z]{26})"[^>]*>=HYPERLINK', page.text)
