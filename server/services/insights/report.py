@@ -38,7 +38,7 @@ from server.services.insights.dates import DateRange
 from server.services.insights.rollups import INSTANCE
 from server.services.reading import readable_posts
 
-__all__ = ["UNANSWERED_AFTER", "Helper", "Report", "Week", "build_report", "duration"]
+__all__ = ["UNANSWERED_AFTER", "Helper", "Listed", "Report", "Week", "build_report", "duration"]
 
 UNANSWERED_AFTER = timedelta(hours=48)
 TOP = 10
@@ -54,6 +54,17 @@ class Week:
     replies: int = 0
     questions: int = 0
     views: int = 0
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A post as a report lists it: enough for a linked row, without loading the whole post."""
+
+    id: str
+    title: str
+    created_at: datetime
+    group_name: str
+    likes: int
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,8 @@ class Report:
     unanswered_48h: int = 0
     median_first_reply: int | None = None  # seconds
     median_accepted: int | None = None
-    unanswered: list[Post] = field(default_factory=list)
-    resources: list[tuple[Post, int]] = field(default_factory=list)  # (resource, views)
+    unanswered: list[Listed] = field(default_factory=list)
+    resources: list[tuple[Listed, int]] = field(default_factory=list)  # (resource, views)
     helpers: list[Helper] = field(default_factory=list)
     reach: list[tuple[str, int]] = field(default_factory=list)  # (server software, followers)
 
@@ -217,7 +228,7 @@ async def _fill_questions(report: Report, questions: QuerySet[QuestionStat], now
 
 async def _unanswered(
     viewer: Account, questions: QuerySet[QuestionStat], now: datetime
-) -> list[Post]:
+) -> list[Listed]:
     """Questions of the range still without a reply 48 hours on, newest first (linked)."""
     ids = await (
         questions.filter(first_reply_after__isnull=True, asked_at__lte=now - UNANSWERED_AFTER)
@@ -225,16 +236,35 @@ async def _unanswered(
         .limit(UNANSWERED_LISTED)
         .values_list("question_id", flat=True)
     )
-    return await (
-        Post.filter(readable_posts(viewer), id__in=list(ids))
-        .select_related("group__actor")
-        .order_by("-created_at")
+    listed = await _listed(viewer, [str(i) for i in ids])
+    return sorted(listed.values(), key=lambda post: post.created_at, reverse=True)
+
+
+async def _listed(viewer: Account, ids: list[str]) -> dict[str, Listed]:
+    """The posts among `ids` the viewer may read (the read policy decides)."""
+    rows = await Post.filter(readable_posts(viewer), id__in=ids).values(
+        "id",
+        "title",
+        "created_at",
+        "like_count",
+        "group__actor__display_name",
+        "group__actor__username",
     )
+    return {
+        row["id"]: Listed(
+            row["id"],
+            row["title"],
+            row["created_at"],
+            row["group__actor__display_name"] or row["group__actor__username"],
+            row["like_count"],
+        )
+        for row in rows
+    }
 
 
 async def _resources(
     viewer: Account, period: DateRange, group: Group | None
-) -> list[tuple[Post, int]]:
+) -> list[tuple[Listed, int]]:
     """The resources read the most in the range (thread page views)."""
     top = await (
         ThreadViewDay.filter(
@@ -250,12 +280,7 @@ async def _resources(
         .values_list("thread_id", "total")
     )
     views = {str(thread): int(total) for thread, total in top}
-    found = {
-        post.id: post
-        for post in await Post.filter(readable_posts(viewer), id__in=list(views)).select_related(
-            "group__actor"
-        )
-    }
+    found = await _listed(viewer, list(views))
     return [(found[thread], n) for thread, n in views.items() if thread in found]
 
 

@@ -111,7 +111,7 @@ def unanswered(report: Report) -> Table:
             [
                 post.created_at.date().isoformat(),
                 Link(post.title or "(untitled)", f"/p/{post.id}"),
-                post.group.actor.name,
+                post.group_name,
             ]
             for post in report.unanswered
         ],
@@ -126,9 +126,9 @@ def resources(report: Report) -> Table:
         [
             [
                 Link(post.title or "(untitled)", f"/p/{post.id}"),
-                post.group.actor.name,
+                post.group_name,
                 views,
-                post.like_count,
+                post.likes,
             ]
             for post, views in report.resources
         ],
