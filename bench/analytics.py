@@ -24,16 +24,13 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import asyncpg
 import httpx
 
-from server import db, events
+from bench._database import migrated_database
+from server import events
 from server.app import create_app
 from server.models import (
     Account,
@@ -54,7 +51,6 @@ from server.services.insights._sql import row_placeholders
 from server.settings import Settings
 from tests.conftest import csrf_from
 
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 GROUPS = 20
 PEOPLE = 2_000
 REMOTE = 300
@@ -263,23 +259,8 @@ async def view_costs() -> None:
 
 
 async def bench(database: str, total: int, count: int) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="lyceum-bench-"))
-    name = ""
-    if database == "postgres":
-        name = f"lyceum_bench_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(POSTGRES_ADMIN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = f"postgres://postgres@127.0.0.1:5432/{name}"
-    else:
-        url = f"sqlite://{workdir / 'lyceum.sqlite3'}"
-    settings = Settings(
-        base_url="http://127.0.0.1:9", data_dir=workdir, database_url=url, embedded_worker=False
-    )
     today = datetime.now(UTC).date()
-    try:
-        await db.migrate(settings)
-        await db.open_database(settings)
+    async with migrated_database(database) as settings:
         events.bus.clear()
         start = time.perf_counter()
         await fill(random.Random(1), total, today)
@@ -291,12 +272,6 @@ async def bench(database: str, total: int, count: int) -> None:
             await Post._meta.db.execute_script("ANALYZE")
         await renders(settings, count, today)
         await view_costs()
-        await db.close_database()
-    finally:
-        if name:
-            admin = await asyncpg.connect(POSTGRES_ADMIN)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
 
 
 def main() -> None:
