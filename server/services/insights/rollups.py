@@ -25,6 +25,7 @@ from server.leases import Leases
 from server.models import (
     ActiveWeek,
     AnalyticsDirty,
+    Group,
     GroupDay,
     Membership,
     MembershipState,
@@ -157,15 +158,24 @@ async def count_active(scope: str, week: date) -> int:
     """Distinct people who posted, replied or reacted in the week: in the group `scope`, or in
     any group hosted here when `scope` is the instance."""
     start, end = _bounds(week, 7)
-    where = Q(group_id=scope) if scope != INSTANCE else Q(group__actor__domain="")
-    on_posts = Q(post__group_id=scope) if scope != INSTANCE else Q(post__group__actor__domain="")
+    if scope != INSTANCE:
+        group_ids = [scope]
+    else:  # by id, so that the posts' (group, state, created_at) index serves each group
+        group_ids = [
+            str(g) for g in await Group.filter(actor__domain="").values_list("id", flat=True)
+        ]
     authors = await (
-        Post.filter(where, state=PostState.PUBLISHED, created_at__gte=start, created_at__lt=end)
+        Post.filter(
+            group_id__in=group_ids,
+            state=PostState.PUBLISHED,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
         .distinct()
         .values_list("author_id", flat=True)
     )
     reactors = await (
-        Reaction.filter(on_posts, created_at__gte=start, created_at__lt=end)
+        Reaction.filter(post__group_id__in=group_ids, created_at__gte=start, created_at__lt=end)
         .distinct()
         .values_list("actor_id", flat=True)
     )
