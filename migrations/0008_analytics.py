@@ -68,4 +68,17 @@ class Migration(migrations.Migration):
             options={'table': 'analytics_question', 'app': 'models', 'indexes': [Index(fields=['group_id', 'asked_at']), Index(fields=['asked_at'])], 'pk_attr': 'id', 'table_description': 'How one published question fared: when it got its first reply and its accepted answer'},
             bases=['Entity'],
         ),
+        ops.CreateModel(
+            name='ResourceWeek',
+            fields=[
+                ('id', fields.CharField(primary_key=True, default=new_id, unique=True, db_index=True, max_length=26)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('thread', fields.ForeignKeyField('models.Post', source_field='thread_id', db_constraint=True, to_field='id', related_name='resource_weeks', on_delete=OnDelete.CASCADE)),
+                ('group', fields.ForeignKeyField('models.Group', source_field='group_id', db_constraint=True, to_field='id', related_name='resource_weeks', on_delete=OnDelete.CASCADE)),
+                ('week', fields.DateField()),
+                ('views', fields.IntField(default=0)),
+            ],
+            options={'table': 'analytics_resource_week', 'app': 'models', 'unique_together': (('thread', 'week'),), 'indexes': [Index(fields=['group_id', 'week']), Index(fields=['week'])], 'pk_attr': 'id', 'table_description': "How many times a resource's thread was viewed in a week (Monday, UTC): the top resources"},
+            bases=['Entity'],
+        ),
     ]

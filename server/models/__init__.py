@@ -8,6 +8,7 @@ from server.models.analytics import (
     AnalyticsDirty,
     GroupDay,
     QuestionStat,
+    ResourceWeek,
     ThreadViewDay,
 )
 from server.models.delivery import (
@@ -112,6 +113,7 @@ __all__ = [
     "RegistrationMode",
     "Report",
     "ReportState",
+    "ResourceWeek",
     "Role",
     "SeenSignature",
     "Session",

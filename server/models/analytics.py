@@ -120,3 +120,25 @@ class QuestionStat(Entity):
     class Meta:
         table = "analytics_question"
         indexes = (("group_id", "asked_at"), ("asked_at",))
+
+
+class ResourceWeek(Entity):
+    """How many times a resource's thread was viewed in a week (Monday, UTC): the top resources
+    of a range add up a few rows per resource instead of a row per day."""
+
+    thread: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="resource_weeks", on_delete=fields.CASCADE
+    )
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="resource_weeks", on_delete=fields.CASCADE
+    )
+    week = fields.DateField()
+    views = fields.IntField(default=0)
+
+    thread_id: str
+    group_id: str
+
+    class Meta:
+        table = "analytics_resource_week"
+        unique_together = (("thread", "week"),)
+        indexes = (("group_id", "week"), ("week",))

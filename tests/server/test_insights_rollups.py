@@ -26,6 +26,7 @@ from server.models import (
     PostState,
     QuestionStat,
     Reaction,
+    ResourceWeek,
     ThreadViewDay,
     utcnow,
 )
@@ -150,7 +151,8 @@ async def _snapshot() -> tuple[object, ...]:
         q.question_id: (q.first_reply_after, q.first_replier_id, q.accepted_after, q.answerer_id)
         for q in await QuestionStat.all()
     }
-    return days, weeks, questions
+    resources = {(r.thread_id, r.week): r.views for r in await ResourceWeek.all()}
+    return days, weeks, questions, resources
 
 
 async def test_rollups__match_a_direct_count(settings: Settings) -> None:
@@ -183,6 +185,13 @@ async def test_rollups__match_a_direct_count(settings: Settings) -> None:
             id=question.accepted_answer_id or "", state=PostState.PUBLISHED
         )
         assert stat.answerer_id == (answer.author_id if answer else None)
+    # And each resource's views per week
+    expected: dict[tuple[str, date], int] = defaultdict(int)
+    for view in await ThreadViewDay.filter(thread__kind=PostKind.RESOURCE):
+        expected[(view.thread_id, view.day - timedelta(days=view.day.weekday()))] += view.views
+    rolled = {(row.thread_id, row.week): row.views for row in await ResourceWeek.all()}
+    assert rolled == dict(expected)
+    assert expected
     assert not await AnalyticsDirty.exists()
 
 

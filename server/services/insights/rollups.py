@@ -5,7 +5,7 @@ A day's figures depend only on the stored facts, never on what was computed befo
 a day twice gives the same numbers, and a late change (a post removed, an answer accepted, a
 reply arriving) is folded in by marking its days again (`dirty`). Active members are counted per
 week (distinct people are not additive): each week touched by a marked day is counted again, for
-its group and for the whole instance.
+its group and for the whole instance, with its resources' views (`ResourceWeek`).
 
 Several workers may run: a marked day is claimed with a lease (`server.leases`), and its mark is
 removed only if nothing marked it again while it was computed.
@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.functions import Sum
 
 from server.leases import Leases
 from server.models import (
@@ -34,6 +35,7 @@ from server.models import (
     PostState,
     QuestionStat,
     Reaction,
+    ResourceWeek,
     ThreadViewDay,
     utcnow,
 )
@@ -183,8 +185,36 @@ async def count_active(scope: str, week: date) -> int:
 
 
 async def recompute_week(scope: str, week: date) -> None:
+    """The week's active members, and for a group, its resources' views that week."""
     row = ActiveWeek(scope=scope, week=week, members=await count_active(scope, week))
     await ActiveWeek.bulk_create([row], on_conflict=["scope", "week"], update_fields=["members"])
+    if scope != INSTANCE:
+        await _recompute_resource_week(scope, week)
+
+
+async def _recompute_resource_week(group_id: str, week: date) -> None:
+    end = week + timedelta(days=7)
+    totals = (
+        await ThreadViewDay.filter(
+            group_id=group_id, day__gte=week, day__lt=end, thread__kind=PostKind.RESOURCE
+        )
+        .annotate(total=Sum("views"))
+        .group_by("thread_id")
+        .values_list("thread_id", "total")
+    )
+    views = {str(thread): int(total) for thread, total in totals}
+    await (
+        ResourceWeek.filter(group_id=group_id, week=week)
+        .exclude(thread_id__in=list(views))
+        .delete()
+    )
+    rows = [
+        ResourceWeek(thread_id=t, group_id=group_id, week=week, views=n) for t, n in views.items()
+    ]
+    if rows:
+        await ResourceWeek.bulk_create(
+            rows, on_conflict=["thread_id", "week"], update_fields=["views"]
+        )
 
 
 class RollupWorker:
