@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-__all__ = ["connection", "is_postgres", "row_placeholders", "week_start"]
+__all__ = ["connection", "is_postgres", "placeholders", "row_placeholders", "week_start"]
 
 
 def connection() -> BaseDBAsyncClient:
@@ -16,6 +16,13 @@ def connection() -> BaseDBAsyncClient:
 
 def is_postgres(db: BaseDBAsyncClient) -> bool:
     return bool(db.capabilities.dialect == "postgres")
+
+
+def placeholders(db: BaseDBAsyncClient, first: int, count: int) -> list[str]:
+    """`count` placeholders, numbered from `first` (1-based) on PostgreSQL."""
+    if is_postgres(db):
+        return [f"${first + n}" for n in range(count)]
+    return ["?"] * count
 
 
 def row_placeholders(db: BaseDBAsyncClient, rows: int, width: int) -> str:
