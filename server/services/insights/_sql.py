@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-__all__ = ["connection", "is_postgres", "placeholders", "row_placeholders", "week_start"]
+__all__ = ["Params", "connection", "is_postgres", "row_placeholders", "week_start"]
 
 
 def connection() -> BaseDBAsyncClient:
@@ -18,11 +18,17 @@ def is_postgres(db: BaseDBAsyncClient) -> bool:
     return bool(db.capabilities.dialect == "postgres")
 
 
-def placeholders(db: BaseDBAsyncClient, first: int, count: int) -> list[str]:
-    """`count` placeholders, numbered from `first` (1-based) on PostgreSQL."""
-    if is_postgres(db):
-        return [f"${first + n}" for n in range(count)]
-    return ["?"] * count
+class Params:
+    """Parameters of one statement, added in the order their placeholders stand in its text
+    (SQLite's `?` are positional; PostgreSQL's `$n` are numbered here)."""
+
+    def __init__(self, db: BaseDBAsyncClient) -> None:
+        self.postgres = is_postgres(db)
+        self.values: list[object] = []
+
+    def __call__(self, value: object) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}" if self.postgres else "?"
 
 
 def row_placeholders(db: BaseDBAsyncClient, rows: int, width: int) -> str:

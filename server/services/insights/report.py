@@ -33,7 +33,7 @@ from server.models import (
     utcnow,
 )
 from server.services._buckets import bucket_sql
-from server.services.insights._sql import connection, placeholders, week_start
+from server.services.insights._sql import Params, connection, week_start
 from server.services.insights.dates import DateRange
 from server.services.insights.rollups import INSTANCE
 from server.services.reading import readable_posts
@@ -209,41 +209,49 @@ def _median(values: list[int]) -> int | None:
 
 
 async def _fill_questions(report: Report, ids: list[str], period: DateRange, now: datetime) -> None:
-    """Counts, medians and helpers from one read of the range's question rows (a few columns
-    of a few tens of thousands of rows at most: cheaper than a query per figure)."""
+    """Counts, medians and helpers of the range's questions, in three statements."""
     if not ids:
         return
     db = connection()
-    # In the order they stand in the text: SQLite's placeholders are positional.
-    marks = placeholders(db, 1, len(ids) + 3)
-    sql = (
-        'SELECT "first_reply_after", "accepted_after", "first_replier_id", "answerer_id",'  # noqa: S608
-        f' "asked_at" <= {marks[0]} FROM "analytics_question"'
-        f' WHERE "group_id" IN ({", ".join(marks[1:-2])})'
-        f' AND "asked_at" >= {marks[-2]} AND "asked_at" < {marks[-1]}'
+    start, end = _moment(period.start), _moment(period.end + timedelta(days=1))
+
+    def scope(p: Params) -> str:
+        groups = ", ".join(p(group_id) for group_id in ids)
+        return f'"group_id" IN ({groups}) AND "asked_at" >= {p(start)} AND "asked_at" < {p(end)}'
+
+    p = Params(db)
+    late = (
+        f'(("first_reply_after" IS NULL AND "asked_at" <= {p(now - UNANSWERED_AFTER)})'
+        f' OR "first_reply_after" > {p(int(UNANSWERED_AFTER.total_seconds()))})'
     )
-    params: list[object] = [
-        now - UNANSWERED_AFTER,
-        *ids,
-        _moment(period.start),
-        _moment(period.end + timedelta(days=1)),
-    ]
-    _, rows = await db.execute_query(sql, params)
-    late = int(UNANSWERED_AFTER.total_seconds())
-    first_replies = [int(row[0]) for row in rows if row[0] is not None]
-    accepted = [int(row[1]) for row in rows if row[1] is not None]
-    report.asked = len(rows)
-    report.answered = len(first_replies)
-    report.accepted = len(accepted)
-    report.unanswered_48h = sum(
-        1 for row in rows if (row[0] is None and row[4]) or (row[0] is not None and row[0] > late)
+    _, rows = await db.execute_query(
+        'SELECT COUNT(*), COUNT("first_reply_after"), COUNT("accepted_after"),'  # noqa: S608
+        f' SUM(CASE WHEN {late} THEN 1 ELSE 0 END) FROM "analytics_question" WHERE {scope(p)}',
+        p.values,
     )
-    report.median_first_reply = _median(first_replies)
-    report.median_accepted = _median(accepted)
-    report.helpers = await _helpers(
-        Counter(str(row[3]) for row in rows if row[3]),
-        Counter(str(row[2]) for row in rows if row[2]),
+    asked, answered, accepted, unanswered = (int(value or 0) for value in rows[0])
+    report.asked, report.answered, report.accepted = asked, answered, accepted
+    report.unanswered_48h = unanswered
+    p = Params(db)
+    _, rows = await db.execute_query(
+        'SELECT "first_reply_after", "accepted_after" FROM "analytics_question"'  # noqa: S608
+        f' WHERE {scope(p)} AND ("first_reply_after" IS NOT NULL OR "accepted_after" IS NOT NULL)',
+        p.values,
     )
+    report.median_first_reply = _median([int(row[0]) for row in rows if row[0] is not None])
+    report.median_accepted = _median([int(row[1]) for row in rows if row[1] is not None])
+    p = Params(db)
+    _, rows = await db.execute_query(
+        'SELECT \'a\', "answerer_id", COUNT(*) FROM "analytics_question"'  # noqa: S608
+        f' WHERE {scope(p)} AND "answerer_id" IS NOT NULL GROUP BY "answerer_id" UNION ALL'
+        ' SELECT \'f\', "first_replier_id", COUNT(*) FROM "analytics_question"'
+        f' WHERE {scope(p)} AND "first_replier_id" IS NOT NULL GROUP BY "first_replier_id"',
+        p.values,
+    )
+    counts: dict[str, Counter[str]] = {"a": Counter(), "f": Counter()}
+    for which, actor_id, n in rows:
+        counts[str(which)][str(actor_id)] = int(n)
+    report.helpers = await _helpers(counts["a"], counts["f"])
 
 
 async def _unanswered(
