@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                 ('first_replier', fields.ForeignKeyField('models.Actor', source_field='first_replier_id', null=True, db_constraint=True, to_field='id', related_name='first_replies', on_delete=OnDelete.SET_NULL)),
                 ('answerer', fields.ForeignKeyField('models.Actor', source_field='answerer_id', null=True, db_constraint=True, to_field='id', related_name='accepted_answers', on_delete=OnDelete.SET_NULL)),
             ],
-            options={'table': 'analytics_question', 'app': 'models', 'indexes': [Index(fields=['group_id', 'asked_at']), Index(fields=['asked_at'])], 'pk_attr': 'id', 'table_description': 'How one published question fared: when it got its first reply and its accepted answer'},
+            options={'table': 'analytics_question', 'app': 'models', 'indexes': [Index(fields=['group_id', 'asked_at', 'first_reply_after', 'accepted_after', 'answerer_id', 'first_replier_id']), Index(fields=['asked_at'])], 'pk_attr': 'id', 'table_description': 'How one published question fared: when it got its first reply and its accepted answer'},
             bases=['Entity'],
         ),
         ops.CreateModel(
