@@ -37,21 +37,15 @@ import itertools
 import random
 import statistics
 import string
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-import asyncpg
-
-from server import db, events
+from bench._database import migrated_database
+from server import events
 from server.models import Post, PostKind, PostState, utcnow
 from server.models._base import new_id
 from server.services import accounts, groups, posts, search
 from server.services.search.index import index_post
-from server.settings import Settings
 
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 LANGUAGE = "english"
 GROUPS = 20
 WORDS = 20_000
@@ -194,22 +188,7 @@ async def searches(text: Text, count: int, concurrency: int) -> None:
 
 
 async def bench(database: str, total: int, concurrency: int, count: int) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="lyceum-bench-"))
-    name = ""
-    if database == "postgres":
-        name = f"lyceum_bench_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(POSTGRES_ADMIN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = f"postgres://postgres@127.0.0.1:5432/{name}"
-    else:
-        url = f"sqlite://{workdir / 'lyceum.sqlite3'}"
-    settings = Settings(
-        base_url="http://127.0.0.1:9", data_dir=workdir, database_url=url, embedded_worker=False
-    )
-    try:
-        await db.migrate(settings)
-        await db.open_database(settings)
+    async with migrated_database(database):
         rng = random.Random(1)
         text = Text(rng)
         start = time.perf_counter()
@@ -226,12 +205,6 @@ async def bench(database: str, total: int, concurrency: int, count: int) -> None
             await Post._meta.db.execute_script("ANALYZE")
         await searches(text, count, concurrency)
         await index_costs(text)
-        await db.close_database()
-    finally:
-        if name:
-            admin = await asyncpg.connect(POSTGRES_ADMIN)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
 
 
 def main() -> None:

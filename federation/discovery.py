@@ -32,6 +32,7 @@ from server.models import Account, AccountState, Post, PostState, RegistrationMo
 from server.services import instance
 from server.services.handles import HANDLE_RE
 from server.services.instance_actor import INSTANCE_ACTOR_USERNAME
+from server.services.instance_stats import active_since
 from server.settings import Settings
 
 JRD = "application/jrd+json"
@@ -164,11 +165,9 @@ async def node_stats() -> NodeStats:
     local_posts = Post.filter(author__domain="", ap_id__isnull=True, state=PostState.PUBLISHED)
     return NodeStats(
         users_total=await accounts.count(),
-        users_active_month=await accounts.filter(
-            last_login_at__gte=now - timedelta(days=30)
-        ).count(),
+        users_active_month=await accounts.filter(active_since(now - timedelta(days=30))).count(),
         users_active_halfyear=await accounts.filter(
-            last_login_at__gte=now - timedelta(days=180)
+            active_since(now - timedelta(days=180))
         ).count(),
         local_posts=await local_posts.filter(parent_id__isnull=True).count(),
         local_comments=await local_posts.filter(parent_id__isnull=False).count(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,16 +88,25 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     # One HTTP client, fetcher and delivery worker per app, built here (not in the lifespan) so
     # that apps run without a lifespan, as in tests, still find `app.state.federation`.
     federation = FederationRuntime(settings, other_work=background_work(settings))
+    web_context = WebContext(
+        settings=settings,
+        templates=build_templates(),
+        rate_limits=RateLimits(settings.rate_limit_storage),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await db.open_database(settings)
+        stop_views = asyncio.Event()
+        flusher = asyncio.create_task(web_context.views.run_until_stopped(stop_views))
         try:
             if settings.embedded_worker:
                 federation.start_worker()
             yield
         finally:
+            stop_views.set()  # a last flush: page views counted here are not lost at shutdown
+            await flusher
             await federation.aclose()
             if manage_database:
                 await db.close_database()
@@ -133,9 +143,5 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.federation = federation
     # The web finds groups on other servers through this port (it cannot import federation).
     app.state.resolve_remote_group = resolver_for(app.state)
-    app.state.web = WebContext(
-        settings=settings,
-        templates=build_templates(),
-        rate_limits=RateLimits(settings.rate_limit_storage),
-    )
+    app.state.web = web_context
     return app

@@ -16,30 +16,34 @@ from server import events, mail
 from server.mail.scheduler import DigestScheduler
 from server.mail.worker import MailWorker
 from server.services import notifications, recognition, search
+from server.services.insights import RollupWorker
+from server.services.insights import dirty as insights_dirty
 from server.settings import Settings
 
 __all__ = ["background_work", "subscribe_all", "worker_runtime"]
 
 
 def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
-    """Subscribe notifications, mail, the search index, the credits ledger, the federation
-    outbox and the workers' wake-up to `bus` (a second call changes nothing but the outbox's
-    settings)."""
+    """Subscribe notifications, mail, the search index, the credits ledger, the analytics
+    rollups' marks, the federation outbox and the workers' wake-up to `bus` (a second call
+    changes nothing but the outbox's settings)."""
     notifications.register(bus)
     mail.register(bus, settings)
     search.register(bus, settings.search_language)
     recognition.register(bus)
+    insights_dirty.register(bus)
     register_outbox(bus, settings)
     bus.subscribe(events.FederationWorkRequeued, wake.on_work_requeued)
 
 
 def background_work(settings: Settings) -> list[BackgroundWork]:
-    """The worker's work beside federation's: sending queued mail, scheduling digests and
-    granting badges."""
+    """The worker's work beside federation's: sending queued mail, scheduling digests,
+    granting badges and keeping the organisers' analytics rollups current."""
     return [
         MailWorker(settings).run_until_stopped,
         DigestScheduler(settings).run_until_stopped,
         recognition.BadgeGranter(settings).run_until_stopped,
+        RollupWorker(settings).run_until_stopped,
     ]
 
 

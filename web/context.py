@@ -1,13 +1,15 @@
-"""What every web handler reaches through `request.app.state`: settings, templates, limits."""
+"""What every web handler reaches through `request.app.state`: settings, templates, limits,
+and the thread view counter."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from server.ratelimit import RateLimits
+from server.services.insights import ViewCounter
 from server.settings import Settings
 
 
@@ -16,6 +18,8 @@ class WebContext:
     settings: Settings
     templates: Jinja2Templates
     rate_limits: RateLimits
+    # Thread page views, counted in memory and flushed by the app's lifespan (and tests).
+    views: ViewCounter = field(default_factory=ViewCounter)
 
 
 def web(request: Request) -> WebContext:

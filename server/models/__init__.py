@@ -3,7 +3,14 @@
 from server.models._base import Entity, new_id, utcnow
 from server.models.accounts import Account, AccountState, Invite, PasswordReset, Role, Session
 from server.models.actors import Actor, ActorKind
-from server.models.analytics import ThreadViewDay
+from server.models.analytics import (
+    ActiveWeek,
+    AnalyticsDirty,
+    GroupDay,
+    QuestionStat,
+    ResourceWeek,
+    ThreadViewDay,
+)
 from server.models.delivery import (
     Delivery,
     DeliveryState,
@@ -58,8 +65,10 @@ from server.models.recognition import Badge, BadgeAward, Credit, CreditKind
 __all__ = [
     "Account",
     "AccountState",
+    "ActiveWeek",
     "Actor",
     "ActorKind",
+    "AnalyticsDirty",
     "AuditEntry",
     "Badge",
     "BadgeAward",
@@ -74,6 +83,7 @@ __all__ = [
     "DomainHealth",
     "Entity",
     "Group",
+    "GroupDay",
     "GroupState",
     "GroupTopic",
     "GroupVisibility",
@@ -97,11 +107,13 @@ __all__ = [
     "PostMention",
     "PostState",
     "PostingPolicy",
+    "QuestionStat",
     "Reaction",
     "ReactionKind",
     "RegistrationMode",
     "Report",
     "ReportState",
+    "ResourceWeek",
     "Role",
     "SeenSignature",
     "Session",

@@ -340,7 +340,8 @@ async def authenticate(login: str, password: str) -> Account:
         raise Forbidden("Your sign-up is waiting for an admin's approval.")
     if account.state == AccountState.SUSPENDED:
         raise Forbidden("This account is suspended.")
-    changes: dict[str, object] = {"last_login_at": utcnow()}
+    now = utcnow()
+    changes: dict[str, object] = {"last_login_at": now, "last_active_at": now}
     if needs_rehash(account.password_hash):
         changes["password_hash"] = hash_password(password)
     await Account.filter(id=account.id).update(**changes)

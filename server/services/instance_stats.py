@@ -7,7 +7,9 @@ where nothing happened. Counts are made by the database (`_buckets`), one query 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
 
 from server.models import (
     Account,
@@ -29,6 +31,7 @@ __all__ = [
     "Point",
     "Summary",
     "active_members_per_day",
+    "active_since",
     "deliveries_per_hour",
     "posts_per_day",
     "reports_per_day",
@@ -39,6 +42,7 @@ __all__ = [
 @dataclass(frozen=True)
 class Summary:
     accounts: int  # active accounts
+    active_month: int  # of those, active (any logged-in request) in the last 30 days
     groups: int  # groups hosted here
     posts: int  # published posts and replies, here and from elsewhere
     pending_signups: int
@@ -46,9 +50,18 @@ class Summary:
     queue: federation_health.QueueDepth
 
 
+def active_since(since: datetime) -> Q:
+    """A filter on `Account` for those seen active (or logging in, for rows from before
+    `last_active_at` was kept) since `since`."""
+    return Q(last_active_at__gte=since) | Q(last_login_at__gte=since)
+
+
 async def summary(now: datetime | None = None) -> Summary:
+    now = now or utcnow()
+    accounts = Account.filter(state=AccountState.ACTIVE)
     return Summary(
-        accounts=await Account.filter(state=AccountState.ACTIVE).count(),
+        accounts=await accounts.count(),
+        active_month=await accounts.filter(active_since(now - timedelta(days=30))).count(),
         groups=await Group.filter(actor__domain="").count(),
         posts=await Post.filter(state=PostState.PUBLISHED).count(),
         pending_signups=await Account.filter(state=AccountState.PENDING).count(),

@@ -4,7 +4,9 @@ browser's cookie holds (a leaked table holds no usable token).
 The rows are the truth for every web process: ending a row logs that browser out at once, and a
 password change, a reset, a suspension or a deletion ends all of a person's rows. A session lives
 `lifetime` after it was last seen; `last_seen_at` is written at most every `TOUCH_EVERY`, so that a
-busy reader does not turn every page view into a database write.
+busy reader does not turn every page view into a database write. Likewise the account's
+`last_active_at` (what "active" means for NodeInfo and the dashboard) moves on at most every
+`ACTIVE_EVERY`, however long the session: every logged-in request passes here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import timedelta
 from server.models import Account, AccountState, Session, utcnow
 
 __all__ = [
+    "ACTIVE_EVERY",
     "TOUCH_EVERY",
     "Started",
     "end_all",
@@ -30,6 +33,7 @@ __all__ = [
 ]
 
 TOUCH_EVERY = timedelta(minutes=5)
+ACTIVE_EVERY = timedelta(minutes=15)
 USER_AGENT_MAX = 255
 IP_MAX = 64
 
@@ -69,7 +73,8 @@ async def find_account(
 ) -> tuple[Account, Session] | None:
     """The active account a live session token belongs to (with its actor), or None.
 
-    Seen again after `TOUCH_EVERY`, the session's last-seen time, address and expiry move on.
+    Seen again after `TOUCH_EVERY`, the session's last-seen time, address and expiry move on;
+    after `ACTIVE_EVERY`, the account's last-active time.
     """
     if not token or len(token) > 128:
         return None
@@ -89,6 +94,9 @@ async def find_account(
         await Session.filter(id=session.id).update(
             last_seen_at=now, expires_at=session.expires_at, ip_address=session.ip_address
         )
+    if account.last_active_at is None or now - account.last_active_at >= ACTIVE_EVERY:
+        account.last_active_at = now
+        await Account.filter(id=account.id).update(last_active_at=now)
     return account, session
 
 

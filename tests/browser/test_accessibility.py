@@ -114,8 +114,13 @@ PAGE_KINDS = [
     PageKind("group-modlog", "/g/{handle}/modlog", (MEMBER,)),
     PageKind("group-reports", "/g/{handle}/reports", (MEMBER,)),
     PageKind("group-report", "{group_report}", (MEMBER,)),
+    PageKind("group-insights", "/g/{handle}/insights", (MEMBER,)),
+    PageKind("group-value-report", "/g/{handle}/insights/report", (MEMBER,)),
     # Admins
     PageKind("admin-dashboard", "/admin", (ADMIN,)),
+    PageKind("admin-insights", "/admin/insights", (ADMIN,)),
+    PageKind("admin-insights-bad-range", "/admin/insights?from=nope", (ADMIN,), status=400),
+    PageKind("admin-value-report", "/admin/insights/report", (ADMIN,)),
     PageKind("admin-reports", "/admin/reports", (ADMIN,)),
     PageKind("admin-report", "{admin_report}", (ADMIN,)),
     PageKind("admin-users", "/admin/users", (ADMIN,)),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
-from server.models import InstanceConfig, RegistrationMode
+from server.models import Account, InstanceConfig, RegistrationMode, utcnow
 from server.services import instance
 from tests.helpers import make_account, make_group, make_post_row
 
@@ -65,3 +67,25 @@ async def test_nodeinfo__closed_registrations(client: httpx.AsyncClient) -> None
 async def test_nodeinfo__unknown_version_is_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/nodeinfo/1.0")
     assert response.status_code == 404
+
+
+async def test_nodeinfo__counts_members_active_in_a_long_session(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given a member who logged in long ago but was active yesterday (a long session), one
+    # last active 100 days ago, and one never seen
+    now = utcnow()
+    for username, login_days, active_days in [
+        ("ada", 200, 1),
+        ("bob", 100, 100),
+        ("cyd", None, None),
+    ]:
+        account = await make_account(username)
+        await Account.filter(id=account.id).update(
+            last_login_at=now - timedelta(days=login_days) if login_days else None,
+            last_active_at=now - timedelta(days=active_days) if active_days else None,
+        )
+    # When a peer reads NodeInfo
+    document = (await client.get("/nodeinfo/2.1")).json()
+    # Then activity, not the log-in form, decides who counts as active
+    assert document["usage"]["users"] == {"total": 3, "activeMonth": 1, "activeHalfyear": 2}

@@ -80,6 +80,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /settings/sessions/{session_id}/end": AUTH,  # one's own sessions only (404 otherwise)
     # Admin: dashboard and federation health.
     "GET /admin": ADMIN,
+    "GET /admin/insights": ADMIN,
+    "GET /admin/insights/report": ADMIN,
+    "GET /admin/insights/{table}.csv": ADMIN,
     "GET /admin/federation": ADMIN,
     "POST /admin/federation/retry": ADMIN,
     "POST /admin/federation/domains/{domain}/retry": ADMIN,
@@ -169,6 +172,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /p/{post_id}/unpin": MOD,
     # Group moderation of posts (a published post: restore/approve/reject answer 409 to mods).
     "GET /g/{handle}/moderation": MOD,
+    "GET /g/{handle}/insights": MOD,
+    "GET /g/{handle}/insights/report": MOD,
+    "GET /g/{handle}/insights/{table}.csv": MOD,
     "POST /p/{post_id}/remove": MOD,
     "POST /p/{post_id}/restore": MOD,
     "POST /p/{post_id}/approve": MOD,

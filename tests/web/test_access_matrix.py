@@ -148,6 +148,7 @@ async def build_world(n: int) -> World:
         "mail_id": bounced.id,
         "invite_id": invite.id,
         "code": invite.code,
+        "table": "weekly",
     }
     usernames = {"member": f"member{n}", "moderator": f"moderator{n}", "admin": f"admin{n}"}
     return World(values, usernames)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import httpx
 
-from server.models import Report
+from server.models import Account, Report, utcnow
 from tests.helpers import log_in, make_account, make_group, make_post
 
 
@@ -62,3 +63,22 @@ async def test_dashboard__shows_totals_and_charts_to_admins(client: httpx.AsyncC
     # And the numbers are in tables too: today's posts first
     assert html.count('<table class="data">') == 4
     assert f'<th scope="row">{day}</th><td>3</td>' in html
+
+
+async def test_dashboard__counts_members_active_in_the_last_30_days(
+    client: httpx.AsyncClient,
+) -> None:
+    # Given an admin, a member active yesterday in a session started long ago, and one idle
+    now = utcnow()
+    await make_account("ada", admin=True)
+    for username, active_days in [("bob", 1), ("cyd", 45)]:
+        account = await make_account(username)
+        await Account.filter(id=account.id).update(
+            last_login_at=now - timedelta(days=90),
+            last_active_at=now - timedelta(days=active_days),
+        )
+    await log_in(client, "ada")  # logging in is activity too
+    # When the admin opens the dashboard
+    html = (await client.get("/admin")).text
+    # Then the admin and the member in a long session count as active, the idle one does not
+    assert '<span class="figure">2</span> active in the last 30 days' in html

@@ -19,6 +19,7 @@ from server.models import Post, PostKind
 from server.services import instance, posts, recognition, watches
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.feeds import is_own_held
+from server.services.insights.views import is_counted_agent
 from server.services.reading import can_read_post
 from web.context import web
 from web.forms import read_form
@@ -62,6 +63,8 @@ async def _render_thread(
     if page.open_graph is not None and await can_read_post(account, post):
         titled_by = root if await can_read_post(account, root) else post
         preview = for_post(settings, post, titled_by, page.group)
+    if status == 200 and root.is_visible and _is_reading(request):
+        web(request).views.record(root.id, root.group_id)
     return web(request).templates.TemplateResponse(
         request,
         "posts/thread.html",
@@ -90,6 +93,16 @@ async def _render_thread(
             "canonical": web(request).settings.url(f"/p/{post.id}"),
         },
         status_code=status,
+    )
+
+
+def _is_reading(request: Request) -> bool:
+    """A person opening the page: not a HEAD, a prefetch, a crawler or a script (the view
+    counts of organisers' reports)."""
+    headers = request.headers
+    prefetch = "prefetch" in (headers.get("sec-purpose", "") + headers.get("purpose", "")).lower()
+    return (
+        request.method == "GET" and not prefetch and is_counted_agent(headers.get("user-agent", ""))
     )
 
 
