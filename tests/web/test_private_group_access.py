@@ -157,6 +157,10 @@ OTHER_ROUTES = {
             "GET /g/{handle}/bans",
             "GET /g/{handle}/members/{actor_id}/transfer",
             "GET /g/{handle}/modlog",
+            # moderators' pages: the access matrix keeps everyone else out
+            "GET /g/{handle}/insights",
+            "GET /g/{handle}/insights/report",
+            "GET /g/{handle}/insights/{table}.csv",
             "GET /g/{handle}/new",
             "GET /g/{handle}/invites",
             "GET /invite/{code}",
