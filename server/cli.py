@@ -366,8 +366,8 @@ def check() -> None:
     if not settings.smtp_host:
         notes.append(
             "Warning: no SMTP server (LYCEUM_SMTP_HOST): mail is only written to the log, so "
-            "nobody can reset a password or confirm a sign-up by mail, and an open sign-up says "
-            "when an address is already in use. Set one up before opening a public instance."
+            "nobody gets sign-up links, password resets or notifications by mail. Set one up "
+            "before opening a public instance."
         )
     for line in notes:
         click.echo(line)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 
 from server.app import create_app
-from server.models import Account, Actor, Post, Role
+from server.models import Account, Actor, OutgoingMail, Post, Role
 from server.services import accounts, groups, posts
 from server.services.groups import GroupForm
 from server.settings import Settings
@@ -42,6 +43,29 @@ async def csrf(client: httpx.AsyncClient, path: str = "/") -> str:
     """A valid CSRF token for the client's session, read from a page."""
     page = await client.get(path)
     return csrf_from(page.text)
+
+
+SIGNUP_LINK = re.compile(r"https?://\S+?(/signup/confirm/[A-Za-z0-9_=-]+)")
+
+
+async def signup_link(address: str) -> str:
+    """The path of the newest sign-up link mailed (queued) to `address`."""
+    mail = (
+        await OutgoingMail.filter(to_address=address, kind="signup_confirmation")
+        .order_by("-created_at")
+        .first()
+    )
+    assert mail is not None, f"no sign-up link was mailed to {address}"
+    match = SIGNUP_LINK.search(mail.text_body)
+    assert match is not None, "the sign-up mail holds no link"
+    return match.group(1)
+
+
+async def confirm_signup(client: httpx.AsyncClient, address: str) -> httpx.Response:
+    """Follow the sign-up link mailed to `address` and press its button, as its owner does."""
+    link = await signup_link(address)
+    page = await client.get(link)
+    return await client.post(link, data={"csrf_token": csrf_from(page.text)})
 
 
 async def make_group(owner: Account, handle: str, **kwargs: object) -> groups.Group:

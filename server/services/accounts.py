@@ -181,6 +181,7 @@ class CheckedSignUp:
     state: AccountState
     reason: str = ""
     invite_code: str = ""
+    next: str = ""  # the local page to go on to once the link is followed
 
 
 async def check_sign_up(form: SignUp) -> CheckedSignUp:

@@ -40,6 +40,7 @@ def seal(checked: CheckedSignUp, secret: str) -> str:
         "state": checked.state.value,
         "reason": checked.reason,
         "invite_code": checked.invite_code,
+        "next": checked.next,
     }
     return _fernet(secret).encrypt(json.dumps(fields).encode()).decode()
 
@@ -57,6 +58,7 @@ def open_link(token: str, secret: str) -> CheckedSignUp:
             state=AccountState(fields["state"]),
             reason=fields["reason"],
             invite_code=fields["invite_code"],
+            next=fields.get("next", ""),
         )
     except (InvalidToken, UnicodeError, ValueError, KeyError, TypeError) as exc:
         raise NotFound(BAD_LINK) from exc

@@ -23,6 +23,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.browser import flows
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -139,6 +141,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     listener.close()  # the child holds its own copy
     try:
         _wait_until_ready(base_url, process)
+        flows.MAILBOX = data_dir / "lyceum.sqlite3"
         yield base_url
     finally:
         process.terminate()

@@ -14,11 +14,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from server import db, events
-from server.models import Account, AccountState, Invite, RegistrationMode
+from server.models import Account, AccountState, Invite, OutgoingMail, RegistrationMode
 from server.services import accounts, instance
 from server.settings import Settings
 from tests.conftest import BACKEND, BASE_URL, csrf_from
-from tests.helpers import PASSWORD, client_for, csrf, make_account
+from tests.helpers import PASSWORD, client_for, confirm_signup, csrf, make_account
 
 FORM = {
     "username": "ada",
@@ -41,12 +41,20 @@ async def test_signup_page__says_registration_is_open(client: httpx.AsyncClient)
     assert 'name="reason"' not in response.text
 
 
-async def test_signup__open_mode_logs_the_person_in(client: httpx.AsyncClient) -> None:
+async def test_signup__open_mode_mails_a_link_that_makes_the_account_and_logs_in(
+    client: httpx.AsyncClient,
+) -> None:
     # When a visitor signs up on an open instance
     response = await post_signup(client)
-    # Then they are redirected, logged in, and their account is active
-    assert response.status_code == 303
-    assert response.headers["location"] == "/home"
+    # Then they are asked to check their mail, and nothing is stored yet
+    assert (response.status_code, response.headers["location"]) == (303, "/signup/check-mail")
+    assert await Account.all().count() == 0
+    # (no SMTP server here: the page says where the mail went)
+    assert "written to the server's log" in (await client.get("/signup/check-mail")).text
+    # When they follow the mailed link and confirm
+    confirmed = await confirm_signup(client, "ada@example.org")
+    # Then they are logged in, and their account is active
+    assert (confirmed.status_code, confirmed.headers["location"]) == (303, "/home")
     account = await Account.get(email="ada@example.org").select_related("actor")
     assert account.state == AccountState.ACTIVE
     assert account.actor.display_name == "Ada Lovelace"
@@ -54,13 +62,15 @@ async def test_signup__open_mode_logs_the_person_in(client: httpx.AsyncClient) -
     assert 'href="/u/ada"' in home.text
 
 
-async def test_signup__honours_a_local_next(client: httpx.AsyncClient) -> None:
-    response = await post_signup(client, next="/setup/claim?token=abc")
+async def test_signup__the_link_honours_a_local_next(client: httpx.AsyncClient) -> None:
+    await post_signup(client, next="/setup/claim?token=abc")
+    response = await confirm_signup(client, "ada@example.org")
     assert response.headers["location"] == "/setup/claim?token=abc"
 
 
-async def test_signup__ignores_a_next_to_another_site(client: httpx.AsyncClient) -> None:
-    response = await post_signup(client, next="//evil.example/")
+async def test_signup__the_link_ignores_a_next_to_another_site(client: httpx.AsyncClient) -> None:
+    await post_signup(client, next="//evil.example/")
+    response = await confirm_signup(client, "ada@example.org")
     assert response.headers["location"] == "/home"
 
 
@@ -125,8 +135,9 @@ async def test_signup__an_invitation_link_fills_in_the_code(client: httpx.AsyncC
     response = await client.post(
         "/signup", data={**FORM, "invite_code": invite.code, "csrf_token": csrf_from(page.text)}
     )
-    # Then they are in, and the invitation counted the use
+    # Then, once they confirm, they are in, and the invitation counted the use
     assert response.status_code == 303
+    await confirm_signup(client, "ada@example.org")
     assert await Account.filter(email="ada@example.org", state=AccountState.ACTIVE).exists()
     assert (await Invite.get(id=invite.id)).uses == 1
 
@@ -188,11 +199,12 @@ async def test_signup__only_successful_sign_ups_count_against_the_limit(
         refused = await post_signup(client, username="cy", email="cy@example.org")
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) > 0
-    assert await Account.all().count() == 2
+    assert await OutgoingMail.filter(kind="signup_confirmation").count() == 2
 
 
 async def test_signup__logged_in_people_are_sent_on(client: httpx.AsyncClient) -> None:
     await post_signup(client)
+    await confirm_signup(client, "ada@example.org")
     response = await client.get("/signup?next=/settings/profile")
     assert response.status_code == 303
     assert response.headers["location"] == "/settings/profile"
@@ -255,9 +267,11 @@ async def _one_example(
             # When arbitrary text is posted to the sign-up form
             token = await csrf(client, "/signup")
             signed_up = await client.post("/signup", data={**fields, "csrf_token": token})
-            # Then the answer is never a server error, and at most this one account exists
+            # Then the answer is never a server error; only approval mode stores an account
+            # before its mailed link is followed, and then at most this one
             assert signed_up.status_code in (303, 422), signed_up.text
-            assert await Account.all().count() == (1 if signed_up.status_code == 303 else 0)
+            waits = signed_up.status_code == 303 and mode == RegistrationMode.APPROVAL
+            assert await Account.all().count() == (1 if waits else 0)
             # And logging in with arbitrary text is refused or accepted, never an error
             client.cookies.clear()
             token = await csrf(client, "/login")

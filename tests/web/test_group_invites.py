@@ -30,7 +30,7 @@ from server.models import (
 )
 from server.services import accounts, group_invites, instance
 from server.services.errors import Conflict
-from tests.helpers import PASSWORD, csrf, log_in, make_account, make_group
+from tests.helpers import PASSWORD, confirm_signup, csrf, log_in, make_account, make_group
 
 SIGNUP = {"username": "nia", "email": "nia@example.org", "password": PASSWORD}
 
@@ -187,8 +187,11 @@ async def test_a_visitor_signs_up_with_the_link_and_lands_in_the_group(
         for field in tree(form).xpath('//form[@action="/signup"]//input')
     }
     response = await client.post("/signup", data={**fields, **SIGNUP})
-    # Then their account is ready at once, they are in the group, and the use is counted
-    assert (response.status_code, response.headers["location"]) == (303, "/g/closed")
+    assert (response.status_code, response.headers["location"]) == (303, "/signup/check-mail")
+    # Then, once they follow the mailed link, their account is ready (no admin's approval),
+    # they are in the group, and the use is counted
+    confirmed = await confirm_signup(client, SIGNUP["email"])
+    assert (confirmed.status_code, confirmed.headers["location"]) == (303, "/g/closed")
     assert await Account.filter(email="nia@example.org", state=AccountState.ACTIVE).exists()
     assert await is_member(group, "nia")
     assert (await Invite.get(id=invite.id)).uses == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -30,8 +31,6 @@ NOTICES = {
 TOO_MANY_LOGINS = "Too many log-in attempts. Wait a little, then try again."
 TOO_MANY_SIGNUPS = "Too many sign-ups from your network. Try again later."
 TOO_MANY_RESETS = "Too many reset requests. Wait a little, then try again."
-# Said only when no mail can reach the address's owner instead (no SMTP server is set).
-ADDRESS_IN_USE = "An account with this e-mail address already exists. Log in instead?"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -77,10 +76,9 @@ async def signup(request: Request) -> Response:
     """Sign-up answers the same whether or not the address has an account already.
 
     With approval, a known address gets the same "awaits approval" page. Open and invite-only
-    sign-ups are confirmed by a mailed link when an SMTP server is set, and a known address gets
-    the same "check your mail" page. Without mail only the address's owner could be told, so
-    there an open or invite sign-up is made at once and a known address is said to be in use
-    (the README says so).
+    sign-ups are confirmed by a mailed link (nothing is stored before it is followed), and a
+    known address gets the same "check your mail" page while its owner is mailed about the
+    attempt. Without an SMTP server the mail goes to the log, as all mail does.
     """
     account = await current_account(request)
     config = await instance.get_config()
@@ -103,7 +101,8 @@ async def signup(request: Request) -> Response:
     if not form.validate():
         return _signup_page(request, form, config.registration_mode, 422)
     mode = config.registration_mode
-    confirm_by_mail = mode != RegistrationMode.APPROVAL and bool(settings.smtp_host)
+    # Only a sign-up that waits for an admin is stored at once (an invitation spares the wait).
+    confirm_by_mail = mode != RegistrationMode.APPROVAL or bool(form.invite_code.data)
     wanted = accounts.SignUp(
         username=form.username.data or "",
         email=form.email.data or "",
@@ -114,7 +113,9 @@ async def signup(request: Request) -> Response:
     )
     try:
         if confirm_by_mail:
-            checked = await accounts.check_sign_up(wanted)
+            checked = replace(
+                await accounts.check_sign_up(wanted), next=safe_next(form.next.data) or ""
+            )
             created = None
         else:
             created = await accounts.sign_up(wanted)
@@ -127,10 +128,7 @@ async def signup(request: Request) -> Response:
         await account_mail.queue_signup_attempt(settings, owner)
         if mode == RegistrationMode.APPROVAL:
             return RedirectResponse("/signup/pending", 303)
-        if confirm_by_mail:
-            return RedirectResponse("/signup/check-mail", 303)
-        form.add_errors({"email": ADDRESS_IN_USE})
-        return _signup_page(request, form, mode, 422)
+        return RedirectResponse("/signup/check-mail", 303)
     await limits.hit(settings.signup_rate_limit, "signup", ip, message=TOO_MANY_SIGNUPS)
     if created is None:
         token = signup_links.seal(checked, settings.resolved_secret_key)
@@ -147,7 +145,8 @@ async def signup(request: Request) -> Response:
 
 async def signup_check_mail(request: Request) -> Response:
     await current_account(request)
-    return _render(request, "accounts/signup_check_mail.html", {})
+    context = {"mail_is_logged": not web(request).settings.smtp_host}
+    return _render(request, "accounts/signup_check_mail.html", context)
 
 
 async def signup_confirm(request: Request) -> Response:
@@ -174,7 +173,9 @@ async def signup_confirm(request: Request) -> Response:
     await log_in(request, created)
     # An invitation to a group made them a member: that is where they wanted to go.
     group = await group_invites.group_of_code(checked.invite_code) if checked.invite_code else None
-    return RedirectResponse(group_path(group.actor) if group else LANDING, 303)
+    if group is not None:
+        return RedirectResponse(group_path(group.actor), 303)
+    return RedirectResponse(safe_next(checked.next) or LANDING, 303)
 
 
 def _signup_page(
