@@ -21,7 +21,7 @@ from federation.group_lookup import resolver_for
 from federation.negotiation import ContentNegotiation
 from federation.routes import as2_routes, federation_routes
 from federation.runtime import FederationRuntime
-from server import db, events, health, log_records
+from server import db, events, health, log_records, metrics
 from server.assembly import background_work, subscribe_all
 from server.ratelimit import RateLimits
 from server.services import instance
@@ -49,7 +49,7 @@ class InstanceNameMiddleware:
 
 
 # Files (uploads, proxied remote images, CSS) and probes are never pages, whatever is accepted.
-_FILE_PREFIXES = ("/static/", "/media/", "/proxy/", "/healthz", "/readyz")
+_FILE_PREFIXES = ("/static/", "/media/", "/proxy/", "/healthz", "/readyz", "/metrics")
 
 
 def _may_want_html(scope: Scope) -> bool:
@@ -111,16 +111,19 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if manage_database:
                 await db.close_database()
 
+    process_metrics = metrics.Metrics()
     app = LyceumApp(
         https=settings.secure_cookies,
         routes=[
             *health.routes,
+            *metrics.routes,
             *federation_routes(settings),
             *web_routes(),
             Mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web/static")),
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
         ],
         middleware=[
+            Middleware(metrics.RequestTimer, metrics=process_metrics),
             Middleware(ControlCharacterGuard),  # a NUL in a path or query is a 400, not a query
             *_proxy_headers(settings),
             # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
@@ -140,6 +143,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     subscribe_all(events.bus, settings)
     app.state.settings = settings
+    app.state.metrics = process_metrics
     app.state.federation = federation
     # The web finds groups on other servers through this port (it cannot import federation).
     app.state.resolve_remote_group = resolver_for(app.state)

@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         description="How long a log-in lasts after the browser was last seen, in days. Sessions "
         "are stored in the database: logging out ends one at once.",
     )
+    metrics_token: str = Field(
+        "",
+        description="A secret that turns on `/metrics` (Prometheus format): the scraper sends "
+        "it as `Authorization: Bearer TOKEN`. Empty: no metrics are served.",
+    )
     trust_proxy_headers: bool = Field(
         False,
         description="Take the client address from X-Forwarded-For (set it behind your reverse "

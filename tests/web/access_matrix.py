@@ -24,6 +24,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # Probes for process managers and proxies.
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
+    "GET /metrics": TOKEN,  # only a scraper with LYCEUM_METRICS_TOKEN (unset: 404 for all)
     # Discovery and ActivityPub documents: public by design (FEDERATION.md).
     "GET /.well-known/webfinger": PUBLIC,
     "GET /.well-known/host-meta": PUBLIC,

@@ -129,6 +129,7 @@ OTHER_ROUTES = {
         in {
             "GET /healthz",
             "GET /readyz",
+            "GET /metrics",
             "GET /.well-known/webfinger",
             "GET /.well-known/host-meta",
             "GET /.well-known/host-meta.json",
