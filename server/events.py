@@ -89,6 +89,18 @@ class PostUnpinned(Event):
 
 
 @dataclass(frozen=True)
+class PostSaved(Event):
+    post_id: str
+    actor_id: str  # the actor of the member who saved it
+
+
+@dataclass(frozen=True)
+class PostUnsaved(Event):
+    post_id: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
 class PostReacted(Event):
     reaction_id: str
 

@@ -59,6 +59,7 @@ from server.models.posts import (
     PostState,
     Reaction,
     ReactionKind,
+    SavedPost,
 )
 from server.models.recognition import Badge, BadgeAward, Credit, CreditKind
 
@@ -115,6 +116,7 @@ __all__ = [
     "ReportState",
     "ResourceWeek",
     "Role",
+    "SavedPost",
     "SeenSignature",
     "Session",
     "ThreadViewDay",

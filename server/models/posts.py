@@ -10,6 +10,7 @@ from tortoise import fields
 from server.models._base import Entity
 
 if TYPE_CHECKING:
+    from server.models.accounts import Account
     from server.models.actors import Actor
     from server.models.groups import Group
 
@@ -139,3 +140,22 @@ class Reaction(Entity):
     class Meta:
         table = "reaction"
         unique_together = (("post", "actor"),)
+
+
+class SavedPost(Entity):
+    """A post a member saved to come back to (a bookmark, as on Discourse or LinkedIn)."""
+
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="saved_posts", on_delete=fields.CASCADE
+    )
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="saves", on_delete=fields.CASCADE
+    )
+
+    account_id: str
+    post_id: str
+
+    class Meta:
+        table = "saved_post"
+        unique_together = (("account", "post"),)
+        indexes = (("account_id", "created_at"),)

@@ -29,6 +29,7 @@ class CreditKind(StrEnum):
     ANSWER_ACCEPTED = "answer_accepted"
     LIKE_RECEIVED = "like_received"
     RESOURCE_PINNED = "resource_pinned"
+    RESOURCE_SAVED = "resource_saved"  # a resource another member saved
     NEWCOMER_WELCOMED = "newcomer_welcomed"  # the first reply to a newcomer's question
 
 

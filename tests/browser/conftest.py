@@ -13,17 +13,18 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.browser import flows
+from tests import mailbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -71,6 +72,15 @@ def _server_env(data_dir: Path, base_url: str) -> dict[str, str]:
         LYCEUM_LOG_LEVEL="warning",
     )
     return env
+
+
+def _sqlite_mailbox(path: Path) -> Callable[[str], str | None]:
+    def read(address: str) -> str | None:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as database:
+            row = database.execute(mailbox.SIGNUP_MAIL_SQL, (address,)).fetchone()
+        return None if row is None else str(row[0])
+
+    return read
 
 
 def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
@@ -141,7 +151,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     listener.close()  # the child holds its own copy
     try:
         _wait_until_ready(base_url, process)
-        flows.MAILBOX = data_dir / "lyceum.sqlite3"
+        mailbox.register(base_url, _sqlite_mailbox(data_dir / "lyceum.sqlite3"))
         yield base_url
     finally:
         process.terminate()

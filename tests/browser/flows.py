@@ -1,5 +1,5 @@
 """What a person does in Lyceum, step by step, through the pages only (no database shortcuts,
-but for reading the mail the instance sent: `MAILBOX`, the test server's database, holds it).
+but for reading the mail the instance sent: `tests.mailbox`).
 
 Every step finds fields by their visible label and buttons by their name, as a screen-reader
 user would, so an unlabelled control fails here as well as in the audit. Each step ends by waiting
@@ -9,16 +9,14 @@ for what the person would see next, so the following step never races the page.
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
-from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests import mailbox
+
 PASSWORD = "correct horse battery staple"
-# The test server's SQLite file, set by `conftest.live_server`: its mail queue is our inbox.
-MAILBOX: Path | None = None
-SIGNUP_LINK = re.compile(r"https?://\S+?(/signup/confirm/[A-Za-z0-9_=-]+)")
 
 
 def unique(prefix: str) -> str:
@@ -35,25 +33,10 @@ def sign_up(page: Page, username: str, display_name: str) -> None:
     form.get_by_label("Password", exact=True).fill(PASSWORD)
     form.get_by_role("button", name=re.compile("sign up|create", re.IGNORECASE)).click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
-    page.goto(mailed_signup_link(f"{username}@example.org"))
+    here = urlsplit(page.url)
+    page.goto(mailbox.signup_link(f"{here.scheme}://{here.netloc}", f"{username}@example.org"))
     page.get_by_role("button", name=re.compile("confirm|finish|create", re.IGNORECASE)).click()
     expect_logged_in(page)
-
-
-def mailed_signup_link(address: str) -> str:
-    """The path of the sign-up link the instance queued for `address` (queued in the request
-    that the sign-up page answered, so it is there once that page shows)."""
-    assert MAILBOX is not None, "no test server database to read the mail from"
-    with sqlite3.connect(MAILBOX) as database:
-        row = database.execute(
-            "SELECT text_body FROM outgoing_mail WHERE to_address = ? AND kind = ?"
-            " ORDER BY created_at DESC LIMIT 1",
-            (address, "signup_confirmation"),
-        ).fetchone()
-    assert row is not None, f"no sign-up link was mailed to {address}"
-    match = SIGNUP_LINK.search(row[0])
-    assert match is not None, "the sign-up mail holds no link"
-    return match.group(1)
 
 
 def log_in(page: Page, username: str) -> None:

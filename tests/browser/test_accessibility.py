@@ -103,6 +103,7 @@ PAGE_KINDS = [
     PageKind("settings-sessions", "/settings/sessions", (MEMBER,)),
     PageKind("settings-email", "/settings/email", (MEMBER,)),
     PageKind("settings-watches", "/settings/watches", (MEMBER,)),
+    PageKind("saved", "/saved", (MEMBER,)),
     PageKind("new-post-similar", "/g/{handle}/new", (MEMBER,), then=_check_similar),
     # Moderators (the member owns the group)
     PageKind("group-moderation", "/g/{handle}/moderation", (MEMBER,)),

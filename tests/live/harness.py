@@ -32,6 +32,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ from typing import Any, TypeVar
 import asyncpg
 import httpx
 
+from tests import mailbox
 from tests.conftest import BACKEND, _postgres_admin, _postgres_url, csrf_from, run_sync
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -269,6 +271,13 @@ class Instance:
 
         return await asyncio.to_thread(read)
 
+    def newest_signup_mail(self, address: str) -> str | None:
+        """The text of the newest sign-up mail queued for `address` (see `tests.mailbox`); for
+        synchronous callers (the browser tests), so the query runs on a loop of its own."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            rows = pool.submit(asyncio.run, self.query(mailbox.SIGNUP_MAIL_SQL, address)).result()
+        return str(rows[0]["text_body"]) if rows else None
+
     # -- people on the web -----------------------------------------------------------------
 
     def client(self) -> httpx.AsyncClient:
@@ -422,6 +431,7 @@ def start_instances(
         deadline = time.monotonic() + STARTUP_SECONDS
         for instance in instances:
             instance.wait_until_ready(deadline)
+            mailbox.register(instance.base_url, instance.newest_signup_mail)
     except BaseException:
         stop_instances(instances)
         raise

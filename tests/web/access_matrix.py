@@ -187,6 +187,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /notifications/{notification_id}": AUTH,  # one's own only (404 otherwise)
     # Watching and muting (web/routes/watches.py): anyone who may read the thread or group.
     "POST /p/{post_id}/watch": AUTH,
+    "POST /p/{post_id}/save": AUTH,
+    "GET /saved": AUTH,
     "POST /g/{handle}/watch": AUTH,
     "GET /settings/watches": AUTH,
     "GET /tags/{tag}": PUBLIC,

@@ -73,6 +73,7 @@ PRIVATE_ROUTES: dict[str, str] = {
     "GET /search": LISTING,
     "GET /search/similar": LISTING,
     "GET /u/{handle}": LISTING,  # a person's contributions, tab by tab
+    "GET /saved": LISTING,  # what one saved, while one may still read it
 }
 # The same URL as an HTML page, negotiated to an ActivityStreams document.
 AS2_ALSO = {"GET /p/{post_id}"}

@@ -31,6 +31,7 @@ from web.routes import (
     profiles,
     remote_groups,
     reports,
+    saves,
     search,
     syndication,
     watches,
@@ -68,5 +69,6 @@ def web_routes() -> list[BaseRoute]:
         *syndication.routes,
         *notifications.routes,
         *watches.routes,
+        *saves.routes,
         *search.routes,
     ]

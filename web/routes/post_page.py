@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.content import plain_text
 from server.models import Post, PostKind
-from server.services import instance, posts, recognition, watches
+from server.services import instance, posts, recognition, saves, watches
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.feeds import is_own_held
 from server.services.insights.views import is_counted_agent
@@ -86,6 +86,7 @@ async def _render_thread(
             and (root.author_id == viewer or page.can_moderate),
             "max_depth": MAX_VISUAL_DEPTH,
             "thread_watch": await watches.watch_level(account, thread=root) or "",
+            "thread_saved": await saves.is_saved(account, root),
             "reply_to": reply_to,
             "reply_body": reply_body,
             "reply_errors": reply_errors or [],

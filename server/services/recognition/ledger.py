@@ -8,6 +8,8 @@ search index is kept), so a credit exists exactly when its cause was committed:
 - a like (never a dislike) from another person: `LIKE_RECEIVED`, one per giver and post, taken
   back by an unlike (so like/unlike loops earn at most one credit);
 - a resource pinned by a moderator: `RESOURCE_PINNED` to its author, taken back by an unpin;
+- a resource another member saved: `RESOURCE_SAVED`, one per saver and resource, taken back
+  when they take it off their list;
 - the first reply by someone else to a newcomer's question: `NEWCOMER_WELCOMED` to the reply's
   author. A newcomer's question is the asker's first question in that group.
 
@@ -39,6 +41,7 @@ __all__ = ["POINTS", "register"]
 POINTS: dict[CreditKind, int] = {
     CreditKind.ANSWER_ACCEPTED: 10,
     CreditKind.RESOURCE_PINNED: 5,
+    CreditKind.RESOURCE_SAVED: 2,
     CreditKind.NEWCOMER_WELCOMED: 3,
     CreditKind.LIKE_RECEIVED: 1,
 }
@@ -51,6 +54,8 @@ def register(bus: events.EventBus) -> None:
     bus.subscribe(events.PostReacted, _on_post_reacted)
     bus.subscribe(events.PostUnreacted, _on_post_unreacted)
     bus.subscribe(events.PostPinned, _on_post_pinned)
+    bus.subscribe(events.PostSaved, _on_post_saved)
+    bus.subscribe(events.PostUnsaved, _on_post_unsaved)
     bus.subscribe(events.PostUnpinned, _on_post_unpinned)
     bus.subscribe(events.PostCreated, _on_post_created)
 
@@ -127,6 +132,19 @@ async def _on_post_pinned(event: events.Event) -> None:
 async def _on_post_unpinned(event: events.Event) -> None:
     assert isinstance(event, events.PostUnpinned)
     await _uncredit(_key(CreditKind.RESOURCE_PINNED, event.post_id))
+
+
+async def _on_post_saved(event: events.Event) -> None:
+    assert isinstance(event, events.PostSaved)
+    post = await Post.get_or_none(id=event.post_id)
+    if post is not None and post.kind == PostKind.RESOURCE:
+        key = _key(CreditKind.RESOURCE_SAVED, post.id, event.actor_id)
+        await _credit(CreditKind.RESOURCE_SAVED, post, event.actor_id, key=key)
+
+
+async def _on_post_unsaved(event: events.Event) -> None:
+    assert isinstance(event, events.PostUnsaved)
+    await _uncredit(_key(CreditKind.RESOURCE_SAVED, event.post_id, event.actor_id))
 
 
 async def _on_post_created(event: events.Event) -> None:
