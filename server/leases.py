@@ -48,20 +48,23 @@ class Leases:
         give_up: dict[str, Any],
         reason_field: str,
     ) -> list[str]:
-        """Lease up to `limit` rows that are `waiting`, first by `order_by`, counting one more
-        attempt on each; hold them and return their ids.
+        """Lease up to `limit` rows that are `waiting` and held by no live lease, first by
+        `order_by`, counting one more attempt on each; hold them and return their ids.
 
-        Waiting rows claimed `max_attempts` times without a recorded outcome (a worker died,
-        or recording failed each time) are given up instead of tried forever: set to
-        `give_up`, with the reason in `reason_field`.
+        Such rows claimed `max_attempts` times without a recorded outcome (a worker died, or
+        recording failed each time) are given up instead of tried forever: set to `give_up`,
+        with the reason in `reason_field`.
 
-        `sql` is the same condition for PostgreSQL, its parameters (`args`) numbered from $3:
-        there the rows are taken in one statement with `FOR UPDATE SKIP LOCKED`, so that any
-        number of workers share a table without taking the same row. SQLite has one writer."""
-        await self.model.filter(waiting, attempts__gte=max_attempts).update(
+        `sql` is the same `waiting` condition for PostgreSQL, its parameters (`args`) numbered
+        from $3: there the rows are taken in one statement with `FOR UPDATE SKIP LOCKED`, so
+        that any number of workers share a table without taking the same row. SQLite has one
+        writer."""
+        now = utcnow()
+        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        await self.model.filter(waiting, free, attempts__gte=max_attempts).update(
             lease_until=None, **give_up, **{reason_field: UNRECORDED.format(attempts=max_attempts)}
         )
-        lease_until = utcnow() + self.lease
+        lease_until = now + self.lease
         connection = Tortoise.get_connection("default")
         if connection.capabilities.dialect == "postgres":
             table = self.model._meta.db_table
@@ -69,13 +72,15 @@ class Leases:
             # The table, column and condition come from the callers' code, never from input.
             statement = (
                 f'UPDATE "{table}" SET "lease_until" = $1, "attempts" = "attempts" + 1'  # noqa: S608
-                f' WHERE "id" IN (SELECT "id" FROM "{table}" WHERE {sql}'
+                f' WHERE "id" IN (SELECT "id" FROM "{table}" WHERE ({sql})'
+                f' AND ("lease_until" IS NULL OR "lease_until" < ${len(args) + 3})'
                 f' ORDER BY "{order_by}" LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING "id"'
             )
-            rows = await connection.execute_query_dict(statement, [lease_until, limit, *args])
+            parameters = [lease_until, limit, *args, now]
+            rows = await connection.execute_query_dict(statement, parameters)
             ids = [str(row["id"]) for row in rows]
         else:
-            due = self.model.filter(waiting).order_by(order_by).limit(limit)
+            due = self.model.filter(waiting, free).order_by(order_by).limit(limit)
             ids = [str(row_id) for row_id in await due.values_list("id", flat=True)]
             if ids:
                 await self.model.filter(id__in=ids).update(

@@ -135,11 +135,9 @@ class DeliveryWorker:
         if limit <= 0:
             return []
         now = utcnow()
-        expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         ids = await self.leases.claim(
-            Q(expired, state=DeliveryState.QUEUED, next_attempt_at__lte=now),
-            sql='"state" = $3 AND "next_attempt_at" <= $4'
-            ' AND ("lease_until" IS NULL OR "lease_until" < $4)',
+            Q(state=DeliveryState.QUEUED, next_attempt_at__lte=now),
+            sql='"state" = $3 AND "next_attempt_at" <= $4',
             args=[DeliveryState.QUEUED.value, now],
             order_by="next_attempt_at",
             limit=limit,

@@ -167,14 +167,10 @@ class InboxProcessor:
 
     async def _claim(self) -> list[InboxActivity]:
         now = utcnow()
-        waiting = Q(processed_at__isnull=True, dead_at__isnull=True) & (
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        )
         ids = await self.leases.claim(
-            waiting,
-            sql='"processed_at" IS NULL AND "dead_at" IS NULL'
-            ' AND ("lease_until" IS NULL OR "lease_until" < $3)',
-            args=[now],
+            Q(processed_at__isnull=True, dead_at__isnull=True),
+            sql='"processed_at" IS NULL AND "dead_at" IS NULL',
+            args=[],
             order_by="created_at",
             limit=self.batch_size,
             max_attempts=MAX_ATTEMPTS,

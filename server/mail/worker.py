@@ -101,11 +101,9 @@ class MailWorker:
         # that the delivery and inbox workers of the same process need.
         if not await OutgoingMail.filter(state=MailState.QUEUED, next_attempt_at__lte=now).exists():
             return []
-        expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         ids = await self.leases.claim(
-            Q(expired, state=MailState.QUEUED, next_attempt_at__lte=now),
-            sql='"state" = $3 AND "next_attempt_at" <= $4'
-            ' AND ("lease_until" IS NULL OR "lease_until" < $4)',
+            Q(state=MailState.QUEUED, next_attempt_at__lte=now),
+            sql='"state" = $3 AND "next_attempt_at" <= $4',
             args=[MailState.QUEUED.value, now],
             order_by="next_attempt_at",
             limit=limit,
