@@ -37,13 +37,15 @@ class FeedFormat(StrEnum):
 @dataclass(frozen=True)
 class FeedInfo:
     """What a feed is about: its title, a one-line description, the page it mirrors and the
-    feed's own path (both paths on this instance), and an image (absolute URL or "")."""
+    feed's own path (both paths on this instance), an image (absolute URL or ""), and when its
+    subject (the instance, group or person) began."""
 
     title: str
     description: str
     page_path: str
     feed_path: str
     image: str = ""
+    since: datetime | None = None  # when the subject began: an empty feed's `updated`
 
 
 def render_feed(
@@ -68,7 +70,8 @@ def render_feed(
     if info.image:
         feed.logo(info.image)
     newest = max((_updated(post) for post in items), default=None)
-    feed.updated(newest or datetime(2000, 1, 1, tzinfo=UTC))
+    # An empty feed is as new as its subject: stable for caches, and true.
+    feed.updated(newest or info.since or datetime(2000, 1, 1, tzinfo=UTC))
     for post in items:
         _add_entry(feed, settings, post, thread_titles or {})
     if fmt is FeedFormat.ATOM:

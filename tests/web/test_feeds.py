@@ -199,3 +199,16 @@ async def test_feeds__a_remote_person_has_no_feed(client: httpx.AsyncClient) -> 
     await Actor.create(kind="person", username="zed", domain="remote.example")
     assert (await client.get("/u/zed@remote.example/feed.atom")).status_code == 404
     assert (await client.get("/u/zed/feed.atom")).status_code == 404
+
+
+async def test_feeds__an_empty_feed_is_as_new_as_its_subject(client: httpx.AsyncClient) -> None:
+    # Given a group and a person with nothing posted yet
+    owner = await make_account("ada")
+    group = await make_group(owner, "maths")
+    # Then their empty feeds say they were updated when the group or person began
+    group_feed = check_atom((await client.get("/g/maths/feed.atom")).content)
+    person_feed = check_atom((await client.get("/u/ada/feed.atom")).content)
+    assert group_feed.entries == []
+    assert person_feed.entries == []
+    assert group_feed.feed.updated_parsed[:6] == group.created_at.utctimetuple()[:6]
+    assert person_feed.feed.updated_parsed[:6] == owner.actor.created_at.utctimetuple()[:6]

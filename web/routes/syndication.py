@@ -23,6 +23,7 @@ from server.models import Post, PostKind
 from server.services import groups, instance, profiles, syndication
 from server.services.errors import NotFound
 from server.services.feeds import TAG_RE
+from server.services.instance_actor import get_instance_actor
 from server.services.reading import can_read_group
 from web.context import web
 from web.group_page import group_path
@@ -58,6 +59,7 @@ async def instance_feed(request: Request) -> Response:
         description=f"New threads in the groups of {name}",
         page_path="/",
         feed_path=f"/feed.{_format(request).value}",
+        since=instance_actor.created_at if (instance_actor := await get_instance_actor()) else None,
     )
     return await _answer(request, info, await syndication.instance_posts())
 
@@ -80,6 +82,7 @@ async def group_feed(request: Request) -> Response:
         page_path=path + query,
         feed_path=f"{path}/feed.{_format(request).value}{query}",
         image=group_image(settings, group),
+        since=group.created_at,
     )
     return await _answer(request, info, await syndication.group_posts(group, kind=kind))
 
@@ -112,6 +115,7 @@ async def person_feed(request: Request) -> Response:
         page_path=f"/u/{actor.username}",
         feed_path=f"/u/{actor.username}/feed.{_format(request).value}",
         image=actor_image(settings, actor),
+        since=actor.created_at,
     )
     return await _answer(request, info, await syndication.person_posts(profile.account))
 
