@@ -21,6 +21,7 @@ import click
 from pydantic import ValidationError
 
 from server import db, log_records
+from server import log_format as log_format_module
 from server.settings import Settings
 
 T = TypeVar("T")
@@ -72,20 +73,33 @@ def _run(work: Callable[[Settings], Awaitable[T]], *, needs_db: bool = True) -> 
 @click.group(help="Lyceum: a federated server for learning communities.")
 @click.version_option(package_name="lyceum")
 def main() -> None:
-    configure_logging(os.environ.get("LYCEUM_LOG_LEVEL", "info"))
+    configure_logging(
+        os.environ.get("LYCEUM_LOG_LEVEL", "info"), os.environ.get("LYCEUM_LOG_FORMAT", "text")
+    )
 
 
-def configure_logging(level: str) -> None:
-    """Log at LYCEUM_LOG_LEVEL (INFO when unset or unknown); the libraries' chatter (tortoise's
-    queries, httpx's line per request, which would drown the refusals an operator looks for)
-    only at `debug`."""
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Log at LYCEUM_LOG_LEVEL (INFO when unset or unknown) in LYCEUM_LOG_FORMAT (`text`, or
+    `json` lines); the libraries' chatter (tortoise's queries, httpx's line per request, which
+    would drown the refusals an operator looks for) only at `debug`."""
     name = level.strip().upper()
     chosen = getattr(logging, name) if name in ("DEBUG", "INFO", "WARNING", "ERROR") else None
-    logging.basicConfig(level=chosen or logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(log_format_module.formatter(log_format.strip().lower()))
+    logging.basicConfig(level=chosen or logging.INFO, handlers=[handler])
     quiet = logging.DEBUG if chosen == logging.DEBUG else logging.WARNING
-    for library in ("tortoise", "httpx"):
+    for library in log_format_module.CHATTY_LIBRARIES:
         logging.getLogger(library).setLevel(quiet)
     log_records.install()
+
+
+def _tell(settings: Settings, message: str) -> None:
+    """Tell the operator of a long-running process something: on stderr, or, with JSON logs,
+    as a log record (so that everything the process writes is one JSON object per line)."""
+    if settings.log_format == "json":
+        logging.getLogger("lyceum.cli").info(message)
+    else:
+        click.echo(message, err=True)
 
 
 @main.command(help="Apply database migrations (safe to run at every start).")
@@ -123,7 +137,7 @@ def serve(
     if migrate:  # one process, not two, for `scripts/serve`: a second start is quicker
         applied = _run(db.migrate, needs_db=False)
         if applied:
-            click.echo(f"Applied {len(applied)} migration(s).", err=True)
+            _tell(settings, f"Applied {len(applied)} migration(s).")
     pending = [] if migrate else _run(_pending, needs_db=False)
     if pending:
         click.echo(
@@ -131,19 +145,19 @@ def serve(
             err=True,
         )
         sys.exit(1)
-    click.echo(
+    _tell(
+        settings,
         f"Lyceum answers at {settings.base_url}; its people and groups are @NAME@{settings.domain}",
-        err=True,
     )
     token = _run(_claim_token_if_no_admin)
     if token:
-        click.echo(
+        _tell(
+            settings,
             "No admin account yet. Create one (from this directory) with:\n"
             f"  {operator_command(settings)} user create YOUR_NAME you@example.org --admin "
             "--password-stdin\n"
             "(type the password, then press Ctrl-D), or claim it in the browser at:\n"
             f"  {settings.url('/setup/claim?token=' + token)}",
-            err=True,
         )
     uvicorn.run(
         "server.app:create_app",
@@ -153,6 +167,11 @@ def serve(
         fd=fd,
         workers=workers or settings.web_processes,
         log_level=settings.log_level,
+        **(
+            {"log_config": log_format_module.uvicorn_log_config(settings.log_level)}
+            if settings.log_format == "json"
+            else {}
+        ),
         # The app reads X-Forwarded-For itself, from trusted proxies only (server/app.py).
         proxy_headers=False,
     )
@@ -227,14 +246,14 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, runtime.stop)
-        click.echo("Federation worker running; stop it with Ctrl-C or SIGTERM.", err=True)
+        _tell(settings, "Federation worker running; stop it with Ctrl-C or SIGTERM.")
         try:
             await runtime.run_worker()
         finally:
             await runtime.aclose()
 
     _run(work)
-    click.echo("Federation worker stopped.", err=True)
+    _tell(_settings(), "Federation worker stopped.")
 
 
 @main.group(help="Manage accounts.")

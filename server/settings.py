@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         "`lyceum worker` processes run.",
     )
     log_level: str = Field("info", description="Logging level: debug, info, warning or error.")
+    log_format: str = Field(
+        "text",
+        pattern="^(text|json)$",
+        description="How `lyceum serve` and `lyceum worker` write their log: `text` lines, or "
+        "`json`, one object per line with time, level, logger, message and exception.",
+    )
 
     smtp_host: str = Field(
         "",
