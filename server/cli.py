@@ -356,6 +356,50 @@ def search_reindex() -> None:
     click.echo(f"Indexed {_run(work)} post(s).")
 
 
+@main.command(
+    "backup",
+    help="Write the database (pg_dump, or a consistent copy of the SQLite file), the uploaded "
+    "media and the secret key to one new .tar.gz file; safe while the instance runs.",
+)
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(archive: Path) -> None:
+    from server import backup
+
+    settings = _settings()
+    try:
+        done = backup.backup(settings, archive)
+    except backup.BackupError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Backed up the {done.database} database and {done.media_files} media file(s) to "
+        f"{archive} (keep it private: it holds every key)."
+    )
+
+
+@main.command(
+    "restore",
+    help="Restore a `lyceum backup` archive into an empty database (LYCEUM_DATABASE_URL, of the "
+    "same kind) and a data directory without media; then run `lyceum migrate` and start.",
+)
+@click.argument(
+    "archive", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+)
+def restore_command(archive: Path) -> None:
+    from server import backup
+
+    settings = _settings()
+    try:
+        done = backup.restore(settings, archive)
+    except backup.BackupError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Restored the {done.database} database and {done.media_files} media file(s) from "
+        f"{archive}. Run `lyceum migrate` (for a newer version), then start the instance."
+    )
+
+
 @main.command(help="Check the configuration and the database; exit 1 on any problem.")
 def check() -> None:
     settings = _settings()
