@@ -1,9 +1,12 @@
-FROM python:3.11-slim
+# Debian 13: its postgresql-client (17) matches compose.yaml's PostgreSQL, for `lyceum backup`.
+FROM python:3.11-slim-trixie
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     LYCEUM_DATA_DIR=/data LYCEUM_HOST=0.0.0.0 LYCEUM_PORT=8000
 
-RUN useradd --create-home --uid 10001 lyceum && mkdir /data && chown lyceum /data
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 lyceum && mkdir /data && chown lyceum /data
 WORKDIR /app
 # The locked packages first, each checked against its hash (scripts/lock writes the lock): this
 # layer is rebuilt only when the lock changes.

@@ -361,13 +361,24 @@ def search_reindex() -> None:
     help="Write the database (pg_dump, or a consistent copy of the SQLite file), the uploaded "
     "media and the secret key to one new .tar.gz file; safe while the instance runs.",
 )
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("archive", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 def backup_command(archive: Path) -> None:
+    import shutil
+    import tempfile
+
     from server import backup
 
     settings = _settings()
     try:
-        done = backup.backup(settings, archive)
+        if str(archive) != "-":
+            done = backup.backup(settings, archive)
+        else:  # to standard output, e.g. out of a container: `... lyceum backup - > file`
+            with tempfile.TemporaryDirectory() as scratch:
+                written = Path(scratch) / "backup.tar.gz"
+                done = backup.backup(settings, written)
+                with written.open("rb") as source:
+                    shutil.copyfileobj(source, sys.stdout.buffer)
+                archive = Path("standard output")
     except backup.BackupError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
@@ -383,14 +394,26 @@ def backup_command(archive: Path) -> None:
     "same kind) and a data directory without media; then run `lyceum migrate` and start.",
 )
 @click.argument(
-    "archive", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+    "archive",
+    type=click.Path(exists=True, dir_okay=False, readable=True, allow_dash=True, path_type=Path),
 )
 def restore_command(archive: Path) -> None:
+    import shutil
+    import tempfile
+
     from server import backup
 
     settings = _settings()
     try:
-        done = backup.restore(settings, archive)
+        if str(archive) != "-":
+            done = backup.restore(settings, archive)
+        else:  # from standard input: `... lyceum restore - < file`
+            with tempfile.TemporaryDirectory() as scratch:
+                received = Path(scratch) / "backup.tar.gz"
+                with received.open("wb") as target:
+                    shutil.copyfileobj(sys.stdin.buffer, target)
+                done = backup.restore(settings, received)
+                archive = Path("standard input")
     except backup.BackupError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

@@ -145,13 +145,31 @@ def test_a_restored_instance_serves_the_same_groups_and_keys(
     before = served_actors(original_dir, original_db, paths)
     assert all(isinstance(actor, dict) for actor in before.values()), before
 
-    # When it is backed up, and restored into a new database and data directory
-    archive = tmp_path / "lyceum-backup.tar.gz"
-    backed_up = lyceum(original_dir, original_db, "backup", str(archive))
+    # When it is backed up (to standard output, as out of a container), and restored (from
+    # standard input) into a new database and data directory
+    backed_up = subprocess.run(
+        [*LYCEUM, "backup", "-"],
+        capture_output=True,
+        env=environment(original_dir, original_db),
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert backed_up.returncode == 0, backed_up.stderr
+    assert backed_up.stdout.startswith(b"\x1f\x8b")  # gzip, and nothing else on stdout
+    archive = tmp_path / "lyceum-backup.tar.gz"
+    archive.write_bytes(backed_up.stdout)
     restored_dir = tmp_path / "restored"
     restored_db = make(restored_dir)
-    restored = lyceum(restored_dir, restored_db, "restore", str(archive))
+    restored = subprocess.run(
+        [*LYCEUM, "restore", "-"],
+        input=backed_up.stdout,
+        capture_output=True,
+        env=environment(restored_dir, restored_db),
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert restored.returncode == 0, restored.stderr
     assert lyceum(restored_dir, restored_db, "migrate").returncode == 0
 
