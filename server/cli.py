@@ -247,13 +247,49 @@ def worker() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, runtime.stop)
         _tell(settings, "Federation worker running; stop it with Ctrl-C or SIGTERM.")
+        page = metrics_server(settings) if settings.worker_metrics_port else None
+        serving = asyncio.create_task(page.serve()) if page else None
         try:
             await runtime.run_worker()
         finally:
+            if page and serving:
+                page.should_exit = True
+                await serving
             await runtime.aclose()
 
     _run(work)
     _tell(_settings(), "Federation worker stopped.")
+
+
+def metrics_server(settings: Settings) -> Any:
+    """A `lyceum worker`'s `/metrics` page, on LYCEUM_HOST:LYCEUM_WORKER_METRICS_PORT: a uvicorn
+    server in the worker's loop that leaves the signals to the worker."""
+    import contextlib
+    from collections.abc import Iterator
+
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from server import metrics
+
+    class QuietServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # SIGTERM stops the worker, which then stops this server
+
+    app = Starlette(routes=metrics.routes)
+    app.state.settings = settings
+    app.state.metrics = metrics.Metrics()
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.worker_metrics_port,
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        log_config=None,  # its few lines go through the worker's logging, text or JSON
+    )
+    return QuietServer(config)
 
 
 @main.group(help="Manage accounts.")

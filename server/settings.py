@@ -140,6 +140,13 @@ class Settings(BaseSettings):
         description="A secret that turns on `/metrics` (Prometheus format): the scraper sends "
         "it as `Authorization: Bearer TOKEN`. Empty: no metrics are served.",
     )
+    worker_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port on which `lyceum worker` serves `/metrics` (on LYCEUM_HOST, with "
+        "LYCEUM_METRICS_TOKEN): its delivery attempts by outcome, and the queues. 0: none.",
+    )
     trust_proxy_headers: bool = Field(
         False,
         description="Take the client address from X-Forwarded-For (set it behind your reverse "
