@@ -165,3 +165,26 @@ async def test_rate_limits_in_redis_are_shared_between_processes() -> None:
     with pytest.raises(RateLimited):
         await second.hit("1/minute", "login", key, message="slow down")
     await first.clear("1/minute", "login", key)
+
+
+def test_the_caddyfile_is_valid() -> None:
+    # Caddy's own parser, where it is installed (Debian's `caddy` package); the image compose
+    # runs is Caddy 2 too.
+    import os
+    import shutil
+    import subprocess
+
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed (apt-get install caddy)")
+    checked = subprocess.run(
+        [caddy, "validate", "--adapter", "caddyfile", "--config", "deploy/Caddyfile"],
+        env={**os.environ, "DOMAIN": example_env()["DOMAIN"]},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    assert "Valid configuration" in checked.stdout + checked.stderr
