@@ -167,11 +167,7 @@ def serve(
         fd=fd,
         workers=workers or settings.web_processes,
         log_level=settings.log_level,
-        log_config=(
-            log_format_module.uvicorn_log_config(settings.log_level)
-            if settings.log_format == "json"
-            else uvicorn.config.LOGGING_CONFIG
-        ),
+        log_config=log_format_module.uvicorn_log_config(settings.log_level, settings.log_format),
         # The app reads X-Forwarded-For itself, from trusted proxies only (server/app.py).
         proxy_headers=False,
     )

@@ -9,10 +9,12 @@ logging afresh.
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import uvicorn.config
 from pythonjsonlogger.json import JsonFormatter
 
 __all__ = ["TEXT_FORMAT", "JsonLines", "formatter", "uvicorn_log_config"]
@@ -47,28 +49,34 @@ def formatter(log_format: str) -> logging.Formatter:
     return JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
 
 
-def uvicorn_log_config(level: str) -> dict[str, Any]:
-    """A `logging.config.dictConfig` for `uvicorn.run(log_config=...)` in JSON mode: every record,
-    uvicorn's startup and access lines included, goes to stderr as a JSON line."""
+def uvicorn_log_config(level: str, log_format: str) -> dict[str, Any]:
+    """A `logging.config.dictConfig` for `uvicorn.run(log_config=...)`. uvicorn applies it in
+    the `lyceum serve` process and again in each web process it starts (which inherit no
+    logging setup), so Lyceum's own records reach stderr there too, in LYCEUM_LOG_FORMAT: with
+    `json` every line is a JSON record, uvicorn's start-up and access lines included; with
+    `text` uvicorn keeps its own format for its lines."""
     name = level.upper()
     quiet = "DEBUG" if name == "DEBUG" else "WARNING"
+    chatty = {library: {"level": quiet} for library in CHATTY_LIBRARIES}
+    stderr = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    if log_format != "json":
+        config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+        config["formatters"]["lyceum"] = {"format": TEXT_FORMAT}
+        config["handlers"]["lyceum"] = {**stderr, "formatter": "lyceum"}
+        config["root"] = {"handlers": ["lyceum"], "level": name}
+        config["loggers"].update(chatty)
+        return config
     through_root = {"handlers": [], "propagate": True}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonLines}},
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "stream": "ext://sys.stderr",
-            }
-        },
+        "handlers": {"stderr": {**stderr, "formatter": "json"}},
         "root": {"handlers": ["stderr"], "level": name},
         "loggers": {
             "uvicorn": through_root,
             "uvicorn.error": through_root,
             "uvicorn.access": through_root,
-            **{library: {"level": quiet} for library in CHATTY_LIBRARIES},
+            **chatty,
         },
     }

@@ -106,19 +106,21 @@ def test_serve_writes_json_lines_only(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
+    # Two web processes, as compose.yaml runs them: uvicorn starts each afresh
     process = subprocess.Popen(
         [*LYCEUM, "serve", "--migrate", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env=environment(tmp_path / "data"),
+        env={**environment(tmp_path / "data"), "LYCEUM_WEB_PROCESSES": "2"},
         cwd=ROOT,
     )
     seen: list[str] = []
     try:
         lines = lines_of(process.stderr)
         deadline = time.monotonic() + 60
-        # When it starts and answers a request
+        # When both web processes have started and one answers a request
+        wait_for(lines, "Application startup complete", seen, deadline)
         wait_for(lines, "Application startup complete", seen, deadline)
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
         wait_for(lines, "/healthz", seen, deadline)
@@ -153,3 +155,26 @@ def test_worker_writes_json_lines_only(tmp_path: Path) -> None:
     wait_for(lines, "worker stopped", seen, time.monotonic() + 10)
     assert [record(line)["logger"] for line in seen][-1] == "lyceum.cli"
     assert all(record(line) for line in seen)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_web_process_started_afresh_logs_lyceums_records(log_format: str) -> None:
+    # Given a process that sets up logging only as uvicorn sets up each web process it starts
+    # (from the log_config `lyceum serve` gives it)
+    script = (
+        "import logging, logging.config\n"
+        "from server.log_format import uvicorn_log_config\n"
+        f"logging.config.dictConfig(uvicorn_log_config('info', {log_format!r}))\n"
+        "logging.getLogger('lyceum.mail').info('mail for ada')\n"
+        "logging.getLogger('httpx').info('a request line')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    # Then Lyceum's INFO record is written, in the format asked for; the library's is not
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    if log_format == "json":
+        assert record(lines[0])["message"] == "mail for ada"
+    else:
+        assert lines[0] == "INFO lyceum.mail: mail for ada"
