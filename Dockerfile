@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation . && rm -rf build 
 USER lyceum
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('LYCEUM_PORT', '8000')}/healthz\", timeout=4)"]
 # Alone (`docker run`), the image migrates and serves with the embedded worker; compose.yaml
 # runs `lyceum migrate`, `lyceum serve` and `lyceum worker` as separate services instead.

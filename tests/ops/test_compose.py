@@ -188,3 +188,17 @@ def test_the_caddyfile_is_valid() -> None:
     )
     assert checked.returncode == 0, checked.stderr[-2000:]
     assert "Valid configuration" in checked.stdout + checked.stderr
+
+
+def test_the_image_health_check_asks_healthz_with_valid_python() -> None:
+    import json
+
+    from server import health
+
+    found = re.search(r"^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$", dockerfile(), re.M)
+    assert found, "the Dockerfile has no HEALTHCHECK in exec form"
+    command = json.loads(found.group(1))
+    assert command[:2] == ["python", "-c"]
+    compile(command[2], "HEALTHCHECK", "exec")  # raises on a syntax error
+    assert "/healthz" in command[2]
+    assert "/healthz" in [route.path for route in health.routes]
