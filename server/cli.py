@@ -416,7 +416,8 @@ def backup_command(archive: Path) -> None:
         sys.exit(1)
     click.echo(
         f"Backed up the {done.database} database and {done.media_files} media file(s) to "
-        f"{archive} (keep it private: it holds every key)."
+        f"{archive} (keep it private: it holds every key).",
+        err=str(archive) == "standard output",  # the archive alone on stdout
     )
 
 
