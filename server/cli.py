@@ -21,6 +21,7 @@ import click
 from pydantic import ValidationError
 
 from server import db, log_records
+from server import log_format as log_format_module
 from server.settings import Settings
 
 T = TypeVar("T")
@@ -72,20 +73,33 @@ def _run(work: Callable[[Settings], Awaitable[T]], *, needs_db: bool = True) -> 
 @click.group(help="Lyceum: a federated server for learning communities.")
 @click.version_option(package_name="lyceum")
 def main() -> None:
-    configure_logging(os.environ.get("LYCEUM_LOG_LEVEL", "info"))
+    configure_logging(
+        os.environ.get("LYCEUM_LOG_LEVEL", "info"), os.environ.get("LYCEUM_LOG_FORMAT", "text")
+    )
 
 
-def configure_logging(level: str) -> None:
-    """Log at LYCEUM_LOG_LEVEL (INFO when unset or unknown); the libraries' chatter (tortoise's
-    queries, httpx's line per request, which would drown the refusals an operator looks for)
-    only at `debug`."""
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Log at LYCEUM_LOG_LEVEL (INFO when unset or unknown) in LYCEUM_LOG_FORMAT (`text`, or
+    `json` lines); the libraries' chatter (tortoise's queries, httpx's line per request, which
+    would drown the refusals an operator looks for) only at `debug`."""
     name = level.strip().upper()
     chosen = getattr(logging, name) if name in ("DEBUG", "INFO", "WARNING", "ERROR") else None
-    logging.basicConfig(level=chosen or logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(log_format_module.formatter(log_format.strip().lower()))
+    logging.basicConfig(level=chosen or logging.INFO, handlers=[handler])
     quiet = logging.DEBUG if chosen == logging.DEBUG else logging.WARNING
-    for library in ("tortoise", "httpx"):
+    for library in log_format_module.CHATTY_LIBRARIES:
         logging.getLogger(library).setLevel(quiet)
     log_records.install()
+
+
+def _tell(settings: Settings, message: str) -> None:
+    """Tell the operator of a long-running process something: on stderr, or, with JSON logs,
+    as a log record (so that everything the process writes is one JSON object per line)."""
+    if settings.log_format == "json":
+        logging.getLogger("lyceum.cli").info(message)
+    else:
+        click.echo(message, err=True)
 
 
 @main.command(help="Apply database migrations (safe to run at every start).")
@@ -123,7 +137,7 @@ def serve(
     if migrate:  # one process, not two, for `scripts/serve`: a second start is quicker
         applied = _run(db.migrate, needs_db=False)
         if applied:
-            click.echo(f"Applied {len(applied)} migration(s).", err=True)
+            _tell(settings, f"Applied {len(applied)} migration(s).")
     pending = [] if migrate else _run(_pending, needs_db=False)
     if pending:
         click.echo(
@@ -131,19 +145,19 @@ def serve(
             err=True,
         )
         sys.exit(1)
-    click.echo(
+    _tell(
+        settings,
         f"Lyceum answers at {settings.base_url}; its people and groups are @NAME@{settings.domain}",
-        err=True,
     )
     token = _run(_claim_token_if_no_admin)
     if token:
-        click.echo(
+        _tell(
+            settings,
             "No admin account yet. Create one (from this directory) with:\n"
             f"  {operator_command(settings)} user create YOUR_NAME you@example.org --admin "
             "--password-stdin\n"
             "(type the password, then press Ctrl-D), or claim it in the browser at:\n"
             f"  {settings.url('/setup/claim?token=' + token)}",
-            err=True,
         )
     uvicorn.run(
         "server.app:create_app",
@@ -153,6 +167,7 @@ def serve(
         fd=fd,
         workers=workers or settings.web_processes,
         log_level=settings.log_level,
+        log_config=log_format_module.uvicorn_log_config(settings.log_level, settings.log_format),
         # The app reads X-Forwarded-For itself, from trusted proxies only (server/app.py).
         proxy_headers=False,
     )
@@ -227,14 +242,50 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, runtime.stop)
-        click.echo("Federation worker running; stop it with Ctrl-C or SIGTERM.", err=True)
+        _tell(settings, "Federation worker running; stop it with Ctrl-C or SIGTERM.")
+        page = metrics_server(settings) if settings.worker_metrics_port else None
+        serving = asyncio.create_task(page.serve()) if page else None
         try:
             await runtime.run_worker()
         finally:
+            if page and serving:
+                page.should_exit = True
+                await serving
             await runtime.aclose()
 
     _run(work)
-    click.echo("Federation worker stopped.", err=True)
+    _tell(_settings(), "Federation worker stopped.")
+
+
+def metrics_server(settings: Settings) -> Any:
+    """A `lyceum worker`'s `/metrics` page, on LYCEUM_HOST:LYCEUM_WORKER_METRICS_PORT: a uvicorn
+    server in the worker's loop that leaves the signals to the worker."""
+    import contextlib
+    from collections.abc import Iterator
+
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from server import metrics
+
+    class QuietServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # SIGTERM stops the worker, which then stops this server
+
+    app = Starlette(routes=metrics.routes)
+    app.state.settings = settings
+    app.state.metrics = metrics.Metrics()
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.worker_metrics_port,
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        log_config=None,  # its few lines go through the worker's logging, text or JSON
+    )
+    return QuietServer(config)
 
 
 @main.group(help="Manage accounts.")
@@ -335,6 +386,74 @@ def search_reindex() -> None:
         return await search.rebuild(settings.search_language)
 
     click.echo(f"Indexed {_run(work)} post(s).")
+
+
+@main.command(
+    "backup",
+    help="Write the database (pg_dump, or a consistent copy of the SQLite file), the uploaded "
+    "media and the secret key to one new .tar.gz file; safe while the instance runs.",
+)
+@click.argument("archive", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+def backup_command(archive: Path) -> None:
+    import shutil
+    import tempfile
+
+    from server import backup
+
+    settings = _settings()
+    try:
+        if str(archive) != "-":
+            done = backup.backup(settings, archive)
+        else:  # to standard output, e.g. out of a container: `... lyceum backup - > file`
+            with tempfile.TemporaryDirectory() as scratch:
+                written = Path(scratch) / "backup.tar.gz"
+                done = backup.backup(settings, written)
+                with written.open("rb") as source:
+                    shutil.copyfileobj(source, sys.stdout.buffer)
+                archive = Path("standard output")
+    except backup.BackupError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Backed up the {done.database} database and {done.media_files} media file(s) to "
+        f"{archive} (keep it private: it holds every key).",
+        err=str(archive) == "standard output",  # the archive alone on stdout
+    )
+
+
+@main.command(
+    "restore",
+    help="Restore a `lyceum backup` archive into an empty database (LYCEUM_DATABASE_URL, of the "
+    "same kind) and a data directory without media; then run `lyceum migrate` and start.",
+)
+@click.argument(
+    "archive",
+    type=click.Path(exists=True, dir_okay=False, readable=True, allow_dash=True, path_type=Path),
+)
+def restore_command(archive: Path) -> None:
+    import shutil
+    import tempfile
+
+    from server import backup
+
+    settings = _settings()
+    try:
+        if str(archive) != "-":
+            done = backup.restore(settings, archive)
+        else:  # from standard input: `... lyceum restore - < file`
+            with tempfile.TemporaryDirectory() as scratch:
+                received = Path(scratch) / "backup.tar.gz"
+                with received.open("wb") as target:
+                    shutil.copyfileobj(sys.stdin.buffer, target)
+                done = backup.restore(settings, received)
+                archive = Path("standard input")
+    except backup.BackupError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Restored the {done.database} database and {done.media_files} media file(s) from "
+        f"{archive}. Run `lyceum migrate` (for a newer version), then start the instance."
+    )
 
 
 @main.command(help="Check the configuration and the database; exit 1 on any problem.")

@@ -1,11 +1,15 @@
 """Prometheus metrics at `/metrics`, for an operator's scraper (off unless a token is set).
 
-Two kinds:
+Three kinds:
 - what the queues hold (deliveries by state, received activities by outcome, mail by state,
   rows leased by a worker now, and how long the oldest due item has waited), read from the
   database at scrape time: every process answers for the whole instance, whichever the
   scraper reaches, and a worker needs no port of its own;
-- this process's request latency by route (a histogram), so scrape each web process.
+- this process's requests: latency by route (a histogram) and responses by route and status
+  (the inbox's 202s, 401s and 429s among them), so scrape each web process;
+- what this process decided, counted where it decides it: delivery attempts by outcome (done,
+  retry, final). A `lyceum worker` serves them on its own port (LYCEUM_WORKER_METRICS_PORT),
+  with the queues; the embedded worker's are in its web process's page.
 
 A scrape must send `Authorization: Bearer <LYCEUM_METRICS_TOKEN>`; without the setting the
 route answers 404, as if it did not exist.
@@ -15,27 +19,54 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Iterable
 from datetime import datetime
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
+    Counter,
     Gauge,
     Histogram,
     generate_latest,
 )
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.functions import Count, Min
 from tortoise.models import Model
 
 from server.models import Delivery, DeliveryState, InboxActivity, MailState, OutgoingMail, utcnow
 
-__all__ = ["Metrics", "RequestTimer", "routes"]
+__all__ = ["DELIVERY_ATTEMPTS", "PROCESS", "Metrics", "RequestTimer", "routes"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# Counters of this process, incremented where the outcome is decided; every Metrics page of the
+# process includes them.
+PROCESS = CollectorRegistry()
+DELIVERY_ATTEMPTS = Counter(
+    "lyceum_delivery_attempts",
+    "Delivery attempts this process made, by outcome: done (the peer took it), retry (to be "
+    "tried again later), final (given up: refused for good, or out of attempts).",
+    ["outcome"],
+    registry=PROCESS,
+)
+for _outcome in ("done", "retry", "final"):  # every series from the start, at 0
+    DELIVERY_ATTEMPTS.labels(_outcome)
+
+
+class _Included(Collector):
+    """Another registry's metrics, collected with this one's."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterable[Metric]:
+        return self.registry.collect()
 
 
 class Metrics:
@@ -43,6 +74,13 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.registry.register(_Included(PROCESS))
+        self.responses = Counter(
+            "lyceum_responses",
+            "Responses this process sent, by method, route (its path template) and status code.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "lyceum_request_seconds",
             "Time to answer a request, by method and route (its path template).",
@@ -138,15 +176,25 @@ class RequestTimer:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        status = 500  # what the server answers when the app fails before it starts a response
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, noting_status)
         finally:
             # The router leaves the route it chose in the scope; unmatched paths share one label.
             route = scope.get("route")
             template = getattr(route, "path", None) or "(unmatched)"
-            self.metrics.request_seconds.labels(scope["method"], template).observe(
+            method = scope["method"]
+            self.metrics.request_seconds.labels(method, template).observe(
                 time.perf_counter() - start
             )
+            self.metrics.responses.labels(method, template, str(status)).inc()
 
 
 async def metrics_page(request: Request) -> Response:

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         "`lyceum worker` processes run.",
     )
     log_level: str = Field("info", description="Logging level: debug, info, warning or error.")
+    log_format: str = Field(
+        "text",
+        pattern="^(text|json)$",
+        description="How `lyceum serve` and `lyceum worker` write their log: `text` lines, or "
+        "`json`, one object per line with time, level, logger, message and exception.",
+    )
 
     smtp_host: str = Field(
         "",
@@ -133,6 +139,13 @@ class Settings(BaseSettings):
         "",
         description="A secret that turns on `/metrics` (Prometheus format): the scraper sends "
         "it as `Authorization: Bearer TOKEN`. Empty: no metrics are served.",
+    )
+    worker_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port on which `lyceum worker` serves `/metrics` (on LYCEUM_HOST, with "
+        "LYCEUM_METRICS_TOKEN): its delivery attempts by outcome, and the queues. 0: none.",
     )
     trust_proxy_headers: bool = Field(
         False,

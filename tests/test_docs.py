@@ -26,7 +26,12 @@ def test_readme__every_documented_setting_exists() -> None:
     readme = (ROOT / "README.md").read_text()
     documented = set(re.findall(r"`(LYCEUM_[A-Z_]+)`", readme))
     known = {f"LYCEUM_{name.upper()}" for name in Settings.model_fields}
-    test_only = {"LYCEUM_TEST_DATABASE", "LYCEUM_TEST_POSTGRES_URL", "LYCEUM_TEST_SKIP_POSTGRES"}
+    test_only = {
+        "LYCEUM_TEST_DATABASE",
+        "LYCEUM_TEST_POSTGRES_URL",
+        "LYCEUM_TEST_SKIP_POSTGRES",
+        "LYCEUM_TEST_REQUIRE_AUDIT",
+    }
     assert documented - known - test_only == set()
 
 

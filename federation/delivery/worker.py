@@ -36,6 +36,7 @@ from tortoise.expressions import Q
 from federation.delivery import wake
 from federation.delivery.policy import MAX_ATTEMPTS, Outcome, Verdict, decide
 from server.leases import Leases
+from server.metrics import DELIVERY_ATTEMPTS
 from server.models import Actor, Delivery, DeliveryState, DomainHealth, utcnow
 from server.text import storable
 
@@ -157,6 +158,7 @@ class DeliveryWorker:
             log.exception("delivery %s failed unexpectedly", row.id)
             reason = f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
             attempt = Attempt(row, None, decide(None, row.attempts, utcnow(), error=reason))
+        DELIVERY_ATTEMPTS.labels(attempt.outcome.verdict.value).inc()
         if attempt.outcome.verdict == Verdict.DONE:
             await self._record_done(attempt)
         else:

@@ -221,3 +221,25 @@ async def test_delivery_batch__a_failed_group_write_falls_back_to_one_row_at_a_t
     # Then every other success is recorded
     await assert_others_done(batch)
     assert (await Delivery.get(id=batch.middle.id)).state == DeliveryState.QUEUED
+
+
+def attempts(outcome: str) -> float:
+    from server.metrics import PROCESS
+
+    value = PROCESS.get_sample_value("lyceum_delivery_attempts_total", {"outcome": outcome})
+    assert value is not None
+    return value
+
+
+async def test_delivery_batch__each_attempt_is_counted_by_its_outcome(batch: Batch) -> None:
+    # Given a batch whose middle row's inbox answers 500
+    before = {outcome: attempts(outcome) for outcome in ("done", "retry", "final")}
+    # When the worker runs it, then runs the middle row again for its last try
+    assert await batch.worker.run_once() == BATCH
+    await Delivery.filter(id=batch.middle.id).update(
+        next_attempt_at=utcnow(), attempts=MAX_ATTEMPTS - 1
+    )
+    assert await batch.worker.run_once() == 1
+    # Then the metrics count four done, one retry, then one given up
+    counted = {outcome: attempts(outcome) - before[outcome] for outcome in before}
+    assert counted == {"done": BATCH - 1, "retry": 1, "final": 1}

@@ -115,3 +115,41 @@ async def test_metrics__request_latency_by_route_template(scraper: httpx.AsyncCl
     unmatched = [k for k in seen if k[0] == count and ("route", "(unmatched)") in k[1]]
     assert profile and seen[profile[0]] == 1
     assert unmatched
+
+
+async def test_metrics__responses_by_route_and_status(scraper: httpx.AsyncClient) -> None:
+    # Given an unsigned post to the shared inbox (refused) and a page that does not exist
+    refused = await scraper.post(
+        "/inbox",
+        content=b'{"type": "Like"}',
+        headers={"Content-Type": "application/activity+json"},
+    )
+    await scraper.get("/no/such/page")
+    # Then each answer is counted under its route and its status
+    response = await scraper.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    seen = samples(response.text)
+    inbox = (
+        "lyceum_responses_total",
+        (("method", "POST"), ("route", "/inbox"), ("status", str(refused.status_code))),
+    )
+    assert refused.status_code in (400, 401)
+    assert seen[inbox] == 1
+    missing = (
+        "lyceum_responses_total",
+        (("method", "GET"), ("route", "(unmatched)"), ("status", "404")),
+    )
+    assert seen[missing] == 1
+
+
+async def test_metrics__delivery_attempts_by_outcome_are_on_the_page(
+    scraper: httpx.AsyncClient,
+) -> None:
+    from server.metrics import DELIVERY_ATTEMPTS
+
+    DELIVERY_ATTEMPTS.labels("retry").inc()
+    response = await scraper.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    seen = samples(response.text)
+    for outcome in ("done", "retry", "final"):
+        key = ("lyceum_delivery_attempts_total", (("outcome", outcome),))
+        assert seen[key] == DELIVERY_ATTEMPTS.labels(outcome)._value.get()
+    assert seen[("lyceum_delivery_attempts_total", (("outcome", "retry"),))] >= 1

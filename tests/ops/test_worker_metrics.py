@@ -1,0 +1,58 @@
+"""`lyceum worker` with LYCEUM_WORKER_METRICS_PORT serves /metrics (behind the token) while it
+works, and stops it with itself on SIGTERM. A real process on its own SQLite data directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+LYCEUM = [sys.executable, "-m", "server.cli"]
+ROOT = Path(__file__).parent.parent.parent
+TOKEN = "worker-scrape-" + "t" * 24
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("LYCEUM_TEST_DATABASE") == "postgres",
+    reason="CLI processes use their own SQLite directory; the SQLite pass already ran them",
+)
+
+
+def test_the_worker_serves_its_metrics_and_stops_with_them(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LYCEUM_")},
+        "LYCEUM_DATA_DIR": str(tmp_path / "data"),
+        "LYCEUM_METRICS_TOKEN": TOKEN,
+        "LYCEUM_WORKER_METRICS_PORT": str(port),
+    }
+    assert subprocess.run([*LYCEUM, "migrate"], env=env, cwd=ROOT, timeout=60).returncode == 0
+    worker = subprocess.Popen([*LYCEUM, "worker"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+                break
+            except httpx.TransportError:
+                assert worker.poll() is None, "the worker exited"
+                assert time.monotonic() < deadline, "no metrics page in time"
+                time.sleep(0.2)
+        assert page.status_code == 200
+        assert 'lyceum_delivery_attempts_total{outcome="done"} 0.0' in page.text
+        assert 'lyceum_deliveries{state="queued"} 0.0' in page.text
+        assert httpx.get(url, timeout=5).status_code == 401
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url, timeout=5)
