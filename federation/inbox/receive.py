@@ -151,11 +151,9 @@ class Inbox:
             response = error_response(refusal.status, refusal.reason)
             response.headers.update(refusal.headers)
             return response
-        if row is not None:
-            if getattr(request.app.state, "inbox_process_now", False):
-                await InboxProcessor(request.app.state.federation).process(row)
-            else:
-                await notify_inbox()  # committed: an idle worker takes it now, not at its poll
+        # Stored and committed: the writer has woken the workers (`group_commit`).
+        if row is not None and getattr(request.app.state, "inbox_process_now", False):
+            await InboxProcessor(request.app.state.federation).process(row)
         return Response(status_code=202)
 
     async def _check_target(self, request: Request) -> None:
@@ -340,6 +338,7 @@ async def _stored_before(
     )
     if not reset:
         return None
+    await notify_inbox()  # an idle worker takes it now, not at its poll
     return await InboxActivity.get(dedup_key=row.dedup_key)
 
 
