@@ -95,11 +95,7 @@ def start_server(
     settings: Settings, profile: str, port: int = 0
 ) -> tuple[subprocess.Popen[str], int]:
     """A web process on `port` (0: one the OS picks); several share a port (SO_REUSEPORT)."""
-    command = [
-        sys.executable,
-        *os.environ.get("BENCH_SERVER", "-m bench._inbox_server").split(),
-        str(port),
-    ]
+    command = [sys.executable, "-m", "bench._inbox_server", str(port)]
     if profile:  # the server's own profile, written when it stops
         command[1:1] = ["-m", "cProfile", "-o", profile]
     process = subprocess.Popen(

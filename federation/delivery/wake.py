@@ -28,6 +28,7 @@ from server.events import Event, FederationWorkRequeued
 __all__ = [
     "DELIVERY",
     "INBOX",
+    "NOTIFY_DELIVERY",
     "NOTIFY_INBOX",
     "is_postgres",
     "listen",
@@ -44,6 +45,7 @@ DELIVERY = "lyceum_delivery"
 INBOX = "lyceum_inbox"
 # The NOTIFY of `notify_inbox` as an SQL expression, for a statement that stores inbox rows.
 NOTIFY_INBOX = f"pg_notify('{INBOX}', '')"
+NOTIFY_DELIVERY = f"pg_notify('{DELIVERY}', '')"
 RECONNECT_SECONDS = 5.0
 
 _events: dict[str, set[asyncio.Event]] = {DELIVERY: set(), INBOX: set()}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Final
+from typing import Final
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from federation.delivery import wake
 from federation.inbox.replay import SeenSignatures
+from federation.rows import column_values
 from server.models import InboxActivity
 
 __all__ = ["DUPLICATE", "REPLAYED", "STORED", "GroupCommit"]
@@ -90,7 +91,7 @@ class GroupCommit:
                 if key in sent:
                     continue  # the same signature twice in one batch: the first request only
                 sent.add(key)
-            documents.append({**_column_values(row), _SIGNATURE: key})
+            documents.append({**column_values(row), _SIGNATURE: key})
         answered = await connection.execute_query_dict(
             _BATCH, [keys, self.seen.expiry(), json.dumps(documents, default=str)]
         )
@@ -142,15 +143,6 @@ class GroupCommit:
                 waiter.set_result(_LEAD)
                 return
         self._writing = False  # rows of cancelled requests, if any, go with the next batch
-
-
-def _column_values(row: InboxActivity) -> dict[str, Any]:
-    """The row's columns as the database stores them (defaults and `created_at` filled in)."""
-    meta = row._meta
-    return {
-        column: meta.fields_map[name].to_db_value(getattr(row, name), row)
-        for name, column in meta.fields_db_projection.items()
-    }
 
 
 _SIGNATURE: Final = "_signature"  # beside a row's columns: the signature that brought it
