@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from federation.delivery import wake
 from federation.inbox import InboxProcessor
+from federation.runtime import FederationRuntime
 from server import db, events
 from server.assembly import subscribe_all
 from server.settings import Settings
@@ -24,8 +25,6 @@ from server.settings import Settings
 async def work() -> None:
     settings = Settings()
     await db.open_database(settings)
-    from federation.runtime import FederationRuntime
-
     subscribe_all(events.bus, settings)
     runtime = FederationRuntime(settings)
     processor = InboxProcessor(

@@ -12,8 +12,8 @@ of four ways, written on the row:
 - dead: after `MAX_ATTEMPTS` failed tries (or that many claims whose outcome was never
   recorded), `dead_at` is set with the error; the admin panel lists it and can retry it.
 
-Every row is recorded on its own, in its own try, with its text made storable first: one row
-that fails, or whose recording fails, never stops the others of its batch.
+Every row is handled in its own try, and its outcome written with its text made storable first:
+one row that fails, or whose recording fails, never stops the others of its batch.
 
 Claiming mirrors the delivery worker: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers share
 the rows; one worker per SQLite database. An idle worker wakes when rows are stored
