@@ -7,7 +7,11 @@ single-row INSERTs do, and a commit is the costly part: so the batch's signature
 remembered (`SeenSignatures.remember`) in the same transaction as its rows are stored, and a
 replayed request's row is left out. `INSERT … ON CONFLICT DO NOTHING` skips ids already stored.
 Each request is told its own row's fate: `STORED`, `DUPLICATE` (its id was stored already) or
-`REPLAYED` (its signature was).
+`REPLAYED` (its signature was). The workers are woken once per batch that stored a row.
+
+On PostgreSQL the whole batch is one statement (`_BATCH`: the signatures, the rows whose
+signature was new, and the workers' NOTIFY), atomic on its own: one round trip per batch, where
+a transaction of three statements and a NOTIFY per request took about seven.
 """
 
 from __future__ import annotations
