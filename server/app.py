@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from federation.group_lookup import resolver_for
+from federation.inbox.lane import InboxLane
 from federation.negotiation import ContentNegotiation
 from federation.routes import as2_routes, federation_routes
 from federation.runtime import FederationRuntime
@@ -103,6 +105,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             if settings.embedded_worker:
                 federation.start_worker()
+            if manage_database:  # the process's own app, not one of a test's
+                # Start-up's objects (modules, models, routes, templates) live as long as the
+                # process: kept out of the collector's passes, which would walk them again and
+                # again (a tenth of an inbox request's CPU, `bench/inbox.py`).
+                gc.freeze()
             yield
         finally:
             stop_views.set()  # a last flush: page views counted here are not lost at shutdown
@@ -112,12 +119,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await db.close_database()
 
     process_metrics = metrics.Metrics()
+    peer_routes = federation_routes(settings)
     app = LyceumApp(
         https=settings.secure_cookies,
         routes=[
             *health.routes,
             *metrics.routes,
-            *federation_routes(settings),
+            *peer_routes,
             *web_routes(),
             Mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web/static")),
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
@@ -126,6 +134,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Middleware(metrics.RequestTimer, metrics=process_metrics),
             Middleware(ControlCharacterGuard),  # a NUL in a path or query is a 400, not a query
             *_proxy_headers(settings),
+            Middleware(InboxLane, routes=peer_routes),  # the same inboxes, without the below
             # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
             Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),
             Middleware(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
@@ -26,13 +28,29 @@ class UnmigratedDatabase(Exception):
         )
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A PostgreSQL connection handed back to the pool without asyncpg's reset query.
+
+    Tortoise takes a pooled connection for each query outside a transaction, and asyncpg resets
+    a connection each time it comes back (advisory locks, cursors, LISTEN, SET): a second round
+    trip per query. Lyceum never leaves any of those on a pooled connection (the workers LISTEN
+    on a connection of their own), and asyncpg still rolls back a transaction left open."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    connection: str | dict[str, Any] = database_url
     if database_url.startswith("sqlite") and "synchronous=" not in database_url:
         # WAL (Tortoise's default) with synchronous=NORMAL stays consistent after a crash and
         # saves an fsync per commit; only the last transactions can be lost on power failure.
-        database_url += ("&" if "?" in database_url else "?") + "synchronous=NORMAL"
+        connection = database_url + ("&" if "?" in database_url else "?") + "synchronous=NORMAL"
+    elif expand_db_url(database_url)["engine"] == "tortoise.backends.asyncpg":
+        connection = expand_db_url(database_url)
+        connection["credentials"]["connection_class"] = PooledConnection
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": ["server.models"],

@@ -3,17 +3,32 @@
 One row per (activity, inbox); inboxes are de-duplicated (followers on one server share its
 shared inbox), and nothing is queued for suspended or unavailable domains. Idle workers are
 woken at once (`wake`): in this process now, in other processes when the transaction commits.
+
+On PostgreSQL all of it is one statement (`_ENQUEUE`): a post Announced to a group's followers
+costs one round trip however many servers follow it. On SQLite (no round trips) the domains are
+read first and the rows written with one prepared INSERT.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from federation.delivery import wake
-from server.models import Delivery, DomainBlock, DomainBlockSeverity, DomainHealth, utcnow
+from federation.rows import column_values
+from server.models import (
+    Delivery,
+    DomainBlock,
+    DomainBlockSeverity,
+    DomainHealth,
+    new_id,
+    utcnow,
+)
 
 
 async def enqueue(activity: dict[str, Any], signer_id: str, inboxes: Iterable[str]) -> int:
@@ -25,6 +40,10 @@ async def enqueue(activity: dict[str, Any], signer_id: str, inboxes: Iterable[st
             targets.setdefault(inbox, urlsplit(inbox).netloc.lower())
     if not targets:
         return 0
+    payload = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
+    connection = Tortoise.get_connection("default")  # the caller's transaction, if in one
+    if connection.capabilities.dialect == "postgres":
+        return await _enqueue_postgres(connection, activity, payload, signer_id, targets)
     domains = set(targets.values())
     hosts = {domain.split(":")[0] for domain in domains}
     blocked: set[str] = set(
@@ -37,7 +56,6 @@ async def enqueue(activity: dict[str, Any], signer_id: str, inboxes: Iterable[st
             "domain", flat=True
         )  # type: ignore[arg-type]
     )
-    payload = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
     now = utcnow()
     rows = [
         Delivery(
@@ -57,3 +75,58 @@ async def enqueue(activity: dict[str, Any], signer_id: str, inboxes: Iterable[st
         await Delivery.bulk_create(rows, batch_size=500)
         await wake.notify_delivery()
     return len(rows)
+
+
+async def _enqueue_postgres(
+    connection: BaseDBAsyncClient,
+    activity: dict[str, Any],
+    payload: str,
+    signer_id: str,
+    targets: dict[str, str],
+) -> int:
+    """The same in one statement (`_ENQUEUE`): the domain checks, the rows and the NOTIFY."""
+    template = Delivery(
+        activity_id=str(activity.get("id", "")),
+        payload=payload,
+        signer_id=signer_id,
+        inbox_url="",
+        domain="",
+        next_attempt_at=utcnow(),
+    )
+    answered = await connection.execute_query_dict(
+        _ENQUEUE,
+        [
+            json.dumps(column_values(template), default=str),
+            [new_id() for _ in targets],
+            list(targets),
+            list(targets.values()),
+            DomainBlockSeverity.SUSPEND.value,
+        ],
+    )
+    queued = int(answered[0]["queued"])
+    if queued:
+        wake.wake_here(wake.DELIVERY)  # other processes hear the statement's NOTIFY
+    return queued
+
+
+# One row per target, from the template row ($1) with its own id, inbox and domain, unless the
+# domain (or its host without the port) is suspended or unavailable; NOTIFY when any is queued.
+_ENQUEUE: Final = f"""
+WITH queued AS (
+    INSERT INTO "delivery"
+    SELECT row.* FROM unnest($2::text[], $3::text[], $4::text[]) AS target(id, inbox, domain),
+        jsonb_populate_record(NULL::"delivery", $1::jsonb || jsonb_build_object(
+            'id', target.id, 'inbox_url', target.inbox, 'domain', target.domain)) AS row
+    WHERE NOT EXISTS (
+        SELECT 1 FROM "domain_block" WHERE "severity" = $5
+        AND "domain" IN (target.domain, split_part(target.domain, ':', 1))
+    ) AND NOT EXISTS (
+        SELECT 1 FROM "domain_health"
+        WHERE "domain" = target.domain AND "unavailable_since" IS NOT NULL
+    )
+    RETURNING 1
+)
+SELECT count(*) AS queued,
+    (SELECT {wake.NOTIFY_DELIVERY}::text WHERE EXISTS (SELECT 1 FROM queued)) AS woken
+FROM queued
+"""  # noqa: S608 (only the constants above are formatted in)

@@ -28,18 +28,24 @@ from server.events import Event, FederationWorkRequeued
 __all__ = [
     "DELIVERY",
     "INBOX",
+    "NOTIFY_DELIVERY",
+    "NOTIFY_INBOX",
     "is_postgres",
     "listen",
     "notify_delivery",
     "notify_inbox",
     "on_work_requeued",
     "subscribed",
+    "wake_here",
 ]
 
 log = logging.getLogger("lyceum.federation")
 
 DELIVERY = "lyceum_delivery"
 INBOX = "lyceum_inbox"
+# The NOTIFY of `notify_inbox` as an SQL expression, for a statement that stores inbox rows.
+NOTIFY_INBOX = f"pg_notify('{INBOX}', '')"
+NOTIFY_DELIVERY = f"pg_notify('{DELIVERY}', '')"
 RECONNECT_SECONDS = 5.0
 
 _events: dict[str, set[asyncio.Event]] = {DELIVERY: set(), INBOX: set()}
@@ -79,6 +85,11 @@ async def _notify(channel: str) -> None:
     connection = Tortoise.get_connection("default")  # the caller's transaction, if in one
     if connection.capabilities.dialect == "postgres":
         await connection.execute_script(f"NOTIFY {channel}")
+
+
+def wake_here(channel: str) -> None:
+    """Wake this process's workers only (the caller's statement NOTIFYs the others)."""
+    _wake_local(channel)
 
 
 def _wake_local(channel: str) -> None:

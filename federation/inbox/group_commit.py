@@ -7,17 +7,26 @@ single-row INSERTs do, and a commit is the costly part: so the batch's signature
 remembered (`SeenSignatures.remember`) in the same transaction as its rows are stored, and a
 replayed request's row is left out. `INSERT … ON CONFLICT DO NOTHING` skips ids already stored.
 Each request is told its own row's fate: `STORED`, `DUPLICATE` (its id was stored already) or
-`REPLAYED` (its signature was).
+`REPLAYED` (its signature was). The workers are woken once per batch that stored a row.
+
+On PostgreSQL the whole batch is one statement (`_BATCH`: the signatures, the rows whose
+signature was new, and the workers' NOTIFY), atomic on its own: one round trip per batch, where
+a transaction of three statements took six, and each request's own NOTIFY two more.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Final
 
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from federation.delivery import wake
 from federation.inbox.replay import SeenSignatures
+from federation.rows import column_values
 from server.models import InboxActivity
 
 __all__ = ["DUPLICATE", "REPLAYED", "STORED", "GroupCommit"]
@@ -65,6 +74,47 @@ class GroupCommit:
 
     async def _write(self, entries: list[tuple[InboxActivity, str | None]]) -> list[str]:
         """Remember the signatures, insert the rows that are new; one outcome per entry."""
+        connection = Tortoise.get_connection("default")
+        if connection.capabilities.dialect == "postgres":
+            return await self._write_postgres(connection, entries)
+        outcomes = await self._write_in_transaction(entries)
+        if STORED in outcomes:
+            await wake.notify_inbox()  # committed: an idle worker takes them now
+        return outcomes
+
+    async def _write_postgres(
+        self, connection: BaseDBAsyncClient, entries: list[tuple[InboxActivity, str | None]]
+    ) -> list[str]:
+        """The whole batch in one statement (`_BATCH`), so one round trip: atomic on its own."""
+        await self.seen.sweep_if_due(connection)
+        keys = list(dict.fromkeys(key for _, key in entries if key is not None))
+        sent: set[str] = set()
+        documents = []
+        for row, key in entries:
+            if key is not None:
+                if key in sent:
+                    continue  # the same signature twice in one batch: the first request only
+                sent.add(key)
+            documents.append({**column_values(row), _SIGNATURE: key})
+        answered = await connection.execute_query_dict(
+            _BATCH, [keys, self.seen.expiry(), json.dumps(documents, default=str)]
+        )
+        fresh = {str(r["value"]) for r in answered if r["kind"] == "signature"}
+        stored = {str(r["value"]) for r in answered if r["kind"] == "row"}
+        if stored:
+            wake.wake_here(wake.INBOX)  # other processes hear the statement's NOTIFY
+        outcomes = []
+        for row, key in entries:
+            if key is not None and key not in fresh:
+                outcomes.append(REPLAYED)
+                continue
+            fresh.discard(key or "")
+            outcomes.append(STORED if str(row.id) in stored else DUPLICATE)
+        return outcomes
+
+    async def _write_in_transaction(
+        self, entries: list[tuple[InboxActivity, str | None]]
+    ) -> list[str]:
         async with in_transaction() as connection:
             fresh = await self.seen.remember(connection, [key for _, key in entries if key])
             outcomes: list[str] = []
@@ -97,3 +147,25 @@ class GroupCommit:
                 waiter.set_result(_LEAD)
                 return
         self._writing = False  # rows of cancelled requests, if any, go with the next batch
+
+
+_SIGNATURE: Final = "_signature"  # beside a row's columns: the signature that brought it
+# Remember the signatures; insert the rows whose signature was new (`jsonb_populate_record`
+# reads each row's columns by name), skipping ids stored already; NOTIFY the workers when any
+# row was stored. Answers (kind, value): each new signature, and each stored row's id.
+_BATCH: Final = f"""
+WITH fresh AS (
+    INSERT INTO "seen_signature" ("key", "expires_at") SELECT unnest($1::text[]), $2
+    ON CONFLICT DO NOTHING RETURNING "key"
+), stored AS (
+    INSERT INTO "inbox_activity"
+    SELECT row.* FROM jsonb_array_elements($3::jsonb) AS entry(value),
+        jsonb_populate_record(NULL::"inbox_activity", entry.value) AS row
+    WHERE entry.value->>'{_SIGNATURE}' IS NULL
+        OR entry.value->>'{_SIGNATURE}' IN (SELECT "key" FROM fresh)
+    ON CONFLICT DO NOTHING RETURNING "id"
+)
+SELECT 'signature' AS kind, "key" AS value FROM fresh
+UNION ALL SELECT 'row', "id" FROM stored
+UNION ALL SELECT 'woken', {wake.NOTIFY_INBOX}::text WHERE EXISTS (SELECT 1 FROM stored)
+"""  # noqa: S608 (only the constants above are formatted in)

@@ -12,14 +12,24 @@ of four ways, written on the row:
 - dead: after `MAX_ATTEMPTS` failed tries (or that many claims whose outcome was never
   recorded), `dead_at` is set with the error; the admin panel lists it and can retry it.
 
-Every row is recorded on its own, in its own try, with its text made storable first: one row
-that fails, or whose recording fails, never stops the others of its batch.
+Every row is handled in its own try, and its outcome written with its text made storable first:
+one row that fails, or whose recording fails, never stops the others of its batch.
 
 Claiming mirrors the delivery worker: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers share
 the rows; one worker per SQLite database. An idle worker wakes when rows are stored
 (`wake.notify_inbox`), else at its poll. Domain services are idempotent for the activities we
 handle (a post or reaction id stored once, a membership asked for twice), so a row processed
 again after a crash changes nothing twice.
+
+Batches (`bench/inbox.py --end-to-end`): a worker claims up to `batch_size` rows at once, and
+records their outcomes together at the end, one UPDATE for all the rows closed with the same
+reason (each row on its own again if that UPDATE fails). On PostgreSQL it handles up to
+`concurrency` rows at once, each in its own transactions: the rows of a batch are split into
+chains (`chains.split`), the rows that share an actor or any id (the activity's, its object's,
+what it replies to…) in one chain, handled one after the other in the order they arrived; so a
+Create and its Delete, or a Follow and its Undo, are applied in order, while unrelated
+activities wait on no one. A row that fails on a conflict with a row handled at the same time
+(a unique key taken meanwhile, a deadlock) is handled once more at once, in its place.
 """
 
 from __future__ import annotations
@@ -27,10 +37,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 import httpx
+from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.expressions import Q
 
 from federation import jsondoc
@@ -38,6 +50,7 @@ from federation.delivery import wake
 from federation.fetch import Fetcher
 from federation.inbox._software import note_software
 from federation.inbox.actors import RemoteActors
+from federation.inbox.chains import split
 from federation.inbox.context import Dropped, InboxContext, block_of
 from federation.inbox.dispatch import dispatch
 from federation.inbox.parse import ParseError, parse_activity
@@ -53,6 +66,7 @@ __all__ = ["MAX_ATTEMPTS", "InboxProcessor", "InboxRuntime"]
 log = logging.getLogger("lyceum.inbox")
 
 MAX_ATTEMPTS = 5
+CONCURRENCY = 4  # rows a worker handles at once on PostgreSQL (Tortoise's pool holds 5)
 ERROR_MAX_CHARS = 1000
 
 
@@ -70,12 +84,16 @@ class InboxProcessor:
         self,
         runtime: InboxRuntime,
         *,
-        batch_size: int = 20,
+        batch_size: int = 50,
+        concurrency: int | None = None,
         lease: timedelta = timedelta(seconds=20),
         poll_interval: float = 1.0,
     ) -> None:
+        """`concurrency`: rows handled at once; by default `CONCURRENCY` on PostgreSQL, 1 on
+        SQLite (one connection: rows handled at once would only wait for each other)."""
         self.runtime = runtime
         self.batch_size = batch_size
+        self.concurrency = concurrency
         self.lease = lease
         self.poll_interval = poll_interval
         self.leases = Leases(InboxActivity, lease, processed_at__isnull=True, dead_at__isnull=True)
@@ -85,8 +103,17 @@ class InboxProcessor:
         """Process one batch of waiting activities, oldest first; return how many."""
         async with self.leases.kept():
             rows = await self._claim()
-            for row in rows:
-                await self.process(row)
+            outcomes: dict[str, Outcome] = {}
+            concurrency = self.concurrency or _default_concurrency()
+            slots = asyncio.Semaphore(concurrency)
+
+            async def follow(chain: list[InboxActivity]) -> None:
+                async with slots:
+                    for row in chain:
+                        outcomes[row.id] = await self._outcome(row, retry=concurrency > 1)
+
+            await asyncio.gather(*(follow(chain) for chain in split(rows)))
+            await self._record([(row, outcomes[row.id]) for row in rows])
         return len(rows)
 
     async def run_until_stopped(self, stop: asyncio.Event) -> None:
@@ -114,9 +141,22 @@ class InboxProcessor:
 
         Never raises: a failure is recorded on the row, and a failure to record is logged (the
         row's lease runs out and its next claim counts the attempt)."""
+        outcome = await self._outcome(row)
+        await self._record([(row, outcome)])
+        return outcome.reason
+
+    async def _outcome(self, row: InboxActivity, *, retry: bool = False) -> Outcome:
+        """Handle the row; what to record. With `retry`, a failure on a conflict with work done
+        at the same time (whose transaction was rolled back whole) is handled once more."""
         failed = False
         try:
-            reason = await self._handle(row)
+            try:
+                reason = await self._handle(row)
+            except (IntegrityError, OperationalError) as error:
+                if not (retry and _is_conflict(error)):
+                    raise
+                log.info("inbox activity %r met a concurrent change; once more", row.ap_id)
+                reason = await self._handle(row)
         except Exception as error:
             log.exception("inbox activity %r failed", row.ap_id)
             reason = f"failed: {type(error).__name__}: {error}"
@@ -124,20 +164,41 @@ class InboxProcessor:
         reason = storable(reason)[:ERROR_MAX_CHARS]
         if reason and not failed:
             log_refusal(_sender_host(row), f"dropped by the worker: {reason}")
-        self.leases.release(row.id)
+        return Outcome(reason, failed)
+
+    async def _record(self, outcomes: list[tuple[InboxActivity, Outcome]]) -> None:
+        """Write the outcomes: the rows closed with the same reason in one UPDATE (each on its
+        own if that fails), a failed row on its own. A write that fails is logged and costs
+        only its row: its lease runs out, and its next claim counts the attempt."""
         now = utcnow()
-        changes: dict[str, object] = {"error": reason, "lease_until": None}
-        if not failed:
-            changes["processed_at"] = now
-        elif row.attempts < MAX_ATTEMPTS:
-            changes["lease_until"] = now + timedelta(minutes=2 ** max(row.attempts, 1))
-        else:
-            changes["dead_at"] = now
-        try:
-            await InboxActivity.filter(id=row.id).update(**changes)
-        except Exception:
-            log.exception("could not record the outcome of inbox activity %s", row.id)
-        return reason
+        closed: dict[str, list[str]] = {}
+        single: list[tuple[str, dict[str, object]]] = []
+        for row, outcome in outcomes:
+            self.leases.release(row.id)
+            if not outcome.failed:
+                closed.setdefault(outcome.reason, []).append(row.id)
+                continue
+            changes: dict[str, object] = {"error": outcome.reason, "lease_until": None}
+            if row.attempts < MAX_ATTEMPTS:
+                changes["lease_until"] = now + timedelta(minutes=2 ** max(row.attempts, 1))
+            else:
+                changes["dead_at"] = now
+            single.append((row.id, changes))
+        for reason, ids in closed.items():
+            changes = {"error": reason, "lease_until": None, "processed_at": now}
+            if len(ids) == 1:
+                single.append((ids[0], changes))
+                continue
+            try:
+                await InboxActivity.filter(id__in=ids).update(**changes)
+            except Exception:
+                log.warning("could not record %d inbox outcomes at once; one by one", len(ids))
+                single.extend((row_id, changes) for row_id in ids)
+        for row_id, changes in single:
+            try:
+                await InboxActivity.filter(id=row_id).update(**changes)
+            except Exception:
+                log.exception("could not record the outcome of inbox activity %s", row_id)
 
     async def _handle(self, row: InboxActivity) -> str:
         try:
@@ -180,6 +241,27 @@ class InboxProcessor:
         if not ids:
             return []
         return list(await InboxActivity.filter(id__in=ids).order_by("created_at"))
+
+
+class Outcome(NamedTuple):
+    reason: str  # empty when handled; why it was dropped, or how it failed
+    failed: bool
+
+
+def _default_concurrency() -> int:
+    connection = Tortoise.get_connection("default")
+    return CONCURRENCY if connection.capabilities.dialect == "postgres" else 1
+
+
+def _is_conflict(error: Exception) -> bool:
+    """A unique key taken by a transaction that committed meanwhile, a deadlock or a
+    serialization failure (PostgreSQL's SQLSTATE 23505, 40P01, 40001)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) in ("23505", "40P01", "40001"):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return isinstance(error, IntegrityError)
 
 
 def _unstorable(value: object) -> bool:

@@ -38,8 +38,10 @@ the domains it has marked alive; a key that stops verifying is refetched at once
 (`verify_request` asks again with `refresh`). Domain blocks are remembered for 10 s: the worker
 checks the block again before handling anything, so a block made meanwhile still applies. New
 activities are written by `group_commit.GroupCommit`: requests waiting at the same moment share
-one transaction, which remembers their signatures and stores their rows in one multi-row INSERT
-(a 202 still means stored); the duplicate checks run only for rows whose unique id was taken.
+one transaction (on PostgreSQL one statement), which remembers their signatures and stores their
+rows in one multi-row INSERT (a 202 still means stored), and wakes the workers; the duplicate
+checks run only for rows whose unique id was taken. Inbox POSTs take their own lane through the
+app (`lane.InboxLane`), past the session and page layers they never need.
 """
 
 from __future__ import annotations
@@ -151,11 +153,9 @@ class Inbox:
             response = error_response(refusal.status, refusal.reason)
             response.headers.update(refusal.headers)
             return response
-        if row is not None:
-            if getattr(request.app.state, "inbox_process_now", False):
-                await InboxProcessor(request.app.state.federation).process(row)
-            else:
-                await notify_inbox()  # committed: an idle worker takes it now, not at its poll
+        # Stored and committed: the writer has woken the workers (`group_commit`).
+        if row is not None and getattr(request.app.state, "inbox_process_now", False):
+            await InboxProcessor(request.app.state.federation).process(row)
         return Response(status_code=202)
 
     async def _check_target(self, request: Request) -> None:
@@ -340,6 +340,7 @@ async def _stored_before(
     )
     if not reset:
         return None
+    await notify_inbox()  # an idle worker takes it now, not at its poll
     return await InboxActivity.get(dedup_key=row.dedup_key)
 
 

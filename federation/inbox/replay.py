@@ -18,7 +18,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -56,18 +56,25 @@ class SeenSignatures:
         async with in_transaction() as connection:
             return key in await self.remember(connection, [key])
 
+    def expiry(self) -> datetime:
+        """When a signature remembered now may be forgotten."""
+        return utcnow() + self.keep
+
+    async def sweep_if_due(self, connection: BaseDBAsyncClient) -> None:
+        """Delete the expired signatures, at most once every `sweep_seconds` per process."""
+        if time.monotonic() - self._last_sweep >= self.sweep_seconds:
+            self._last_sweep = time.monotonic()
+            await SeenSignature.filter(expires_at__lt=utcnow()).using_db(connection).delete()
+
     async def remember(self, connection: BaseDBAsyncClient, keys: list[str]) -> set[str]:
         """Remember the keys on `connection` (the caller's transaction); answer those that were
         not remembered before. Each key is inserted only if absent, by the database, so two
         processes never both see the same key as new."""
-        now = utcnow()
-        if time.monotonic() - self._last_sweep >= self.sweep_seconds:
-            self._last_sweep = time.monotonic()
-            await SeenSignature.filter(expires_at__lt=now).using_db(connection).delete()
+        await self.sweep_if_due(connection)
         keys = list(dict.fromkeys(keys))
         if not keys:
             return set()
-        expires_at = now + self.keep
+        expires_at = self.expiry()
         if connection.capabilities.dialect == "postgres":
             rows = await connection.execute_query_dict(
                 'INSERT INTO "seen_signature" ("key", "expires_at")'

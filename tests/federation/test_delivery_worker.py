@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -189,6 +190,22 @@ async def test_enqueue__deduplicates_inboxes_and_skips_suspended_domains(
         "https://a.example/inbox",
         "https://b.example/users/x/inbox",
     ]
+
+
+async def test_enqueue__a_suspended_host_covers_its_ports_and_one_insert_queues_the_rest(
+    signer_actor: Actor,
+) -> None:
+    # Given a suspended host and forty followers' servers
+    await DomainBlock.create(domain="spam.example")
+    inboxes = [f"https://f{n}.example/inbox" for n in range(40)]
+    # When an activity is queued for them and for the host on another port
+    written = await enqueue(ACTIVITY, signer_actor.id, [*inboxes, "https://spam.example:8443/i"])
+    # Then each follower's server gets one row, the same body, and the host none
+    rows = await Delivery.all()
+    assert written == len(rows) == len(inboxes)
+    assert sorted(row.inbox_url for row in rows) == sorted(inboxes)
+    assert {row.payload for row in rows} == {json.dumps(ACTIVITY, separators=(",", ":"))}
+    assert len({row.id for row in rows}) == len(inboxes)
 
 
 async def test_worker__plain_http_inbox_is_refused_unless_allowed(signer_actor: Actor) -> None:
