@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from federation.document_cache import CachedDocuments, DocumentCache
 from federation.group_lookup import resolver_for
 from federation.negotiation import ContentNegotiation
 from federation.routes import as2_routes, federation_routes
@@ -112,22 +113,25 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await db.close_database()
 
     process_metrics = metrics.Metrics()
+    documents = DocumentCache()
     app = LyceumApp(
         https=settings.secure_cookies,
         routes=[
             *health.routes,
             *metrics.routes,
-            *federation_routes(settings),
+            *federation_routes(settings, documents),
             *web_routes(),
             Mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web/static")),
             Mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False)),
         ],
         middleware=[
             Middleware(metrics.RequestTimer, metrics=process_metrics),
+            # Actor documents and WebFinger answers already rendered: no query, no session.
+            Middleware(CachedDocuments, cache=documents),
             Middleware(ControlCharacterGuard),  # a NUL in a path or query is a 400, not a query
             *_proxy_headers(settings),
             # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
-            Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),
+            Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings, documents))),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.resolved_secret_key,
