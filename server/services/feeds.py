@@ -209,11 +209,12 @@ async def home_feed(
     them all, since no index orders the threads of several groups together.
     """
     group_ids = await Membership.filter(
-        actor_id=account.actor_id, state=MembershipState.ACCEPTED
+        actor_id=account.actor_id, state=MembershipState.ACCEPTED, group__state=GroupState.ACTIVE
     ).values_list("group_id", flat=True)
     newest: list[tuple[datetime | None, str]] = []
     for group_id in group_ids:
-        threads = Post.filter(readable_posts(account), group_id=group_id, parent_id__isnull=True)
+        # Candidates only: the read policy decides on the rows loaded below.
+        threads = Post.filter(group_id=group_id, state=PostState.PUBLISHED, parent_id__isnull=True)
         newest += await (
             older_than(threads, "last_activity_at", cursor)
             .order_by("-last_activity_at", "-id")
@@ -222,7 +223,9 @@ async def home_feed(
         )
     newest.sort(key=_newest_first, reverse=True)
     chosen = [str(post_id) for _, post_id in newest[: limit + 1]]
-    loaded = await Post.filter(id__in=chosen).select_related("author", "group__actor")
+    loaded = await Post.filter(readable_posts(account), id__in=chosen).select_related(
+        "author", "group__actor"
+    )
     by_id = {post.id: post for post in loaded}
     return page_of([by_id[post_id] for post_id in chosen if post_id in by_id], limit, _activity)
 
