@@ -63,6 +63,10 @@ class Page:
     name: str
     paths: list[str]
     headers: str = ""  # extra request header lines, each ending in \r\n
+    # Documents served from memory are cheap: ask for more of them, after fetching every one
+    # once (the steady state of peers that fetch the same actors again and again).
+    requests_factor: int = 1
+    warm_every_path: bool = False
 
 
 def free_port() -> int:
@@ -242,10 +246,14 @@ def pages(world: World, port: int, outboxes: list[str]) -> list[Page]:
             "actor JSON",
             [f"/u/{name}" for name in authors] + [f"/g/{h}" for h in world.group_handles],
             f"Accept: {AS2}\r\n",
+            requests_factor=10,
+            warm_every_path=True,
         ),
         Page(
             "WebFinger",
             [f"/.well-known/webfinger?resource=acct:{name}@{host}" for name in authors],
+            requests_factor=10,
+            warm_every_path=True,
         ),
         Page("outbox pages", outboxes, f"Accept: {AS2}\r\n"),
     ]
@@ -334,8 +342,12 @@ async def measure(
         print(f"--- {processes} web process(es), concurrency {concurrency}, load {load()}")
         print(line("static", statuses, latencies, elapsed))
         for page in pages(world, port, outboxes):
+            if page.warm_every_path:
+                for path in sorted(set(page.paths)):
+                    await fire(port, Page(page.name, [path], page.headers), 1, 1)
             await fire(port, page, WARM_UP, 4)
-            statuses, latencies, elapsed = await fire(port, page, requests, concurrency)
+            count = requests * page.requests_factor
+            statuses, latencies, elapsed = await fire(port, page, count, concurrency)
             rate = len(latencies) / elapsed
             print(
                 line(page.name, statuses, latencies, elapsed)
