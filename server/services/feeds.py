@@ -223,6 +223,8 @@ async def home_feed(
         )
     newest.sort(key=_newest_first, reverse=True)
     chosen = [str(post_id) for _, post_id in newest[: limit + 1]]
+    if not chosen:
+        return Page([], None)
     loaded = await Post.filter(readable_posts(account), id__in=chosen).select_related(
         "author", "group__actor"
     )
@@ -240,11 +242,24 @@ async def tag_feed(
     """Posts and replies carrying #tag that the viewer may read, newest first."""
     if not TAG_RE.fullmatch(tag):
         return Page([], None)
-    query = Post.filter(readable_posts(viewer), hashtags__tag=tag.lower()).select_related(
-        "author", "group__actor", "root"
+    # The ids first, then the rows: sorting every tagged post with its joined columns (its
+    # text, its author's, its thread's) costs far more than sorting (time, id) pairs.
+    tagged = Post.filter(readable_posts(viewer), hashtags__tag=tag.lower())
+    newest = await (
+        older_than(tagged, "created_at", cursor)
+        .order_by("-created_at", "-id")
+        .limit(limit + 1)
+        .values_list("id", flat=True)
     )
-    return await keyset_page(
-        query, field="created_at", cursor=cursor, limit=limit, key=lambda post: post.created_at
+    chosen = [str(post_id) for post_id in newest]
+    if not chosen:
+        return Page([], None)
+    loaded = await Post.filter(id__in=chosen).select_related("author", "group__actor", "root")
+    by_id = {post.id: post for post in loaded}
+    return page_of(
+        [by_id[post_id] for post_id in chosen if post_id in by_id],
+        limit,
+        lambda post: post.created_at,
     )
 
 
