@@ -319,13 +319,14 @@ async def queries_per_page(settings: Settings, world: World, verbose: bool) -> N
     base = settings.base_url
     kind.execute_query, kind.execute_query_dict = query, query_dict  # type: ignore[method-assign]
     try:
-        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
-            outboxes = [f"/g/{world.group_handles[0]}/outbox?page=true"]
-            port = int(base.rsplit(":", 1)[1])
-            counts = []
-            for page in pages(world, port, outboxes):
-                headers = dict(h.split(": ", 1) for h in page.headers.split("\r\n") if ": " in h)
-                path = page.paths[0]
+        outboxes = [f"/g/{world.group_handles[0]}/outbox?page=true"]
+        port = int(base.rsplit(":", 1)[1])
+        counts = []
+        for page in pages(world, port, outboxes):
+            headers = dict(h.split(": ", 1) for h in page.headers.split("\r\n") if ": " in h)
+            path = page.paths[0]
+            # A client per page: only /home sends the session cookie, as in the run.
+            async with httpx.AsyncClient(transport=transport, base_url=base) as client:
                 await client.get(path, headers=headers)  # warm: caches filled, as in the run
                 sent.clear()
                 status = (await client.get(path, headers=headers)).status_code
