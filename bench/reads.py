@@ -25,8 +25,8 @@ Run: `.venv/bin/python -m bench.reads [--database sqlite|postgres] [--posts 1000
 
 Figures at 100,000 posts, concurrency 16, 400 requests a page (4,000 for actor JSON and
 WebFinger), on the shared 2-core machine while other benchmarks ran: p95 in ms and requests/s,
-with the ratio to the static response of the same run. Take them as upper bounds of latency;
-the load average was 5-17, the static response itself served 10,000-21,000/s.
+with the ratio to the static response of the same run. Take them as upper bounds of latency:
+other work kept the load average at 5-11 (two cores).
 
 before (main at c8e3c0d; load 5-11)       SQLite 1 / 2 processes      PostgreSQL 1 / 2 processes
   group page                              349 / 287 ms, 65 / 106/s    449 / 789 ms, 48 / 47/s
@@ -38,16 +38,19 @@ before (main at c8e3c0d; load 5-11)       SQLite 1 / 2 processes      PostgreSQL
   WebFinger                               0.053 / 0.071 of static     0.004 / 0.027 of static
   outbox pages                            634 / 753 ms, 41 / 42/s     1046 / 499 ms, 33 / 56/s
   RSS after the run                       121 / 114+112 MB            122 / 112+115 MB
-after (this branch; load 14-16)
-  group page                              529 / 299 ms, 73 / 173/s    1081 / 606 ms, 27 / 48/s
-  thread page                             721 / 99 ms, 89 / 314/s     1066 / 448 ms, 28 / 70/s
-  /home                                   1044 / 587 ms, 32 / 57/s    2217 / 1242 ms, 12 / 30/s
-  front page                              457 / 423 ms, 95 / 107/s    936 / 673 ms, 28 / 38/s
-  tag page (before its last change)       1458 / 770 ms, 17 / 28/s    922 / 710 ms, 32 / 60/s
-  actor JSON                              0.475 / 0.793 of static     0.798 / 0.500 of static
-  WebFinger                               0.992 / 0.584 of static     1.286 / 0.672 of static
-  outbox pages                            820 / 482 ms, 50 / 75/s     1025 / 736 ms, 28 / 35/s
-  RSS after the run                       125 / 116+113 MB            120 / 113+114 MB
+after (this branch; load 6-11, the static response 14,000-21,600/s)
+  group page                              238 / 260 ms, 108 / 169/s   193 / 253 ms, 117 / 115/s
+  thread page                             129 / 90 ms, 223 / 310/s    123 / 236 ms, 196 / 209/s
+  /home                                   344 / 619 ms, 65 / 64/s     371 / 317 ms, 60 / 67/s
+  front page                              220 / 537 ms, 105 / 128/s   212 / 207 ms, 110 / 114/s
+  tag page                                346 / 387 ms, 60 / 78/s     326 / 273 ms, 99 / 140/s
+  actor JSON                              0.526 / 0.639 of static     0.814 / 0.580 of static
+  WebFinger                               0.473 / 0.593 of static     0.774 / 0.467 of static
+  outbox pages                            376 / 538 ms, 60 / 133/s    218 / 240 ms, 118 / 111/s
+  RSS after the run                       121 / 111+117 MB            120 / 112+116 MB
+SQL statements per page (after): group 7, thread 5, /home 14 (session, unread count, groups,
+one ordered read per group of the reader's ten, the rows), front page 5 (anonymous), tag 2,
+outbox 5, actor JSON and WebFinger 0 once rendered.
 
 What the figures say: every hot query now reads a page's rows in order from an index (EXPLAIN
 ANALYZE on PostgreSQL at 100,000 posts: each under 3 ms, most under 0.5 ms; the front page went
@@ -55,7 +58,7 @@ from a 119 ms sort of 23,000 rows to 0.2 ms, /home on SQLite from a 122 ms sort 
 reads), actor JSON and WebFinger come from memory (no query). What is left of a page's time is
 Python: about 10-35 ms of CPU a page in this process (Tortoise building SQL and instantiating
 rows, ISO date parsing, Jinja), so at concurrency 16 a page's p95 is set by how much CPU the
-process gets; with the machine loaded 15-fold that is not much. p95 <= 50 ms at concurrency 16
+process gets, and other work took most of it here. p95 <= 50 ms at concurrency 16
 needs about 350 pages/s from a process, which these pages reach only with a rendered-page cache.
 """
 
