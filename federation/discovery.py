@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from federation import urls
+from federation.document_cache import DocumentCache
 from federation.queries import active_group, active_person
 from federation.render import (
     NodeStats,
@@ -27,7 +28,7 @@ from federation.render import (
     render_nodeinfo_links,
     render_webfinger,
 )
-from federation.responses import CORS, error_response, json_response
+from federation.responses import CORS, encode_json, error_response, json_response
 from server.models import Account, AccountState, Post, PostState, RegistrationMode, utcnow
 from server.services import instance
 from server.services.handles import HANDLE_RE
@@ -94,8 +95,9 @@ def _parse_url(settings: Settings, resource: str) -> Wanted | None:
 
 
 class Discovery:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, documents: DocumentCache) -> None:
         self.settings = settings
+        self.documents = documents  # rendered WebFinger answers (public whoever asks)
 
     async def webfinger(self, request: Request) -> Response:
         resource = request.query_params.get("resource", "")
@@ -109,7 +111,7 @@ class Discovery:
             return error_response(404, "Nobody by that name here.")
         subject, actor_id, profile_page = found
         document = render_webfinger(subject, actor_id, profile_page=profile_page, rels=rels)
-        return json_response(document, JRD)
+        return self.documents.respond(request, encode_json(document), JRD, CORS)
 
     async def _find(self, wanted: Wanted) -> tuple[str, str, str | None] | None:
         """(subject, actor id, profile page) of the actor wanted, or None."""

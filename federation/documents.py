@@ -28,7 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from tortoise.queryset import QuerySet
 
-from federation import queries, urls
+from federation import ld, queries, urls
+from federation.document_cache import DocumentCache
 from federation.render import (
     microblog_note,
     page_url,
@@ -45,7 +46,7 @@ from federation.render import (
 )
 from federation.render.privacy import for_group
 from federation.requester import wants_microblog_shape
-from federation.responses import activity_response, error_response
+from federation.responses import activity_response, encode_json, error_response
 from federation.signed_fetch import signer_domain
 from server.models import (
     AuditEntry,
@@ -77,8 +78,14 @@ def _is_local(post: Post) -> bool:
 class Documents:
     """The request handlers, bound to the settings that every id is built from."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, documents: DocumentCache) -> None:
         self.settings = settings
+        self.documents = documents  # rendered actors (public whoever asks: never a post)
+
+    def _actor_response(self, request: Request, document: dict[str, Any]) -> Response:
+        return self.documents.respond(
+            request, encode_json(document), ld.ACTIVITY_JSON, {"Vary": "Accept"}
+        )
 
     async def _refused(self, request: Request, group: Group, missing: str) -> Response | None:
         """None when the requester may read the group's content, else the 404 to answer."""
@@ -98,13 +105,13 @@ class Documents:
             if gone is not None:
                 return activity_response(render_person_tombstone(self.settings, gone), status=410)
             return error_response(404, "There is no person with that name here.")
-        return activity_response(render_person(self.settings, actor))
+        return self._actor_response(request, render_person(self.settings, actor))
 
     async def group(self, request: Request) -> Response:
         group = await queries.active_group(request.path_params["name"])
         if group is None:
             return error_response(404, "There is no group with that name here.")
-        return activity_response(render_group(self.settings, group))
+        return self._actor_response(request, render_group(self.settings, group))
 
     async def instance_actor(self, request: Request) -> Response:
         actor = await get_or_create_instance_actor()

@@ -18,13 +18,13 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 CORS = {"Access-Control-Allow-Origin": "*"}
 
 
-def _encode(document: Any) -> bytes:
+def encode_json(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def activity_response(document: dict[str, Any], *, status: int = 200) -> Response:
     """An ActivityStreams document; `Vary: Accept` since the same URL also serves HTML."""
-    body = _encode(document)
+    body = encode_json(document)
     if len(body) > MAX_DOCUMENT_BYTES:
         log.error("refusing to serve %s: %d bytes", document.get("id"), len(body))
         return error_response(500, "This document is too large to serve.")
@@ -33,7 +33,7 @@ def activity_response(document: dict[str, Any], *, status: int = 200) -> Respons
 
 def error_response(status: int, message: str) -> Response:
     return Response(
-        _encode({"error": message}),
+        encode_json({"error": message}),
         status,
         media_type="application/json",
         headers={"Vary": "Accept"},
@@ -41,4 +41,6 @@ def error_response(status: int, message: str) -> Response:
 
 
 def json_response(document: Any, media_type: str, *, cors: bool = True) -> Response:
-    return Response(_encode(document), 200, media_type=media_type, headers=CORS if cors else None)
+    return Response(
+        encode_json(document), 200, media_type=media_type, headers=CORS if cors else None
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from federation.discovery import Discovery
+from federation.document_cache import DocumentCache
 from federation.documents import Documents
 from federation.inbox import inbox_routes
 from federation.media_proxy import media_proxy_routes
@@ -26,9 +27,9 @@ __all__ = ["as2_routes", "federation_routes"]
 GET = ["GET"]  # HEAD is added by Starlette
 
 
-def federation_routes(settings: Settings) -> list[BaseRoute]:
-    discovery = Discovery(settings)
-    docs = Documents(settings)
+def federation_routes(settings: Settings, documents: DocumentCache) -> list[BaseRoute]:
+    discovery = Discovery(settings, documents)
+    docs = Documents(settings, documents)
 
     def signed(handler: Endpoint) -> Endpoint:
         return signed_only(settings, handler)
@@ -60,8 +61,8 @@ def federation_routes(settings: Settings) -> list[BaseRoute]:
     ]
 
 
-def as2_routes(settings: Settings) -> list[BaseRoute]:
-    docs = Documents(settings)
+def as2_routes(settings: Settings, documents: DocumentCache) -> list[BaseRoute]:
+    docs = Documents(settings, documents)
     return [
         Route("/u/{name:name}", docs.person, methods=GET),
         Route("/g/{name:name}", docs.group, methods=GET),

@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from federation.document_cache import CachedDocuments, DocumentCache
 from federation.group_lookup import resolver_for
 from federation.inbox.lane import InboxLane
 from federation.negotiation import ContentNegotiation
@@ -119,7 +120,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await db.close_database()
 
     process_metrics = metrics.Metrics()
-    peer_routes = federation_routes(settings)
+    documents = DocumentCache()
+    peer_routes = federation_routes(settings, documents)
     app = LyceumApp(
         https=settings.secure_cookies,
         routes=[
@@ -132,11 +134,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         ],
         middleware=[
             Middleware(metrics.RequestTimer, metrics=process_metrics),
+            # Actor documents and WebFinger answers already rendered: no query, no session.
+            Middleware(CachedDocuments, cache=documents),
             Middleware(ControlCharacterGuard),  # a NUL in a path or query is a 400, not a query
             *_proxy_headers(settings),
             Middleware(InboxLane, routes=peer_routes),  # the same inboxes, without the below
             # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
-            Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings))),
+            Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings, documents))),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.resolved_secret_key,

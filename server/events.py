@@ -175,6 +175,14 @@ class ActorUpdated(Event):
 
 
 @dataclass(frozen=True)
+class ActorStateChanged(Event):
+    """An actor (a person, or a group's actor) was suspended, unsuspended or approved: who may
+    see it changed, though nothing in its profile did."""
+
+    actor_id: str
+
+
+@dataclass(frozen=True)
 class ActorDeleted(Event):
     """A local account was deleted; published while its memberships still exist, so that
     subscribers can tell who knew the person."""

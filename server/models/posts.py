@@ -83,6 +83,15 @@ class Post(Entity):
             ("root_id", "created_at"),
             ("parent_id",),
             ("author_id", "created_at"),
+            # Lists that stop after a page read their rows in order from these (0010). Only
+            # equalities may precede the order column: PostgreSQL cannot keep an index's order
+            # after `parent_id IS NULL`, so these leave it to a filter. Questions and
+            # resources are always top-level.
+            ("kind", "created_at"),  # the front page's newest resources
+            ("kind", "last_activity_at"),  # its recently answered questions
+            ("group_id", "pinned_at"),  # a group's pinned threads
+            ("group_id", "state", "id"),  # the group outbox's pages, by id
+            ("group_id", "state", "last_activity_at"),  # group page and /home on PostgreSQL
         )
 
     @property

@@ -66,13 +66,23 @@ async def keyset_page(
     key: Callable[[M], datetime],
 ) -> Page[M]:
     """Newest first by (`field`, id); `key` reads `field` from a row for the next cursor."""
-    if cursor:
-        after = Cursor.decode(cursor)
-        older: dict[str, Any] = {f"{field}__lt": after.at}
-        same_time_lower_id: dict[str, Any] = {field: after.at, "id__lt": after.id}
-        query = query.filter(Q(**older) | Q(**same_time_lower_id))
-    rows = await query.order_by(f"-{field}", "-id").limit(limit + 1)
+    rows = await older_than(query, field, cursor).order_by(f"-{field}", "-id").limit(limit + 1)
+    return page_of(list(rows), limit, key)
+
+
+def older_than(query: QuerySet[M], field: str, cursor: str | None) -> QuerySet[M]:
+    """The rows of `query` after the cursor's row, newest first by (`field`, id)."""
+    if not cursor:
+        return query
+    after = Cursor.decode(cursor)
+    older: dict[str, Any] = {f"{field}__lt": after.at}
+    same_time_lower_id: dict[str, Any] = {field: after.at, "id__lt": after.id}
+    return query.filter(Q(**older) | Q(**same_time_lower_id))
+
+
+def page_of(rows: list[M], limit: int, key: Callable[[M], datetime]) -> Page[M]:
+    """A page of the first `limit` of `rows` (up to `limit + 1` of them, newest first)."""
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = Cursor(key(rows[-1]), str(rows[-1].pk)).encode() if more else None
-    return Page(list(rows), next_cursor)
+    return Page(rows, next_cursor)

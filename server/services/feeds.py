@@ -28,7 +28,7 @@ from server.models import (
     Reaction,
     ReactionKind,
 )
-from server.services._paging import Page, keyset_page
+from server.services._paging import Page, keyset_page, older_than, page_of
 from server.services.errors import NotFound
 from server.services.reading import readable_posts
 
@@ -202,18 +202,34 @@ def is_own_held(post: Post, viewer_id: str) -> bool:
 async def home_feed(
     account: Account, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Page[Post]:
-    """Threads of every group the account belongs to, by latest activity."""
+    """Threads of every group the account belongs to, by latest activity.
+
+    Each group's newest threads are read from its own index (a short, ordered range), and
+    merged here: one query over all the groups at once would read and sort every thread of
+    them all, since no index orders the threads of several groups together.
+    """
     group_ids = await Membership.filter(
-        actor_id=account.actor_id, state=MembershipState.ACCEPTED
+        actor_id=account.actor_id, state=MembershipState.ACCEPTED, group__state=GroupState.ACTIVE
     ).values_list("group_id", flat=True)
-    if not group_ids:
+    newest: list[tuple[datetime | None, str]] = []
+    for group_id in group_ids:
+        # Candidates only: the read policy decides on the rows loaded below.
+        threads = Post.filter(group_id=group_id, state=PostState.PUBLISHED, parent_id__isnull=True)
+        newest += await (
+            older_than(threads, "last_activity_at", cursor)
+            .order_by("-last_activity_at", "-id")
+            .limit(limit + 1)
+            .values_list("last_activity_at", "id")
+        )
+    newest.sort(key=_newest_first, reverse=True)
+    chosen = [str(post_id) for _, post_id in newest[: limit + 1]]
+    if not chosen:
         return Page([], None)
-    query = Post.filter(
-        readable_posts(account), group_id__in=list(group_ids), parent_id__isnull=True
-    ).select_related("author", "group__actor")
-    return await keyset_page(
-        query, field="last_activity_at", cursor=cursor, limit=limit, key=_activity
+    loaded = await Post.filter(readable_posts(account), id__in=chosen).select_related(
+        "author", "group__actor"
     )
+    by_id = {post.id: post for post in loaded}
+    return page_of([by_id[post_id] for post_id in chosen if post_id in by_id], limit, _activity)
 
 
 async def tag_feed(
@@ -226,11 +242,24 @@ async def tag_feed(
     """Posts and replies carrying #tag that the viewer may read, newest first."""
     if not TAG_RE.fullmatch(tag):
         return Page([], None)
-    query = Post.filter(readable_posts(viewer), hashtags__tag=tag.lower()).select_related(
-        "author", "group__actor", "root"
+    # The ids first, then the rows: sorting every tagged post with its joined columns (its
+    # text, its author's, its thread's) costs far more than sorting (time, id) pairs.
+    tagged = Post.filter(readable_posts(viewer), hashtags__tag=tag.lower())
+    newest = await (
+        older_than(tagged, "created_at", cursor)
+        .order_by("-created_at", "-id")
+        .limit(limit + 1)
+        .values_list("id", flat=True)
     )
-    return await keyset_page(
-        query, field="created_at", cursor=cursor, limit=limit, key=lambda post: post.created_at
+    chosen = [str(post_id) for post_id in newest]
+    if not chosen:
+        return Page([], None)
+    loaded = await Post.filter(id__in=chosen).select_related("author", "group__actor", "root")
+    by_id = {post.id: post for post in loaded}
+    return page_of(
+        [by_id[post_id] for post_id in chosen if post_id in by_id],
+        limit,
+        lambda post: post.created_at,
     )
 
 
@@ -242,6 +271,12 @@ async def liked_post_ids(actor_id: str, post_ids: list[str]) -> set[str]:
         actor_id=actor_id, post_id__in=post_ids, kind=ReactionKind.LIKE
     ).values_list("post_id", flat=True)
     return {str(post_id) for post_id in liked}
+
+
+def _newest_first(row: tuple[datetime | None, str]) -> tuple[bool, datetime | int, str]:
+    """Sort key of (last activity, id) rows; a thread without activity time goes last."""
+    at, post_id = row
+    return (at is not None, at if at is not None else 0, post_id)
 
 
 def _activity(post: Post) -> datetime:

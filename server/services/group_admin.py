@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from server import events
 from server.models import Actor, Group, GroupState
 from server.services import audit
 from server.services._paging import Page, keyset_page
@@ -118,6 +119,7 @@ async def _change_state(
             target_label=f"{actor.name} (@{actor.username})",
             reason=reason,
         )
+        await events.bus.publish(events.ActorStateChanged(group.actor_id))
 
 
 _CONFLICTS = {

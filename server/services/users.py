@@ -102,6 +102,7 @@ async def suspend_actor(by: Actor, actor: Actor, reason: str) -> None:
         if not actor.is_local:
             await end_memberships([actor.id])
         await _audit(by, "user.suspend", actor, account, reason)
+        await events.bus.publish(events.ActorStateChanged(actor.id))
 
 
 async def unsuspend_actor(by: Actor, actor: Actor) -> None:
@@ -122,6 +123,7 @@ async def unsuspend_actor(by: Actor, actor: Actor) -> None:
             )
         await restore_posts([actor.id], SUSPENDED_REASON, restorer_id=by.id)
         await _audit(by, "user.unsuspend", actor, account, "")
+        await events.bus.publish(events.ActorStateChanged(actor.id))
 
 
 # --- deletion ------------------------------------------------------------------------------------

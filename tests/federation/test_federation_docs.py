@@ -175,14 +175,16 @@ async def test_federation_docs__examples_are_what_we_serve(client: httpx.AsyncCl
 
 
 def test_federation_docs__names_every_route() -> None:
+    from federation.document_cache import DocumentCache
     from federation.routes import as2_routes, federation_routes
     from server.settings import Settings
 
     text = DOC.read_text()
     settings = Settings(base_url="http://lyceum.test")
+    documents = DocumentCache()
     paths = [
         getattr(route, "path", "")
-        for route in [*federation_routes(settings), *as2_routes(settings)]
+        for route in [*federation_routes(settings, documents), *as2_routes(settings, documents)]
     ]
     missing = [path for path in paths if re.sub(r"\{(\w+)(:\w+)?\}", r"<\1>", path) not in text]
     assert not missing, f"docs/federation.md does not mention: {missing}"

@@ -4,6 +4,11 @@ Each test runs a reader the way a page does, records the SELECTs it sends, and a
 database how it would run each one (`EXPLAIN QUERY PLAN` on SQLite; `EXPLAIN` with sequential
 scans priced out on PostgreSQL, whose planner would otherwise scan these small tables). A
 dropped or mismatched index turns a plan into a full scan of `post`, and the test names it.
+
+The newest-first lists that stop after a page (front page, group page, home, outbox) must also
+read their rows in order from an index, not sort every matching row: there a missing index
+shows as SQLite's "USE TEMP B-TREE FOR ORDER BY" or, with sorting priced out too, as a
+PostgreSQL `Sort` node (an `Incremental Sort` of rows that come presorted is fine).
 """
 
 from __future__ import annotations
@@ -11,20 +16,24 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
+import httpx
 import pytest
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server.models import Post
-from server.services import feeds, notifications
+from server.services import feeds, front_page, notifications
 from tests.conftest import BACKEND
 from tests.helpers import join_as_member, make_account, make_group, make_post, make_reply
 
 pytestmark = pytest.mark.usefixtures("database")
 
 SQLITE_FULL_SCAN = re.compile(r"^SCAN post\b(?! USING (COVERING )?INDEX)")
+SQLITE_SORT = re.compile(r"^USE TEMP B-TREE FOR ORDER BY")
+POSTGRES_SORT = re.compile(r"^\s*(->\s*)?Sort  \(", re.MULTILINE)
 
 
 @asynccontextmanager
@@ -46,33 +55,42 @@ async def recorded_selects(
     monkeypatch.setattr(type(connection), "execute_query", original)
 
 
-async def full_scans_of_post(queries: list[tuple[str, list[Any]]]) -> list[str]:
-    """The queries whose plan reads every row of `post`."""
+async def full_scans_of_post(
+    queries: list[tuple[str, list[Any]]], *, ordered: bool = False
+) -> list[str]:
+    """The queries whose plan reads every row of `post` (with `ordered`, or sorts the rows)."""
     connection = Tortoise.get_connection("default")
     scanning = []
     for query, values in queries:
         if BACKEND == "postgres":
             async with connection._in_transaction() as transaction:
                 await transaction.execute_script("SET LOCAL enable_seqscan = off")
+                if ordered:
+                    await transaction.execute_script("SET LOCAL enable_sort = off")
                 _, rows = await transaction.execute_query(f"EXPLAIN {query}", values)
             plan = "\n".join(str(row["QUERY PLAN"]) for row in rows)
-            if re.search(r"Seq Scan on post\b", plan):
+            if re.search(r"Seq Scan on post\b", plan) or (ordered and POSTGRES_SORT.search(plan)):
                 scanning.append(f"{query}\n{plan}")
         else:
             _, rows = await connection.execute_query(f"EXPLAIN QUERY PLAN {query}", values)
             details = [str(row["detail"]) for row in rows]
-            if any(SQLITE_FULL_SCAN.search(detail) for detail in details):
+            if any(SQLITE_FULL_SCAN.search(detail) for detail in details) or (
+                ordered and any(SQLITE_SORT.search(detail) for detail in details)
+            ):
                 scanning.append(f"{query}\n" + "\n".join(details))
     return scanning
 
 
 async def plans_of(
-    monkeypatch: pytest.MonkeyPatch, read: Callable[[], Awaitable[object]]
+    monkeypatch: pytest.MonkeyPatch,
+    read: Callable[[], Awaitable[object]],
+    *,
+    ordered: bool = False,
 ) -> list[str]:
     async with recorded_selects(monkeypatch) as queries:
         await read()
     assert queries, "the reader sent no query on post"
-    return await full_scans_of_post(queries)
+    return await full_scans_of_post(queries, ordered=ordered)
 
 
 async def world() -> tuple[Any, Any, Post]:
@@ -87,8 +105,36 @@ async def world() -> tuple[Any, Any, Post]:
 
 async def test_group_page_threads__use_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
     _, group, _ = await world()
-    assert await plans_of(monkeypatch, lambda: feeds.list_threads(group)) == []
+    assert await plans_of(monkeypatch, lambda: feeds.list_threads(group), ordered=True) == []
     assert await plans_of(monkeypatch, lambda: feeds.list_threads(group, unanswered=True)) == []
+
+
+async def test_group_page_pinned_threads__read_in_order_from_an_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, group, _ = await world()
+    assert await plans_of(monkeypatch, lambda: feeds.pinned_threads(group), ordered=True) == []
+
+
+async def test_front_page__lists_read_in_order_from_an_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    member, _, _ = await world()
+    for viewer in (None, member):
+        for read in (front_page.recently_answered, front_page.new_resources):
+            assert await plans_of(monkeypatch, partial(read, viewer), ordered=True) == []
+
+
+async def test_group_outbox_pages__read_in_order_from_an_index(
+    monkeypatch: pytest.MonkeyPatch, client: httpx.AsyncClient
+) -> None:
+    await world()
+    headers = {"Accept": "application/activity+json"}
+
+    async def read() -> None:
+        assert (await client.get("/g/maths/outbox?page=true", headers=headers)).status_code == 200
+
+    assert await plans_of(monkeypatch, read, ordered=True) == []
 
 
 async def test_thread_page__uses_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,7 +144,7 @@ async def test_thread_page__uses_an_index(monkeypatch: pytest.MonkeyPatch) -> No
 
 async def test_home_feed__uses_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
     member, _, _ = await world()
-    assert await plans_of(monkeypatch, lambda: feeds.home_feed(member)) == []
+    assert await plans_of(monkeypatch, lambda: feeds.home_feed(member), ordered=True) == []
 
 
 async def test_resource_library__uses_an_index(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,453 @@
+"""Reads benchmark: the pages people and servers read most, at 100,000 posts, over HTTP.
+
+For SQLite (a temporary data dir) or PostgreSQL (`--database postgres`: a temporary database on
+127.0.0.1:5432, dropped at the end):
+- seeds 100,000 posts in 50 groups in bulk (`bench/_read_world.py`: threads and replies,
+  hashtags, 300 local and 200 remote authors, memberships, a logged-in reader of ten groups);
+- starts a real `lyceum serve` (embedded worker off) with one web process, then with two, and
+  beside it a static Starlette response served by uvicorn the same way (`bench/_static_app.py`):
+  the yardstick measured in the same run;
+- fires requests at each page from `--concurrency` keep-alive connections of a minimal asyncio
+  HTTP/1.1 client (on uvloop, so the load generator leaves the server most of the two cores) and
+  prints median / p95 / p99 latency, requests/s and the ratio to the static response; then the
+  resident memory (RSS) of each web process after the run.
+
+Pages: group page, thread page, `/home` (logged in), front page, tag page, actor JSON (people
+and groups, `Accept: application/activity+json`), WebFinger, group outbox pages (the first and
+older ones, through their cursors).
+
+Targets (issue 13): p95 <= 50 ms for every page at concurrency 16, actor JSON and WebFinger at
+>= 0.5 of the static response, web process RSS <= 150 MB.
+
+Run: `.venv/bin/python -m bench.reads [--database sqlite|postgres] [--posts 100000]
+[--concurrency 16] [--requests 600] [--processes 1,2] [--profile FILE]`
+(`--profile` writes the one-process server's cProfile stats.)
+
+Figures at 100,000 posts, concurrency 16, 400 requests a page (4,000 for actor JSON and
+WebFinger), on the shared 2-core machine while other benchmarks ran: p95 in ms and requests/s,
+with the ratio to the static response of the same run. Take them as upper bounds of latency:
+other work kept the load average at 5-11 (two cores).
+
+before (main at c8e3c0d; load 5-11)       SQLite 1 / 2 processes      PostgreSQL 1 / 2 processes
+  group page                              349 / 287 ms, 65 / 106/s    449 / 789 ms, 48 / 47/s
+  thread page                             78 / 191 ms, 255 / 215/s    224 / 251 ms, 154 / 103/s
+  /home                                   2116 / 1482 ms, 12 / 21/s   1277 / 504 ms, 36 / 57/s
+  front page                              6919 / 8554 ms, 3 / 3/s     3122 / 1775 ms, 7 / 11/s
+  tag page                                581 / 972 ms, 46 / 27/s     1039 / 363 ms, 36 / 73/s
+  actor JSON                              0.094 / 0.053 of static     0.006 / 0.059 of static
+  WebFinger                               0.053 / 0.071 of static     0.004 / 0.027 of static
+  outbox pages                            634 / 753 ms, 41 / 42/s     1046 / 499 ms, 33 / 56/s
+  RSS after the run                       121 / 114+112 MB            122 / 112+115 MB
+after (this branch; load 6-11, the static response 14,000-21,600/s)
+  group page                              238 / 260 ms, 108 / 169/s   193 / 253 ms, 117 / 115/s
+  thread page                             129 / 90 ms, 223 / 310/s    123 / 236 ms, 196 / 209/s
+  /home                                   344 / 619 ms, 65 / 64/s     371 / 317 ms, 60 / 67/s
+  front page                              220 / 537 ms, 105 / 128/s   212 / 207 ms, 110 / 114/s
+  tag page                                346 / 387 ms, 60 / 78/s     326 / 273 ms, 99 / 140/s
+  actor JSON                              0.526 / 0.639 of static     0.814 / 0.580 of static
+  WebFinger                               0.473 / 0.593 of static     0.774 / 0.467 of static
+  outbox pages                            376 / 538 ms, 60 / 133/s    218 / 240 ms, 118 / 111/s
+  RSS after the run                       121 / 111+117 MB            120 / 112+116 MB
+SQL statements per page (after): group 7, thread 5, /home 14 (session, unread count, groups,
+one ordered read per group of the reader's ten, the rows), front page 5 (anonymous), tag 2,
+outbox 5, actor JSON and WebFinger 0 once rendered.
+
+What the figures say: every hot query now reads a page's rows in order from an index (EXPLAIN
+ANALYZE on PostgreSQL at 100,000 posts: each under 3 ms, most under 0.5 ms; the front page went
+from a 119 ms sort of 23,000 rows to 0.2 ms, /home on SQLite from a 122 ms sort to ten ordered
+reads), actor JSON and WebFinger come from memory (no query). What is left of a page's time is
+Python: about 10-35 ms of CPU a page in this process (Tortoise building SQL and instantiating
+rows, ISO date parsing, Jinja), so at concurrency 16 a page's p95 is set by how much CPU the
+process gets, and other work took most of it here. p95 <= 50 ms at concurrency 16
+needs about 350 pages/s from a process, which these pages reach only with a rendered-page cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvloop
+from tortoise import Tortoise
+
+from bench._database import migrated_database
+from bench._read_world import World, build
+from server.app import create_app
+from server.models import Post
+from server.settings import Settings
+
+AS2 = "application/activity+json"
+WARM_UP = 40
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    paths: list[str]
+    headers: str = ""  # extra request header lines, each ending in \r\n
+    # Documents served from memory are cheap: ask for more of them, after fetching every one
+    # once (the steady state of peers that fetch the same actors again and again).
+    requests_factor: int = 1
+    warm_every_path: bool = False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def lyceum_command(port: int, processes: int, profile: str) -> list[str]:
+    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(processes)]
+    if profile:  # one process only: uvicorn then serves in the process cProfile watches
+        command[1:1] = ["-m", "cProfile", "-o", profile]
+    return command
+
+
+def static_command(port: int, processes: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench._static_app:app",
+        "--port",
+        str(port),
+        "--workers",
+        str(processes),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+def start(command: list[str], settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
+    env.update(
+        LYCEUM_DATA_DIR=str(settings.data_dir),
+        LYCEUM_DATABASE_URL=settings.database_url,
+        LYCEUM_BASE_URL=f"http://127.0.0.1:{port}",
+        LYCEUM_EMBEDDED_WORKER="false",
+        LYCEUM_LOG_LEVEL="warning",
+    )
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+
+
+async def wait_until_ready(
+    process: subprocess.Popen[bytes], base: str, path: str, seconds: float = 60
+) -> None:
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{base} exited with {process.returncode}")
+            try:
+                if (await client.get(f"{base}{path}")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{base} did not answer within {seconds} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)  # graceful: a profile gets written
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def web_processes(pid: int) -> list[int]:
+    """The processes that serve requests: uvicorn's spawned workers when it runs several (not
+    multiprocessing's resource tracker), else itself."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    workers = [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+    return workers or [pid]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length, chunked = 0, False
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "transfer-encoding" and "chunked" in value:
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return int(lines[0].split()[1])
+
+
+async def fire(
+    port: int, page: Page, count: int, concurrency: int
+) -> tuple[Counter[int], list[float], float]:
+    """`count` requests over `concurrency` keep-alive connections: statuses, latencies, time."""
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    rng = random.Random(3)
+    requests: Iterator[bytes] = iter(
+        (
+            f"GET {rng.choice(page.paths)} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{page.headers}\r\n"
+        ).encode()
+        for _ in range(count)
+    )
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for raw in requests:
+                started = time.perf_counter()
+                writer.write(raw)
+                statuses[await read_response(reader)] += 1
+                latencies.append(time.perf_counter() - started)
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return statuses, latencies, time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def outbox_pages(base: str, handles: list[str]) -> list[str]:
+    """First pages of group outboxes and the four older pages of each, through their cursors."""
+    paths = []
+    async with httpx.AsyncClient(timeout=30, headers={"Accept": AS2}) as client:
+        for handle in handles[:10]:
+            path = f"/g/{handle}/outbox?page=true"
+            for _ in range(5):
+                paths.append(path)
+                document = (await client.get(f"{base}{path}")).json()
+                following = document.get("next")
+                if not following:
+                    break
+                path = following.removeprefix(base)
+    return paths
+
+
+def pages(world: World, port: int, outboxes: list[str]) -> list[Page]:
+    host = f"127.0.0.1:{port}"
+    authors = world.local_authors[:100]
+    return [
+        Page("group page", [f"/g/{handle}" for handle in world.group_handles]),
+        Page("thread page", [f"/p/{thread}" for thread in world.thread_ids[-20000:]]),
+        Page("/home", ["/home"], f"Cookie: {world.session_cookie}\r\n"),
+        Page("front page", ["/"]),
+        Page("tag page", [f"/tags/{tag}" for tag in world.tags[:30]]),
+        Page(
+            "actor JSON",
+            [f"/u/{name}" for name in authors] + [f"/g/{h}" for h in world.group_handles],
+            f"Accept: {AS2}\r\n",
+            requests_factor=10,
+            warm_every_path=True,
+        ),
+        Page(
+            "WebFinger",
+            [f"/.well-known/webfinger?resource=acct:{name}@{host}" for name in authors],
+            requests_factor=10,
+            warm_every_path=True,
+        ),
+        Page("outbox pages", outboxes, f"Accept: {AS2}\r\n"),
+    ]
+
+
+async def queries_per_page(settings: Settings, world: World, verbose: bool) -> None:
+    """Each page fetched once in this process (the ASGI app over httpx's ASGI transport, the
+    seeding's database connection), printing the SQL statements it sent."""
+    connection = Tortoise.get_connection("default")
+    kind = type(connection)
+    sent: list[tuple[float, str]] = []
+    original = kind.execute_query, kind.execute_query_dict
+
+    async def query(self: Any, sql: str, values: Any = None) -> Any:
+        started = time.perf_counter()
+        try:
+            return await original[0](self, sql, values)
+        finally:
+            sent.append((time.perf_counter() - started, sql))
+
+    async def query_dict(self: Any, sql: str, values: Any = None) -> Any:
+        started = time.perf_counter()
+        try:
+            return await original[1](self, sql, values)
+        finally:
+            sent.append((time.perf_counter() - started, sql))
+
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    base = settings.base_url
+    kind.execute_query, kind.execute_query_dict = query, query_dict  # type: ignore[method-assign]
+    try:
+        outboxes = [f"/g/{world.group_handles[0]}/outbox?page=true"]
+        port = int(base.rsplit(":", 1)[1])
+        counts = []
+        for page in pages(world, port, outboxes):
+            headers = dict(h.split(": ", 1) for h in page.headers.split("\r\n") if ": " in h)
+            path = page.paths[0]
+            # A client per page: only /home sends the session cookie, as in the run.
+            async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+                await client.get(path, headers=headers)  # warm: caches filled, as in the run
+                sent.clear()
+                status = (await client.get(path, headers=headers)).status_code
+                spent = sum(seconds for seconds, _ in sent)
+                counts.append(
+                    f"{page.name} {len(sent)} ({spent * 1000:.1f} ms)"
+                    + ("" if status == 200 else f" status {status}")
+                )
+                if verbose:
+                    for seconds, sql in sent:
+                        print(f"  {page.name}: {seconds * 1000:6.1f} ms {sql[:600]}")
+    finally:
+        kind.execute_query, kind.execute_query_dict = original  # type: ignore[method-assign]
+    print("SQL statements per page (second fetch, time in SQL): " + ", ".join(counts))
+
+
+def line(name: str, statuses: Counter[int], latencies: list[float], elapsed: float) -> str:
+    def ms(value: float) -> str:
+        return f"{value * 1000:6.1f}"
+
+    wrong = sum(n for status, n in statuses.items() if status != 200)
+    return (
+        f"{name:14} median {ms(statistics.median(latencies))} p95 "
+        f"{ms(percentile(latencies, 0.95))} p99 {ms(percentile(latencies, 0.99))} ms "
+        f"{len(latencies) / elapsed:7.0f} req/s" + (f"  non-200: {dict(statuses)}" if wrong else "")
+    )
+
+
+async def measure(
+    settings: Settings,
+    world: World,
+    processes: int,
+    requests: int,
+    concurrency: int,
+    profile: str,
+) -> None:
+    static_port, port = free_port(), free_port()
+    static = start(static_command(static_port, processes), settings, static_port)
+    server = start(lyceum_command(port, processes, profile), settings, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_until_ready(static, f"http://127.0.0.1:{static_port}", "/")
+        await wait_until_ready(server, base, "/.well-known/nodeinfo")
+        outboxes = await outbox_pages(base, world.group_handles)
+        statuses, latencies, elapsed = await fire(static_port, Page("static", ["/"]), 4000, 16)
+        static_rate = len(latencies) / elapsed
+        print(f"--- {processes} web process(es), concurrency {concurrency}, load {load()}")
+        print(line("static", statuses, latencies, elapsed))
+        for page in pages(world, port, outboxes):
+            if page.warm_every_path:
+                for path in sorted(set(page.paths)):
+                    await fire(port, Page(page.name, [path], page.headers), 1, 1)
+            await fire(port, page, WARM_UP, 4)
+            count = requests * page.requests_factor
+            statuses, latencies, elapsed = await fire(port, page, count, concurrency)
+            rate = len(latencies) / elapsed
+            print(
+                line(page.name, statuses, latencies, elapsed)
+                + f"  {rate / static_rate:.3f} of static"
+            )
+        pids = web_processes(server.pid)
+        print("web process RSS after the run: " + ", ".join(f"{rss_mb(p):.0f} MB" for p in pids))
+    finally:
+        stop(server)
+        stop(static)
+
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+async def bench(
+    database: str,
+    total: int,
+    concurrency: int,
+    requests: int,
+    processes: list[int],
+    profile: str,
+    show_sql: bool,
+) -> None:
+    async with migrated_database(database) as settings:
+        started = time.perf_counter()
+        world = await build(settings, total)
+        count = await Post.all().count()
+        print(f"{database}: seeded {count:,} posts in {time.perf_counter() - started:.0f} s")
+        if database == "postgres":
+            await Post._meta.db.execute_script("ANALYZE")
+        await queries_per_page(settings, world, show_sql)
+        for number in processes:
+            await measure(
+                settings, world, number, requests, concurrency, profile if number == 1 else ""
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=600, help="per page")
+    parser.add_argument("--processes", default="1,2", help="web process counts to measure")
+    parser.add_argument("--profile", default="", help="write the one-process cProfile here")
+    parser.add_argument("--show-sql", action="store_true", help="print each page's statements")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.processes.split(",") if n]
+    uvloop.install()
+    asyncio.run(
+        bench(
+            args.database,
+            args.posts,
+            args.concurrency,
+            args.requests,
+            counts,
+            args.profile,
+            args.show_sql,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
