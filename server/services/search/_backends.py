@@ -206,29 +206,40 @@ class PostgresBackend:
             )
         else:
             query = f"plainto_tsquery({language}::regconfig, {p(' '.join(request.words))})"
+        # The query is written out where it is used (its values are numbered placeholders,
+        # given once), so that the planner sees the words and can tell a common word from a
+        # rare one.
         # Composed of fixed SQL, the read policy's own SQL and placeholders only.
-        sql = f"WITH readable(id) AS ({request.readable_sql}), q AS (SELECT ({query}) AS query),"
+        sql = f"WITH readable(id) AS ({request.readable_sql})"
         if request.newest:  # no ranking: the page is the newest readable matches
+            where, order = _keyset(request, p)
             sql += (
-                " hits AS (SELECT s.post_id AS id, 0.0::float8 AS rank"
-                " FROM search_post s JOIN readable r ON r.id = s.post_id CROSS JOIN q"
-                " WHERE s.document @@ q.query)"
+                ", hits AS (SELECT s.post_id AS id, 0.0::float8 AS rank"  # noqa: S608
+                " FROM search_post s JOIN readable r ON r.id = s.post_id"
+                f" WHERE s.document @@ ({query}))"
+                f" SELECT id, rank FROM hits {where} {order} LIMIT {p(request.limit)}"
             )
         else:
-            # As on SQLite, only the newest RANK_WINDOW matches are ranked. The GIN index is
-            # scanned once for their ids (sorted bytewise: ULIDs sort the same in any
-            # collation, and "C" compares far faster), then those rows are read back by key
-            # and ranked, within the read policy.
+            # As on SQLite, only the newest RANK_WINDOW matches are ranked. For a common word
+            # the planner walks the primary key's index from the newest post and stops at the
+            # window (ULIDs, digits and lower-case letters, sort by time in the usual
+            # collations); for a rare one it reads the GIN
+            # index and sorts the few matches. The ranked window is then read in order and
+            # only as far as the page needs is checked against the read policy.
+            window = p(RANK_WINDOW)
             sql += (
-                " window_ AS (SELECT w.post_id FROM search_post w CROSS JOIN q"  # noqa: S608
-                " WHERE w.document @@ q.query"
-                f' ORDER BY w.post_id COLLATE "C" DESC LIMIT {p(RANK_WINDOW)}),'
-                " hits AS (SELECT s.post_id AS id, (-ts_rank(s.document, q.query))::float8 AS rank"
-                " FROM window_ JOIN search_post s ON s.post_id = window_.post_id"
-                " JOIN readable r ON r.id = s.post_id CROSS JOIN q)"
+                ", window_ AS (SELECT w.post_id, w.document FROM search_post w"  # noqa: S608
+                f" WHERE w.document @@ ({query}) ORDER BY w.post_id DESC LIMIT {window}),"
+                " ranked AS (SELECT post_id AS id,"
+                f" (-ts_rank(document, ({query})))::float8 AS rank FROM window_)"
             )
-        where, order = _keyset(request, p)
-        sql += f" SELECT id, rank FROM hits {where} {order} LIMIT {p(request.limit)}"  # noqa: S608
+            where, order = _keyset(request, p)
+            sql += (
+                f" SELECT id, rank FROM (SELECT id, rank FROM ranked {where} {order}"  # noqa: S608
+                f" LIMIT {window}) hits"
+                " WHERE EXISTS (SELECT 1 FROM readable r WHERE r.id = hits.id)"
+                f" {order} LIMIT {p(request.limit)}"
+            )
         _, rows = await db.execute_query(sql, p.values)
         return [Hit(row["id"], float(row["rank"])) for row in rows]
 
