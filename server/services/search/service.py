@@ -21,6 +21,7 @@ from enum import StrEnum
 from tortoise.expressions import Q
 
 from server.models import Account, Post, PostKind
+from server.read_connections import read_connection
 from server.services import reading
 from server.services.errors import Invalid
 from server.services.search._backends import Match, backend_for
@@ -124,7 +125,8 @@ async def search(viewer: Account | None, query: SearchQuery, *, language: str) -
     if more and hits:
         page.next_cursor = _encode_cursor(Sort(query.sort), *hits[-1][::-1])
     if not query.cursor:
-        side = await load_side_lists(db, viewer, terms.words)
+        async with read_connection(db) as reader:
+            side = await load_side_lists(reader, viewer, terms.words)
         page.groups, page.people, page.tags = side.groups, side.people, side.tags
     return page
 
@@ -235,14 +237,16 @@ async def _match(
     limit: int,
 ) -> list[tuple[str, float]]:
     sql, params = readable
-    db = Post._meta.db
     request = Match(sql, list(params), terms.words, any_word, newest, after[0], after[1], limit)
-    return [(hit.post_id, hit.rank) for hit in await backend_for(db, language).match(db, request)]
+    async with read_connection(Post._meta.db) as db:
+        hits = await backend_for(db, language).match(db, request)
+    return [(hit.post_id, hit.rank) for hit in hits]
 
 
 async def _post_hits(ids: list[str], terms: SearchTerms) -> list[PostHit]:
     # `ids` came through the read policy (`_match`): only those are loaded.
-    found = await load_posts(Post._meta.db, ids)
+    async with read_connection(Post._meta.db) as db:
+        found = await load_posts(db, ids)
     hits: list[PostHit] = []
     for post_id in ids:
         post = found.get(post_id)
