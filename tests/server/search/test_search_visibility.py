@@ -89,3 +89,19 @@ async def test_search__members_only_group_is_for_its_members_and_not_after_leavi
     await groups.leave_group(inner, member.actor_id)
     page = await page_for("xylophonic", member)
     assert page.posts == [] and page.tags == []
+
+
+async def test_search__finds_readable_matches_ranked_below_many_it_may_not_read() -> None:
+    # Given more unreadable matches ranked first (title matches in a members-only group) than
+    # the read policy is first asked about, and readable ones ranked after them (body matches)
+    olga = await make_account("olga")
+    inner = await make_group(olga, "inner", visibility=GroupVisibility.MEMBERS)
+    outer = await make_group(olga, "outer")
+    for n in range(search.service.PAGE_SIZE * 4 + 5):
+        await make_post(olga, inner, title=f"Lemma {n}")
+    public = {
+        (await make_post(olga, outer, title=f"Note {n}", body="a lemma")).id for n in range(3)
+    }
+    # Then a visitor finds the readable ones
+    page = await page_for("lemma")
+    assert {hit.post.id for hit in page.posts} == public and page.next_cursor is None
