@@ -33,18 +33,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import itertools
+import os
+import pstats
 import random
 import statistics
 import string
+import subprocess
+import sys
 import time
 
+import httpx
+
 from bench._database import migrated_database
+from bench.inbox import wait_until_ready
 from server import events
 from server.models import Post, PostKind, PostState, utcnow
 from server.models._base import new_id
 from server.services import accounts, groups, posts, search
 from server.services.search.index import index_post
+from server.settings import Settings
 
 LANGUAGE = "english"
 GROUPS = 20
@@ -160,7 +169,7 @@ async def index_costs(text: Text) -> None:
     print(f"re-index one post (edit)    median {ms(statistics.median(reindex))}")
 
 
-async def searches(text: Text, count: int, concurrency: int) -> None:
+async def searches(text: Text, count: int, concurrency: int, profile_lines: int = 0) -> None:
     common = text.words[:2000]  # the weights fall with the rank: these are the commonest
     rng = random.Random(7)
     queries = [" ".join(rng.sample(common, rng.choice((1, 1, 2)))) for _ in range(count)]
@@ -185,10 +194,97 @@ async def searches(text: Text, count: int, concurrency: int) -> None:
         f", {count / elapsed:.0f} searches/s; {sum(1 for n in found if n) / count:.0%} found"
         " something"
     )
+    # CPU time is steadier than latency on a busy machine. It counts this process's threads
+    # (SQLite's statements run in them), not PostgreSQL's server.
+    alone = queries[: max(1, count // 4)]
+    profile = cProfile.Profile() if profile_lines else None
+    cpu_start = time.process_time()
+    if profile:
+        profile.enable()
+    for query in alone:
+        await search.search(None, search.SearchQuery(text=query), language=LANGUAGE)
+    if profile:
+        profile.disable()
+    cpu = (time.process_time() - cpu_start) / len(alone)
+    print(f"{len(alone)} searches one at a time: {ms(cpu)} of this process's CPU per search")
+    if profile:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(profile_lines)
 
 
-async def bench(database: str, total: int, concurrency: int, count: int) -> None:
-    async with migrated_database(database):
+def start_web_process(settings: Settings) -> tuple[subprocess.Popen[str], int]:
+    """A real Lyceum web process (`bench._inbox_server`: `create_app` under uvicorn) on the
+    benchmark's database, on a loopback port the OS picks."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
+    env.update(
+        LYCEUM_DATA_DIR=str(settings.data_dir),
+        LYCEUM_DATABASE_URL=settings.database_url,
+        LYCEUM_EMBEDDED_WORKER="false",
+        LYCEUM_LOG_LEVEL="warning",
+        LYCEUM_SECRET_KEY="benchmark-" + "x" * 32,
+        LYCEUM_SEARCH_LANGUAGE=LANGUAGE,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench._inbox_server"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("PORT "):
+        process.kill()
+        raise RuntimeError(f"the Lyceum server did not start: {line!r}")
+    return process, int(line.split()[1])
+
+
+async def http_searches(
+    settings: Settings, text: Text, count: int, concurrency: int, processes: int
+) -> None:
+    """The same searches as GET /search (the whole page, rendered), spread over `processes`
+    web processes in turn, as a proxy would."""
+    started = [start_web_process(settings) for _ in range(processes)]
+    try:
+        bases = [f"http://127.0.0.1:{port}" for _, port in started]
+        for (process, _), base in zip(started, bases, strict=True):
+            await wait_until_ready(process, base)
+        common = text.words[:2000]
+        rng = random.Random(7)
+        queries = [" ".join(rng.sample(common, rng.choice((1, 1, 2)))) for _ in range(count)]
+        latencies: list[float] = []
+        pending = iter(enumerate(queries))
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+
+            async def worker() -> None:
+                for number, query in pending:
+                    start = time.perf_counter()
+                    url = f"{bases[number % len(bases)]}/search"
+                    response = await client.get(url, params={"q": query})
+                    latencies.append(time.perf_counter() - start)
+                    assert response.status_code == 200, response.status_code
+
+            for base in bases:  # warm up
+                (await client.get(f"{base}/search", params={"q": common[0]})).raise_for_status()
+            start = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - start
+        print(
+            f"{count} GET /search at concurrency {concurrency} over {processes} web process(es):"
+            f" median {ms(statistics.median(latencies))}, p95 {ms(percentile(latencies, 0.95))},"
+            f" p99 {ms(percentile(latencies, 0.99))}, {count / elapsed:.0f} searches/s"
+        )
+    finally:
+        for process, _ in started:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+async def bench(
+    database: str,
+    total: int,
+    concurrency: int,
+    count: int,
+    profile_lines: int,
+    web_processes: tuple[int, ...],
+) -> None:
+    async with migrated_database(database) as settings:
         rng = random.Random(1)
         text = Text(rng)
         start = time.perf_counter()
@@ -203,7 +299,9 @@ async def bench(database: str, total: int, concurrency: int, count: int) -> None
         )
         if database == "postgres":
             await Post._meta.db.execute_script("ANALYZE")
-        await searches(text, count, concurrency)
+        await searches(text, count, concurrency, profile_lines)
+        for processes in web_processes:
+            await http_searches(settings, text, count, concurrency, processes)
         await index_costs(text)
 
 
@@ -213,8 +311,28 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--searches", type=int, default=800)
+    parser.add_argument(
+        "--profile", type=int, default=0, help="print this many cProfile lines (by own time)"
+    )
+    parser.add_argument(
+        "--http",
+        type=int,
+        nargs="*",
+        default=(),
+        metavar="PROCESSES",
+        help="also search through HTTP with this many web processes (e.g. --http 1 2)",
+    )
     args = parser.parse_args()
-    asyncio.run(bench(args.database, args.posts, args.concurrency, args.searches))
+    asyncio.run(
+        bench(
+            args.database,
+            args.posts,
+            args.concurrency,
+            args.searches,
+            args.profile,
+            tuple(args.http),
+        )
+    )
 
 
 if __name__ == "__main__":
