@@ -9,24 +9,46 @@ For SQLite (a temporary data dir) or PostgreSQL (a temporary database on 127.0.0
   the index subscriber, and `index_post` (an edit's re-index) alone;
 - runs searches of one or two words from the 2,000 commonest, from `--concurrency` tasks at
   once, through the whole service (read policy, ranking, snippets, groups, people and tags),
-  and prints median, p95 and p99 latency and searches per second.
+  and prints median, p95 and p99 latency and searches per second; then a quarter of them one
+  at a time, and prints this process's CPU time per search (steadier than latency on a busy
+  machine; it counts SQLite's threads, not PostgreSQL's server).
 
 Run: `.venv/bin/python -m bench.search [--database sqlite|postgres] [--posts 100000]
-[--concurrency 16] [--searches 800]`
+[--concurrency 16] [--searches 800] [--profile LINES] [--http 1 2]`. `--http N…` also runs the
+searches as GET /search (the whole page, rendered) against N real web processes, taken in turn
+as a proxy would; the client runs on the same machine and takes its share of the CPU.
 
-Figures at 100,000 posts, concurrency 16, 800 searches, on the shared 2-core machine (load
-average 6-9 from other work, so take them as upper bounds), median / p95 / p99, searches/s:
-- before (2026-12-04, main at c71b737): SQLite 557 / 714 / 964 ms, 28/s;
+Figures at 100,000 posts, concurrency 16, 800 searches, on the shared 2-core machine, median /
+p95 / p99, searches/s:
+- before (2026-12-04, main at c71b737), load average 6-9: SQLite 557 / 714 / 964 ms, 28/s;
   PostgreSQL 1030 / 1423 / 1620 ms, 15/s.
-- after (one GIN scan per search, "C"-collated window, no ranking for newest, snippets decide
-  each distinct word once): SQLite 437 / 1577 / 1718 ms, 27/s (load 9.5; unchanged within the
-  noise); PostgreSQL 325 / 464 / 549 ms, 49/s.
-- after the snippet early stop too (load 8.4): SQLite 282 / 416 / 445 ms, 53/s;
-  PostgreSQL 345 / 615 / 839 ms, 43/s.
-At concurrency 16 latency is about 16 / throughput: one process serves one search at a time
-(Python work, and SQLite's single connection), so p95 <= 100 ms needs ~160 searches/s. One
-search alone costs about 7 ms (SQLite) / 15 ms (PostgreSQL) of SQL plus 10-25 ms of ORM loading,
-snippets and the side lists; those, not the index, are what is left to cut.
+- one GIN scan per search, "C"-collated window, no ranking for newest, snippets decide each
+  distinct word once (load 9.5): SQLite 437 / 1577 / 1718 ms, 27/s; PostgreSQL 325 / 464 /
+  549 ms, 49/s. With the snippet early stop too (load 8.4): SQLite 282 / 416 / 445 ms, 53/s;
+  PostgreSQL 345 / 615 / 839 ms, 43/s. On an idle machine: SQLite 212 / 269 / 396 ms, 74/s;
+  PostgreSQL 181 / 263 / 327 ms, 87/s. One search then cost 12 ms (SQLite) / 7.9 ms
+  (PostgreSQL, the client's share) of this process's CPU: ORM objects, compiling the read
+  policy's query, snippets, three side-list queries, and one SQLite connection for all.
+- after the search speed work (2026-12-04, branch `search`): what a page shows is read in two
+  statements into small records, the read policy's SQL is compiled once per kind of viewer,
+  one regular expression finds the matched words, SQLite reads on four read-only connections
+  and asks the read policy about the best candidates first, PostgreSQL lets the planner see
+  the words (walking the primary key for a common word) and checks the read policy only as far
+  as the page needs. Before and after on the same filled databases, one after the other (load
+  average 8-10): SQLite 502 / 656 / 728 ms, 32/s before, 130 / 297 / 353 ms, 107/s after;
+  PostgreSQL 367 / 592 / 684 ms, 42/s before, 108 / 182 / 302 ms, 138/s after. CPU per search
+  one at a time: SQLite 12.0 -> 3.5 ms, PostgreSQL 7.9 -> 2.0 ms (the client's share).
+  This benchmark as a whole (fresh databases, load average 8-10): SQLite 135 / 222 / 246 ms,
+  120/s (through HTTP: 1 web process 171 / 421 / 479 ms, 83/s; 2 processes 180 / 417 / 501 ms,
+  83/s); PostgreSQL 142 / 219 / 294 ms, 107/s (HTTP: 1 process 236 / 430 / 605 ms, 63/s; 2
+  processes 235 / 512 / 868 ms, 61/s).
+At concurrency 16 latency is about 16 / throughput, so p95 <= 100 ms needs ~160+ searches/s:
+under load average 8-10 this process gets well under one of the two cores (it spends 3.5 ms of
+CPU per SQLite search, and 120/s would take 0.4 of a core), so the figures above are bounded by
+the other work on the machine; the goal is to be checked on an idle machine. What is left per
+search: the match statement (about 2 ms, more for a word in a few thousand posts on PostgreSQL,
+where the planner walks the primary key further than a GIN scan and a sort would cost), the
+snippets (HTML to text, about 0.3 ms a page), and through HTTP the page's rendering.
 """
 
 from __future__ import annotations
