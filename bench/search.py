@@ -38,14 +38,15 @@ p95 / p99, searches/s:
   average 8-10): SQLite 502 / 656 / 728 ms, 32/s before, 130 / 297 / 353 ms, 107/s after;
   PostgreSQL 367 / 592 / 684 ms, 42/s before, 108 / 182 / 302 ms, 138/s after. CPU per search
   one at a time: SQLite 12.0 -> 3.5 ms, PostgreSQL 7.9 -> 2.0 ms (the client's share).
-  This benchmark as a whole (fresh databases, load average 8-10): SQLite 135 / 222 / 246 ms,
-  120/s (through HTTP: 1 web process 171 / 421 / 479 ms, 83/s; 2 processes 180 / 417 / 501 ms,
-  83/s); PostgreSQL 142 / 219 / 294 ms, 107/s (HTTP: 1 process 236 / 430 / 605 ms, 63/s; 2
-  processes 235 / 512 / 868 ms, 61/s).
+  This benchmark as a whole (fresh databases, load average 8-12), after the snippet filter
+  too: SQLite 91 / 202 / 288 ms, 159/s, 4.5 ms CPU per search (through HTTP: 1 web process
+  133 / 234 / 356 ms, 116/s; 2 processes 81 / 201 / 245 ms, 173/s); PostgreSQL 115 / 224 /
+  664 ms, 122/s, 3.4 ms (HTTP: 1 process 192 / 458 / 560 ms, 73/s; 2 processes 168 / 331 /
+  431 ms, 91/s).
 At concurrency 16 latency is about 16 / throughput, so p95 <= 100 ms needs ~160+ searches/s:
-under load average 8-10 this process gets well under one of the two cores (it spends 3.5 ms of
-CPU per SQLite search, and 120/s would take 0.4 of a core), so the figures above are bounded by
-the other work on the machine; the goal is to be checked on an idle machine. What is left per
+under load average 8-12 this process gets well under one of the two cores (at 3.5-4.5 ms of
+CPU per search, 160/s takes about 0.7 of a core), so the figures above are bounded by the other
+work on the machine; the goal is to be checked on an idle machine. What is left per
 search: the match statement (about 2 ms, more for a word in a few thousand posts on PostgreSQL,
 where the planner walks the primary key further than a GIN scan and a sort would cost), the
 snippets (HTML to text, about 0.3 ms a page), and through HTTP the page's rendering.
