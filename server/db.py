@@ -11,6 +11,7 @@ from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
+from server.read_connections import close_readers
 from server.settings import Settings
 
 APP_LABEL = "models"
@@ -107,4 +108,5 @@ async def open_database(settings: Settings, *, require_migrated: bool = True) ->
 
 
 async def close_database() -> None:
+    await close_readers()
     await Tortoise.close_connections()

@@ -22,7 +22,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 __all__ = ["RANK_WINDOW", "Backend", "Document", "Hit", "backend_for"]
 
 RANK_WINDOW = 2000
-"""How many of the newest matching posts are ranked by relevance (SQLite)."""
+"""How many of the newest matching posts are ranked by relevance."""
+
+CANDIDATES_PER_RESULT = 4
+"""How many of the best-ranked matches per result the read policy is first asked about
+(SQLite)."""
 
 
 @dataclass(frozen=True)
@@ -121,28 +125,46 @@ class SqliteBackend:
         # The row mapping the post to its rowid stays: a restored post keeps its place.
 
     async def match(self, db: BaseDBAsyncClient, request: Match) -> list[Hit]:
-        p = _Params(request.readable_params, numbered=False)
         # Each word is an FTS5 string ("..."), so no operator in it is ever parsed; words hold
         # no double quote (see terms.py), and the whole expression is still a parameter.
         joiner = " OR " if request.any_word else " AND "
         expression = joiner.join(f'"{word}"' for word in request.words)
         if request.newest:
+            p = _Params(request.readable_params, numbered=False)
             return await self._newest(db, request, p, expression)
+        # The read policy is asked about the best few candidates first; only when fewer of
+        # them than a page are readable is it asked about the whole ranked window. Either
+        # way the page is the best readable matches: any readable match left out of the
+        # candidates ranks below all of them.
+        hits = await self._ranked(db, request, expression, request.limit * CANDIDATES_PER_RESULT)
+        if len(hits) < request.limit:
+            hits = await self._ranked(db, request, expression, RANK_WINDOW)
+        return hits
+
+    async def _ranked(
+        self, db: BaseDBAsyncClient, request: Match, expression: str, candidates: int
+    ) -> list[Hit]:
+        p = _Params(request.readable_params, numbered=False)
         # bm25 costs about 10 µs a match: only the newest RANK_WINDOW matches are ranked, so a
         # word found in most posts still answers in milliseconds. FTS5 streams rowids in order,
         # and rowids follow the order posts were first indexed.
         # Composed of fixed SQL, the read policy's own SQL and placeholders only.
         sql = (
-            f"WITH readable(id) AS ({request.readable_sql}), hits AS ("  # noqa: S608
+            f"WITH readable(id) AS ({request.readable_sql}), ranked AS ("  # noqa: S608
             " SELECT k.post_id AS id, w.rank AS rank FROM ("
             "  SELECT rowid, bm25(search_post_text, 10.0, 1.0, 4.0, 1.0) AS rank"
             f"  FROM search_post_text WHERE search_post_text MATCH {p(expression)}"
             f"  ORDER BY rowid DESC LIMIT {p(RANK_WINDOW)}) w"
-            " JOIN search_post k ON k.id = w.rowid"
-            " JOIN readable r ON r.id = k.post_id)"
+            " JOIN search_post k ON k.id = w.rowid)"
         )
         where, order = _keyset(request, p)
-        sql += f" SELECT id, rank FROM hits {where} {order} LIMIT {p(request.limit)}"  # noqa: S608
+        sql += (
+            f", candidates AS (SELECT id, rank FROM ranked {where} {order}"  # noqa: S608
+            f" LIMIT {p(candidates)})"
+            " SELECT id, rank FROM candidates"
+            " WHERE EXISTS (SELECT 1 FROM readable r WHERE r.id = candidates.id)"
+            f" {order} LIMIT {p(request.limit)}"
+        )
         _, rows = await db.execute_query(sql, p.values)
         return [Hit(row[0], float(row[1])) for row in rows]
 
@@ -206,29 +228,40 @@ class PostgresBackend:
             )
         else:
             query = f"plainto_tsquery({language}::regconfig, {p(' '.join(request.words))})"
+        # The query is written out where it is used (its values are numbered placeholders,
+        # given once), so that the planner sees the words and can tell a common word from a
+        # rare one.
         # Composed of fixed SQL, the read policy's own SQL and placeholders only.
-        sql = f"WITH readable(id) AS ({request.readable_sql}), q AS (SELECT ({query}) AS query),"
+        sql = f"WITH readable(id) AS ({request.readable_sql})"
         if request.newest:  # no ranking: the page is the newest readable matches
+            where, order = _keyset(request, p)
             sql += (
-                " hits AS (SELECT s.post_id AS id, 0.0::float8 AS rank"
-                " FROM search_post s JOIN readable r ON r.id = s.post_id CROSS JOIN q"
-                " WHERE s.document @@ q.query)"
+                ", hits AS (SELECT s.post_id AS id, 0.0::float8 AS rank"  # noqa: S608
+                " FROM search_post s JOIN readable r ON r.id = s.post_id"
+                f" WHERE s.document @@ ({query}))"
+                f" SELECT id, rank FROM hits {where} {order} LIMIT {p(request.limit)}"
             )
         else:
-            # As on SQLite, only the newest RANK_WINDOW matches are ranked. The GIN index is
-            # scanned once for their ids (sorted bytewise: ULIDs sort the same in any
-            # collation, and "C" compares far faster), then those rows are read back by key
-            # and ranked, within the read policy.
+            # As on SQLite, only the newest RANK_WINDOW matches are ranked. For a common word
+            # the planner walks the primary key's index from the newest post and stops at the
+            # window (ULIDs, digits and lower-case letters, sort by time in the usual
+            # collations); for a rare one it reads the GIN
+            # index and sorts the few matches. The ranked window is then read in order and
+            # only as far as the page needs is checked against the read policy.
+            window = p(RANK_WINDOW)
             sql += (
-                " window_ AS (SELECT w.post_id FROM search_post w CROSS JOIN q"  # noqa: S608
-                " WHERE w.document @@ q.query"
-                f' ORDER BY w.post_id COLLATE "C" DESC LIMIT {p(RANK_WINDOW)}),'
-                " hits AS (SELECT s.post_id AS id, (-ts_rank(s.document, q.query))::float8 AS rank"
-                " FROM window_ JOIN search_post s ON s.post_id = window_.post_id"
-                " JOIN readable r ON r.id = s.post_id CROSS JOIN q)"
+                ", window_ AS (SELECT w.post_id, w.document FROM search_post w"  # noqa: S608
+                f" WHERE w.document @@ ({query}) ORDER BY w.post_id DESC LIMIT {window}),"
+                " ranked AS (SELECT post_id AS id,"
+                f" (-ts_rank(document, ({query})))::float8 AS rank FROM window_)"
             )
-        where, order = _keyset(request, p)
-        sql += f" SELECT id, rank FROM hits {where} {order} LIMIT {p(request.limit)}"  # noqa: S608
+            where, order = _keyset(request, p)
+            sql += (
+                f" SELECT id, rank FROM (SELECT id, rank FROM ranked {where} {order}"  # noqa: S608
+                f" LIMIT {window}) hits"
+                " WHERE EXISTS (SELECT 1 FROM readable r WHERE r.id = hits.id)"
+                f" {order} LIMIT {p(request.limit)}"
+            )
         _, rows = await db.execute_query(sql, p.values)
         return [Hit(row["id"], float(row["rank"])) for row in rows]
 

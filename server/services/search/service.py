@@ -17,24 +17,24 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.queryset import QuerySet
 
-from server.models import (
-    Account,
-    AccountState,
-    Actor,
-    ActorKind,
-    Group,
-    Post,
-    PostHashtag,
-    PostKind,
-)
+from server.models import Account, Post, PostKind
+from server.read_connections import read_connection
 from server.services import reading
 from server.services.errors import Invalid
 from server.services.search._backends import Match, backend_for
+from server.services.search._found import (
+    SIDE_RESULTS,
+    FoundActor,
+    FoundGroup,
+    FoundPost,
+    load_posts,
+    load_side_lists,
+)
+from server.services.search._highlight import Segment, highlight
+from server.services.search._sql import CompiledSql, compiled, ids_of, viewer_key
 from server.services.search.index import document_text
 from server.services.search.terms import MAX_QUERY_CHARS, SearchTerms, parse_terms
 from server.text import is_storable
@@ -50,13 +50,11 @@ __all__ = [
 ]
 
 PAGE_SIZE = 20
-SIDE_RESULTS = 5
 SNIPPET_CHARS = 200
 KINDS = ("question", "discussion", "resource", "reply")
 ANSWERED = ("", "yes", "no")
 HANDLE = re.compile(r"@?([a-z0-9_]{1,64})(?:@([a-z0-9.-]{1,255}))?", re.IGNORECASE)
 BAD_CURSOR = "That page link is broken; start again from the first page."
-_WORD = re.compile(r"[^\W_]+")
 
 
 class Sort(StrEnum):
@@ -80,16 +78,8 @@ class SearchQuery:
 
 
 @dataclass(frozen=True)
-class Segment:
-    """A piece of a snippet; `match` pieces are the words that matched."""
-
-    text: str
-    match: bool
-
-
-@dataclass(frozen=True)
 class PostHit:
-    post: Post
+    post: FoundPost
     snippet: tuple[Segment, ...]
     title: tuple[Segment, ...]
 
@@ -98,8 +88,8 @@ class PostHit:
 class SearchPage:
     terms: SearchTerms
     posts: list[PostHit] = field(default_factory=list)
-    groups: list[Group] = field(default_factory=list)
-    people: list[Actor] = field(default_factory=list)
+    groups: list[FoundGroup] = field(default_factory=list)
+    people: list[FoundActor] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     next_cursor: str | None = None
 
@@ -113,7 +103,13 @@ async def search(viewer: Account | None, query: SearchQuery, *, language: str) -
     if not terms:
         return page
     after_rank, after_id = _decode_cursor(query.cursor, Sort(query.sort))
-    readable = Post.filter(reading.readable_posts(viewer), *_filters(query))
+    db = Post._meta.db
+    filters = (query.group, query.author, query.kind, query.answered, query.since, query.until)
+    readable = compiled(
+        db,
+        ("search", viewer_key(viewer), filters),
+        lambda: ids_of(Post.filter(reading.readable_posts(viewer), *_filters(query))),
+    )
     hits = await _match(
         readable,
         terms,
@@ -129,9 +125,9 @@ async def search(viewer: Account | None, query: SearchQuery, *, language: str) -
     if more and hits:
         page.next_cursor = _encode_cursor(Sort(query.sort), *hits[-1][::-1])
     if not query.cursor:
-        page.groups = await _groups(viewer, terms)
-        page.people = await _people(terms)
-        page.tags = await _tags(viewer, terms)
+        async with read_connection(db) as reader:
+            side = await load_side_lists(reader, viewer, terms.words)
+        page.groups, page.people, page.tags = side.groups, side.people, side.tags
     return page
 
 
@@ -144,7 +140,11 @@ async def similar_questions(
     terms = parse_terms(title)
     if not terms:
         return []
-    readable = Post.filter(reading.readable_posts(viewer), kind=PostKind.QUESTION)
+    readable = compiled(
+        Post._meta.db,
+        ("similar", viewer_key(viewer)),
+        lambda: ids_of(Post.filter(reading.readable_posts(viewer), kind=PostKind.QUESTION)),
+    )
     hits = await _match(
         readable,
         terms,
@@ -227,7 +227,7 @@ def _filters(query: SearchQuery) -> list[Q]:
 
 
 async def _match(
-    readable: QuerySet[Post],
+    readable: CompiledSql,
     terms: SearchTerms,
     *,
     language: str,
@@ -236,133 +236,26 @@ async def _match(
     after: tuple[float | None, str | None],
     limit: int,
 ) -> list[tuple[str, float]]:
-    sql, params = _sql_of(readable.values_list("id", flat=True))
-    db = Post._meta.db
-    request = Match(sql, params, terms.words, any_word, newest, after[0], after[1], limit)
-    return [(hit.post_id, hit.rank) for hit in await backend_for(db, language).match(db, request)]
-
-
-def _sql_of(queryset: Any) -> tuple[str, list[Any]]:
-    """The parameterised SQL of a Tortoise query (what it would run itself)."""
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
-    sql, params = queryset.query.get_parameterized_sql()
-    return str(sql), list(params)
+    sql, params = readable
+    request = Match(sql, list(params), terms.words, any_word, newest, after[0], after[1], limit)
+    async with read_connection(Post._meta.db) as db:
+        hits = await backend_for(db, language).match(db, request)
+    return [(hit.post_id, hit.rank) for hit in hits]
 
 
 async def _post_hits(ids: list[str], terms: SearchTerms) -> list[PostHit]:
     # `ids` came through the read policy (`_match`): only those are loaded.
-    found = {
-        post.id: post
-        for post in await Post.filter(id__in=ids).select_related("group__actor", "author", "root")
-    }
+    async with read_connection(Post._meta.db) as db:
+        found = await load_posts(db, ids)
     hits: list[PostHit] = []
     for post_id in ids:
         post = found.get(post_id)
         if post is None:
             continue
         text = document_text(post.content_html)
-        hits.append(
-            PostHit(post, highlight(text, terms, SNIPPET_CHARS), highlight(post.title, terms, 0))
-        )
+        snippet = highlight(text, terms.words, SNIPPET_CHARS)
+        hits.append(PostHit(post, snippet, highlight(post.title, terms.words, 0)))
     return hits
-
-
-def _name_filter(terms: SearchTerms, *fields_: str) -> Q:
-    combined = Q()
-    for word in terms.words:
-        any_field = Q(**{f"{fields_[0]}__icontains": word}, join_type=Q.OR)
-        for name in fields_[1:]:
-            any_field |= Q(**{f"{name}__icontains": word})
-        combined &= any_field
-    return combined
-
-
-async def _groups(viewer: Account | None, terms: SearchTerms) -> list[Group]:
-    return (
-        await Group.filter(
-            reading.readable_groups(viewer),
-            _name_filter(terms, "actor__username", "actor__display_name", "description_source"),
-        )
-        .select_related("actor")
-        .order_by("-member_count", "id")
-        .limit(SIDE_RESULTS)
-    )
-
-
-async def _people(terms: SearchTerms) -> list[Actor]:
-    # The people with a public profile: local accounts that are active, and remote people
-    # who are not suspended here.
-    local = Q(domain="", account__state=AccountState.ACTIVE)
-    remote = Q(domain__not="")
-    return (
-        await Actor.filter(
-            local | remote,
-            _name_filter(terms, "username", "display_name"),
-            kind=ActorKind.PERSON,
-            suspended_at__isnull=True,
-            deleted_at__isnull=True,
-        )
-        .order_by("username", "id")
-        .limit(SIDE_RESULTS)
-    )
-
-
-async def _tags(viewer: Account | None, terms: SearchTerms) -> list[str]:
-    tags = (
-        await PostHashtag.filter(
-            reading.readable_posts(viewer, prefix="post__"), tag__in=list(terms.words)
-        )
-        .distinct()
-        .values_list("tag", flat=True)
-    )
-    return sorted({str(tag) for tag in tags})
-
-
-def highlight(text: str, terms: SearchTerms, width: int) -> tuple[Segment, ...]:
-    """`text` cut to about `width` characters around the first matching word (0: all of it),
-    split into matching and other segments."""
-    seen: dict[str, bool] = {}  # posts repeat words: decide each distinct word once
-    matching: list[re.Match[str]] = []
-    cut = bool(width) and len(text) > width
-    for word in _WORD.finditer(text):
-        if cut and matching and word.start() > matching[0].start() + width:
-            break  # past the end of the snippet, which starts before the first match
-        folded = word.group(0).casefold()
-        found = seen.get(folded)
-        if found is None:
-            found = seen[folded] = _matches(folded, terms.words)
-        if found:
-            matching.append(word)
-    if width and len(text) > width:
-        start = max(0, matching[0].start() - width // 4) if matching else 0
-        start = text.rfind(" ", 0, start) + 1 if start else 0
-        end = min(len(text), start + width)
-        prefix = "…" if start else ""
-        suffix = "…" if end < len(text) else ""
-    else:
-        start, end, prefix, suffix = 0, len(text), "", ""
-    segments: list[Segment] = [Segment(prefix, False)] if prefix else []
-    at = start
-    for word in matching:
-        if word.start() < start or word.end() > end:
-            continue
-        segments.append(Segment(text[at : word.start()], False))
-        segments.append(Segment(word.group(0), True))
-        at = word.end()
-    segments.append(Segment(text[at:end] + suffix, False))
-    return tuple(segment for segment in segments if segment.text)
-
-
-def _matches(word: str, terms: tuple[str, ...]) -> bool:
-    # The index stems words (English) and we do not: a word matches a term that begins with it
-    # or that it begins with, from four letters on.
-    return any(
-        word == term
-        or (len(term) >= 4 and word.startswith(term[:-1]))
-        or (len(word) >= 4 and term.startswith(word))
-        for term in terms
-    )
 
 
 def _encode_cursor(sort: Sort, rank: float, post_id: str) -> str:

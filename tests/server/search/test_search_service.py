@@ -171,3 +171,28 @@ async def test_similar_questions__answered_first() -> None:
     similar = await search.similar_questions(None, "factor polynomials", language=LANGUAGE)
 
     assert [hit.post.id for hit in similar] == [answered.id, open_question.id]
+
+
+async def test_search__highlights_words_whose_case_folding_changes_their_length() -> None:
+    # "ß" folds to "ss": such a text is read word by word, and the marks fall on its own words
+    olga = await make_account("olga")
+    group = await make_group(olga, "maths")
+    body = "Die Straße der Reihen: jede Strasse konvergiert. " + "Füllwort " * 40 + "Ende."
+    await make_post(olga, group, title="Straßen", body=body)
+    page = await search.search(None, SearchQuery(text="strasse"), language=LANGUAGE)
+    snippet = page.posts[0].snippet
+    assert [segment.text for segment in snippet if segment.match] == ["Straße", "Strasse"]
+    assert "".join(segment.text for segment in snippet).startswith("Die Straße der Reihen")
+
+
+async def test_search__lists_groups_by_members_and_people_by_name() -> None:
+    olga = await make_account("olga", display_name="Topology fan")
+    await make_account("anna", display_name="Topology student")
+    small = await make_group(olga, "topology", name="Topology")
+    big = await make_group(olga, "topologists", name="Topologists")
+    for name in ("ivan", "petr"):
+        await join_as_member(big, await make_account(name))
+    page = await search.search(None, SearchQuery(text="topolog"), language=LANGUAGE)
+    assert [g.actor.username for g in page.groups] == [big.actor.username, small.actor.username]
+    assert [actor.username for actor in page.people] == ["anna", "olga"]
+    assert [g.actor.name for g in page.groups] == ["Topologists", "Topology"]

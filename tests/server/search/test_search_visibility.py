@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.models import Actor, Group, GroupState, Post, PostState, utcnow
-from server.services import search
+from server.models import Actor, Group, GroupState, GroupVisibility, Post, PostState, utcnow
+from server.services import groups, search
 from server.services.search import SearchQuery
 from tests.helpers import join_as_member, make_account, make_group, make_post, make_reply
 from tests.server.search.conftest import LANGUAGE
@@ -64,3 +64,44 @@ async def test_search__suspended_and_unapproved_people_are_not_found() -> None:
     hidden = await make_account("hidden", display_name="Olga Hidden")
     await Actor.filter(id=hidden.actor_id).update(suspended_at=utcnow())
     assert [actor.username for actor in (await page_for("olga")).people] == ["olga"]
+
+
+async def test_search__members_only_group_is_for_its_members_and_not_after_leaving() -> None:
+    # Given a members-only group with a post and a tag, and a member who searched before
+    olga = await make_account("olga")
+    member = await make_account("member")
+    outsider = await make_account("outsider")
+    sysop = await make_account("sysop", admin=True)
+    inner = await make_group(olga, "inner", visibility=GroupVisibility.MEMBERS)
+    await join_as_member(inner, member)
+    secret = await make_post(olga, inner, title="Xylophonic scales", body="#xylophonic")
+    for viewer in (member, olga, sysop):
+        page = await page_for("xylophonic", viewer)
+        assert [hit.post.id for hit in page.posts] == [secret.id] and page.tags == ["xylophonic"]
+    assert [g.actor.username for g in (await page_for("inner", member)).groups] == ["inner"]
+    # Then visitors and outsiders find neither the post, nor its tag, nor the group's content
+    for viewer in (None, outsider):
+        page = await page_for("xylophonic", viewer)
+        assert page.posts == [] and page.tags == [] and page.next_cursor is None
+        assert (await page_for("inner", viewer)).groups == []
+        assert await search.similar_questions(viewer, "xylophonic", language=LANGUAGE) == []
+    # When the member leaves, the same viewer stops finding it at once
+    await groups.leave_group(inner, member.actor_id)
+    page = await page_for("xylophonic", member)
+    assert page.posts == [] and page.tags == []
+
+
+async def test_search__finds_readable_matches_ranked_below_many_it_may_not_read() -> None:
+    # Given more unreadable matches ranked first (title matches in a members-only group) than
+    # the read policy is first asked about, and readable ones ranked after them (body matches)
+    olga = await make_account("olga")
+    inner = await make_group(olga, "inner", visibility=GroupVisibility.MEMBERS)
+    outer = await make_group(olga, "outer")
+    for n in range(search.service.PAGE_SIZE * 4 + 5):
+        await make_post(olga, inner, title=f"Lemma {n}")
+    public = {
+        (await make_post(olga, outer, title=f"Note {n}", body="a lemma")).id for n in range(3)
+    }
+    # Then a visitor finds the readable ones
+    page = await page_for("lemma")
+    assert {hit.post.id for hit in page.posts} == public and page.next_cursor is None
