@@ -48,9 +48,10 @@ class FederationRuntime:
             AiohttpSender(
                 allowed_networks=networks,
                 extra_ca_bundle=settings.federation_ca_bundle or None,
-                limit=DELIVERY_CONNECTIONS,
+                limit=max(DELIVERY_CONNECTIONS, settings.delivery_concurrency),
             ),
             self.signer_for,
+            concurrency=settings.delivery_concurrency,
             allow_http=settings.federation_allow_http,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             poll_interval=settings.worker_poll_seconds,

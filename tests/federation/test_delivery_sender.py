@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +19,9 @@ from federation.delivery import DeliveryWorker, enqueue
 from federation.delivery.sender import AiohttpSender
 from federation.fetch import RefusedAddress, Unreachable
 from federation.httpsig import CavageAuth, verify_request
+from federation.runtime import FederationRuntime
 from server.models import Actor, ActorKind, Delivery, DeliveryState
+from server.settings import Settings
 from tests.federation._httpsig_vectors import RSA_PRIVATE, RSA_PUBLIC
 from tests.federation.loopback import serve
 
@@ -256,3 +259,42 @@ async def test_worker_over_aiohttp__a_refused_address_is_final(
     assert row.state == DeliveryState.FAILED
     assert "RefusedAddress" in row.last_error
     assert receiver.paths == []
+
+
+async def test_runtime__delivers_over_aiohttp_with_the_configured_concurrency(
+    tmp_path: Path,
+) -> None:
+    # Given settings asking for 40 deliveries in flight and allowing loopback
+    settings = Settings(
+        data_dir=tmp_path,
+        delivery_concurrency=40,
+        federation_allowed_networks="127.0.0.0/8",
+    )
+    runtime = FederationRuntime(settings)
+    try:
+        # Then the worker sends over aiohttp, 40 at once, and fetches stay on httpx
+        assert isinstance(runtime.delivery.sender, AiohttpSender)
+        assert runtime.delivery.concurrency == 40
+        assert isinstance(runtime.client, httpx.AsyncClient)
+    finally:
+        await runtime.aclose()
+
+
+def test_worker__encodes_a_payload_once_for_all_its_inboxes() -> None:
+    worker = DeliveryWorker(AiohttpSender(), lambda actor: httpx.Auth())
+    first = Delivery(payload='{"id":"a","content":"é"}', activity_id="a")
+    second = Delivery(payload='{"id":"a","content":"é"}', activity_id="a")
+    other = Delivery(payload='{"id":"a","content":"e"}', activity_id="a")
+    # The same payload gives the very same bytes (so the signer hashes it once); a different
+    # payload, even under the same activity id, its own
+    assert worker._body(first) is worker._body(second)
+    assert worker._body(first) == '{"id":"a","content":"é"}'.encode()
+    assert worker._body(other) == b'{"id":"a","content":"e"}'
+
+
+def test_cli__the_worker_runs_on_uvloop() -> None:
+    import uvloop
+
+    from server.cli import _fast_loop_factory
+
+    assert _fast_loop_factory() is uvloop.new_event_loop
