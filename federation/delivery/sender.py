@@ -106,27 +106,45 @@ class AiohttpSender:
             self._session = self._make()
         headers = auth.signed_headers("POST", url, body, _HEADERS)
         try:
-            async with self._session.post(
-                url,
-                data=body,
-                headers=headers,
-                allow_redirects=False,
-                timeout=_aiohttp_timeout(timeouts),
-            ) as response:
-                # Read a small answer to its end so the connection can serve the next POST to
-                # that inbox; leave a big one unread (the connection is then closed).
-                await response.content.read(MAX_ANSWER_BYTES)
-                if not response.content.at_eof():
-                    response.close()  # drops the connection, with whatever is still unread
-                return Sent(response.status, response.headers.get("Retry-After"))
+            return await self._post(url, body, headers, timeouts)
+        except aiohttp.ServerDisconnectedError:
+            # A kept-alive connection the server closed as we reused it: without this a
+            # delivery would wait a whole backoff for a race it lost. Once, on a new
+            # connection (a receiver ignores an activity id it has seen, should it have it).
+            pass
         except (aiohttp.ClientError, TimeoutError) as error:
-            reason = str(error) or "timed out"
-            raise Unreachable(f"{type(error).__name__}: {reason}", url=url) from error
+            raise _unreachable(error, url) from error
+        try:
+            return await self._post(url, body, headers, timeouts)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise _unreachable(error, url) from error
+
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str], timeouts: httpx.Timeout
+    ) -> Sent:
+        assert self._session is not None
+        async with self._session.post(
+            url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=_aiohttp_timeout(timeouts),
+        ) as response:
+            # Read a small answer to its end so the connection can serve the next POST to
+            # that inbox; leave a big one unread (the connection is then closed).
+            await response.content.read(MAX_ANSWER_BYTES)
+            if not response.content.at_eof():
+                response.close()  # drops the connection, with whatever is still unread
+            return Sent(response.status, response.headers.get("Retry-After"))
 
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _unreachable(error: BaseException, url: str) -> Unreachable:
+    return Unreachable(f"{type(error).__name__}: {str(error) or 'timed out'}", url=url)
 
 
 def _aiohttp_timeout(timeout: httpx.Timeout) -> aiohttp.ClientTimeout:

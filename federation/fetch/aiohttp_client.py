@@ -32,6 +32,8 @@ from federation.fetch.transport import USER_AGENT, make_ssl_context
 
 __all__ = ["GuardedResolver", "guarded_socket_factory", "make_aiohttp_session"]
 
+KEEPALIVE_SECONDS = 4.0
+
 
 class GuardedResolver(AbstractResolver):
     """aiohttp's default resolver, less the addresses the policy forbids."""
@@ -91,6 +93,9 @@ def make_aiohttp_session(
         socket_factory=guarded_socket_factory(policy),
         # One address at a time: a refusal must end the attempt, not lose a staggered race.
         happy_eyeballs_delay=None,
+        # Under the 5 s servers commonly keep an idle connection (uvicorn; httpx's expiry
+        # too), so that a reused connection is seldom one the server is closing.
+        keepalive_timeout=KEEPALIVE_SECONDS,
     )
     return aiohttp.ClientSession(
         connector=connector,

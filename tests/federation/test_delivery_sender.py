@@ -298,3 +298,38 @@ def test_cli__the_worker_runs_on_uvloop() -> None:
     from server.cli import _fast_loop_factory
 
     assert _fast_loop_factory() is uvloop.new_event_loop
+
+
+async def test_sender__retries_once_when_a_kept_alive_connection_was_closed(
+    sender: AiohttpSender,
+) -> None:
+    # Given a server that answers one request per connection kept alive, then closes the
+    # connection without answering the next one (as when its keep-alive ran out just then)
+    connections = 0
+    answered = 0
+
+    async def serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections, answered
+        connections += 1
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            answered += 1
+            writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")  # the next request on this connection
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve_one, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/inbox"
+    async with server:
+        # When two deliveries go to it one after the other
+        first = await sender.post(url, BODY, AUTH, TIMEOUT)
+        second = await sender.post(url, BODY, AUTH, TIMEOUT)
+    # Then the second, cut off on the reused connection, went again on a new one
+    assert (first.status, second.status) == (202, 202)
+    assert (connections, answered) == (2, 2)
