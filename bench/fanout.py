@@ -24,29 +24,35 @@ duplicates (inboxes that got the activity twice, from the receiver's per-inbox c
 Run: `.venv/bin/python -m bench.fanout [--followers 1000] [--runs 3] [--layouts sqlite,pg1,pg2]`
 (`--followers 3000` for the post → last of 3,000 inboxes).
 
-Measured on the 2-core development machine while five other agents ran tests on it (load
-average 8-14 during the 1,000-follower run, 6-7 during the 3,000 one), so the rates are far
-below what an idle machine gives and swing by 2x between runs; CPU per delivery and the ratio
-to the limit timed beside each run are the guide. Medians of 3 after a warm-up:
+Measured on the 2-core development machine while other agents ran tests on it (load average
+4-7 during the runs below; the rates swing by 2x between runs and are far below what an idle
+machine gives), so CPU per delivery and the ratio to the limit timed beside each run are the
+guide. Medians of 3 after a warm-up; the limit's best setting was picked by the sweep:
 
-    limit sweep (1,000 inboxes, one run each):
-      httpx    16/64/256 in flight, 1 process:   39-124/s, 1.8-2.0 ms CPU per request
-      httpx    16/64/256 in flight, 2 processes: 153-188/s, 1.7-2.0 ms
-      aiohttp  16/64/256 in flight, 1 process:   140-141/s, 0.80-0.82 ms
-      aiohttp  16/64/256 in flight, 2 processes: 161-289/s, 0.80-0.87 ms  (best: 256 x 2)
+    limit sweep (1,000 inboxes, one run each, load 3.9):
+      httpx    16/64/256 in flight, 1 process:   144-275/s, 1.36-1.71 ms CPU per request
+      httpx    16/64/256 in flight, 2 processes: 160-304/s, 1.48-1.78 ms
+      aiohttp  16/64/256 in flight, 1 process:   506-1,064/s, 0.58-0.65 ms
+      aiohttp  16/64/256 in flight, 2 processes: 414-751/s, 0.67-0.76 ms
+    (in a quieter moment, load 2.3: httpx 477-784/s, aiohttp 872-1,644/s)
 
     layout (followers)        Lyceum/s  post->last  CPU/deliv.  limit/s aiohttp, httpx  ratio  dup
-    PostgreSQL, 1 worker (1k)       93     10.70 s     1.03 ms     528, 147               0.18    0
-    PostgreSQL, 2 workers (1k)     300      3.33 s     0.92 ms     629, 215               0.48    0
-    SQLite, embedded (1k)          464      2.16 s     0.91 ms     799, 189               0.58    0
-    PostgreSQL, 2 workers (3k)     491      6.11 s     0.89 ms     937, 380               0.52    0
+    PostgreSQL, 1 worker (1k)      313      3.19 s     0.76 ms     643, 235               0.49    0
+    PostgreSQL, 2 workers (1k)     555      1.80 s     0.86 ms     698, 383               0.80    0
+    SQLite, embedded (1k)          466      2.15 s     0.90 ms     694, 314               0.67    0
+    PostgreSQL, 2 workers (3k)     532      5.64 s     0.93 ms     894, 395               0.59    0
 
-The limit's CPU per delivery (aiohttp) was 0.67-0.75 ms in the same runs: Lyceum spends
-0.15-0.25 ms more per delivery on the queue (claim, record, leases) than a bare loop. The
-PostgreSQL 1-worker figure was the first layout, at the peak of the load (its runs: 36, 93 and
-299/s). With aiohttp but before the success writer recorded newly reached servers in one go
-(it read and wrote a DomainHealth row per server, one after another, while every finished
-delivery waited for it) the same fleet gave 19/s on PostgreSQL with one worker, at load 12.
+At load 2.6, PostgreSQL with 2 workers reached 1,173/s (0.85 s post → last of 1,000) against
+a limit of 1,458/s, ratio 0.80, 0.73 ms CPU per delivery against the limit's 0.67.
+
+The limit's CPU per request (aiohttp) was 0.61-0.66 ms in the same runs: Lyceum spends about
+0.15-0.3 ms more per delivery on the queue (claim, record, leases, the guard) than a bare loop,
+and one worker process is one process where the limit may use two. Found on the way: with
+aiohttp but before the success writer recorded newly reached servers in one go (it read and
+wrote a DomainHealth row per server, one after another, while every finished delivery waited
+for it) the fleet got 19/s on PostgreSQL with one worker, at load 12; and a kept-alive
+connection closed by the receiver just as it was reused cost its delivery a 16 s backoff (runs
+at 57/s) until the sender kept idle connections 4 s and retried such a POST once.
 """
 
 from __future__ import annotations
