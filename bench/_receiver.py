@@ -1,10 +1,18 @@
-"""A fleet of loopback inboxes for benchmarks: one process, many ports, every signature verified.
+"""A fleet of loopback inboxes for benchmarks: one process, one inbox on each of N distinct
+loopback addresses, every delivery's signature and digest verified.
 
-Run as `python -m bench._receiver PUBLIC_KEY_PEM_FILE N_PORTS`; it prints one line per port
-("PORT 12345") and then "READY", and serves until killed. A POST whose signature does not
-verify is answered 401, so a benchmark that counts 2xx counts verified deliveries only.
-`GET /count` answers how many POSTs verified; `GET /received` a JSON object of inbox path ->
-verified POSTs (a value over 1 is a duplicate).
+Run as `python -m bench._receiver PUBLIC_KEY_PEM_FILE N_ADDRESSES`. Linux routes all of
+127.0.0.0/8 to `lo`, so each inbox listens on its own address 127.0.x.y (x from 1, y 1..250):
+a sender can share no connection between two inboxes. It prints one line per inbox
+("INBOX http://127.0.0.7:41234/inbox/6"), then "CONTROL <url>" and "READY", and serves until
+killed. A POST whose signature or digest does not verify is answered 401, so only verified
+deliveries count.
+
+On the control address: `POST /reset` forgets the counts; `GET /stats` answers the verified
+deliveries, how many inboxes got more than one (duplicates), the 401s, and the
+`time.monotonic()` of the first and last verified delivery (the clock is system-wide on
+Linux, so the benchmark compares it with its own); `GET /received` the verified deliveries
+per inbox.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -24,10 +33,30 @@ from starlette.routing import Route
 from federation.httpsig import verify_request
 
 
-def build_app(public_pem: str) -> Starlette:
-    verified = {"count": 0}
-    received: Counter[str] = Counter()
+def loopback_address(index: int) -> str:
+    """The address of inbox `index`: 127.0.1.1, 127.0.1.2 … 127.0.1.250, 127.0.2.1 …"""
+    return f"127.0.{1 + index // 250}.{1 + index % 250}"
 
+
+class Tally:
+    def __init__(self) -> None:
+        self.received: Counter[str] = Counter()
+        self.refused = 0
+        self.first = 0.0
+        self.last = 0.0
+
+    def stats(self) -> dict[str, float | int]:
+        return {
+            "verified": sum(self.received.values()),
+            "inboxes": len(self.received),
+            "duplicates": sum(1 for count in self.received.values() if count > 1),
+            "refused": self.refused,
+            "first": self.first,
+            "last": self.last,
+        }
+
+
+def build_app(public_pem: str, tally: Tally) -> Starlette:
     async def key_lookup(key_id: str, refresh: bool) -> str:
         return public_pem
 
@@ -37,40 +66,60 @@ def build_app(public_pem: str) -> Starlette:
             "POST", str(request.url), request.headers, body, key_lookup, window_seconds=600
         )
         if not check.ok:
+            tally.refused += 1
             return PlainTextResponse(check.reason, status_code=401)
-        verified["count"] += 1
-        received[request.url.path] += 1
+        now = time.monotonic()
+        tally.first = tally.first or now
+        tally.last = now
+        tally.received[f"{request.url.netloc}{request.url.path}"] += 1
         return Response(status_code=202)
 
-    async def count(request: Request) -> Response:
-        return PlainTextResponse(str(verified["count"]))
+    async def reset(request: Request) -> Response:
+        tally.__init__()  # type: ignore[misc]
+        return PlainTextResponse("reset")
 
-    async def per_inbox(request: Request) -> Response:
-        return JSONResponse(dict(received))
+    async def stats(request: Request) -> Response:
+        return JSONResponse(tally.stats())
+
+    async def received(request: Request) -> Response:
+        return JSONResponse(dict(tally.received))
 
     return Starlette(
         routes=[
             Route("/inbox/{n}", inbox, methods=["POST"]),
-            Route("/count", count),
-            Route("/received", per_inbox),
+            Route("/reset", reset, methods=["POST"]),
+            Route("/stats", stats),
+            Route("/received", received),
         ]
     )
 
 
-async def main(public_pem: str, ports: int) -> None:
+def bind(address: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((address, 0))
+    return sock
+
+
+async def main(public_pem: str, count: int) -> None:
     sockets = []
-    for _ in range(ports):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+    for index in range(count):
+        sock = bind(loopback_address(index))
         sockets.append(sock)
-        print(f"PORT {sock.getsockname()[1]}", flush=True)
+        host, port = sock.getsockname()
+        print(f"INBOX http://{host}:{port}/inbox/{index}", flush=True)
+    control = bind("127.0.0.1")
+    sockets.append(control)
+    print(f"CONTROL http://127.0.0.1:{control.getsockname()[1]}", flush=True)
     server = uvicorn.Server(
         uvicorn.Config(
-            build_app(public_pem),
+            build_app(public_pem, Tally()),
             log_level="error",
             access_log=False,
             lifespan="off",
             backlog=4096,
+            loop="uvloop",
+            http="httptools",
         )
     )
     serving = asyncio.create_task(server.serve(sockets=sockets))
@@ -81,4 +130,6 @@ async def main(public_pem: str, ports: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]).read_text(), int(sys.argv[2])))
+    import uvloop
+
+    uvloop.run(main(Path(sys.argv[1]).read_text(), int(sys.argv[2])))

@@ -1,7 +1,7 @@
 """Crash benchmark: `kill -9` a federation worker 30 % into a 1,000-follower fan-out.
 
-A group's activity is queued for 1,000 inboxes on 20 loopback hosts that verify every
-signature; `lyceum worker` processes send it (`--workers N`, several only on PostgreSQL), and
+A group's activity is queued for 1,000 inboxes, each on its own loopback address, that verify
+every signature; `lyceum worker` processes send it (`--workers N`, several only on PostgreSQL), and
 one is killed with SIGKILL once 30 % of the inboxes have it; a new worker starts at once.
 Prints:
 - duplicates received (inboxes that got it twice: at most the worker's concurrency, the rows
@@ -10,7 +10,7 @@ Prints:
 - seconds from the crash until every inbox has it, and until every row is recorded done
   (the dead worker's rows come back when their lease, `LYCEUM_DELIVERY_LEASE_SECONDS`, ends).
 
-Run: `.venv/bin/python -m bench.crash [--followers 1000] [--hosts 20] [--kill-at 0.3]
+Run: `.venv/bin/python -m bench.crash [--followers 1000] [--kill-at 0.3]
 [--workers 1] [--database-url postgres://…]` (default: one worker, on a SQLite file in a
 temporary directory).
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.fanout import start_receivers
+from bench._fleet import Fleet, start_fleet
 from federation.delivery import enqueue
 from federation.delivery.worker import DEFAULT_CONCURRENCY
 from server import db
@@ -58,15 +58,12 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-async def received(client: httpx.AsyncClient, port: int) -> dict[str, int]:
-    """Inbox path -> verified POSTs (one receiver process serves every port)."""
-    answer = await client.get(f"http://127.0.0.1:{port}/received")
-    return {str(path): int(count) for path, count in answer.json().items()}
+async def received(client: httpx.AsyncClient, fleet: Fleet) -> dict[str, int]:
+    """Inbox -> verified POSTs."""
+    return await fleet.received(client)
 
 
-async def bench(
-    followers: int, hosts: int, kill_at: float, database_url: str, running: int
-) -> None:
+async def bench(followers: int, kill_at: float, database_url: str, running: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="lyceum-crash-"))
     settings = Settings(
         base_url="http://127.0.0.1:9",
@@ -87,27 +84,27 @@ async def bench(
         private_key_pem=private_pem,
         public_key_pem=public_pem,
     )
-    receivers, ports = start_receivers(public_pem, hosts, workdir)
+    fleet = start_fleet(public_pem, followers, workdir)
     log = workdir / "worker.log"
     workers: list[subprocess.Popen[bytes]] = []
     try:
-        inboxes = [f"http://127.0.0.1:{ports[n % hosts]}/inbox/{n}" for n in range(followers)]
+        inboxes = fleet.inboxes
         activity = {"id": f"{settings.base_url}/announces/crash", "type": "Announce"}
         assert await enqueue(activity, group.id, inboxes) == followers
         async with httpx.AsyncClient(timeout=10) as client:
             workers.extend(start_worker(settings, log) for _ in range(running))
-            while len(await received(client, ports[0])) < followers * kill_at:
+            while len(await received(client, fleet)) < followers * kill_at:
                 assert workers[0].poll() is None, log.read_text()
                 await asyncio.sleep(0.01)  # how often the bench looks
             workers[0].send_signal(signal.SIGKILL)
             crashed = time.perf_counter()
             workers[0].wait()
-            at_crash = len(await received(client, ports[0]))
+            at_crash = len(await received(client, fleet))
             leased = await Delivery.filter(
                 state=DeliveryState.QUEUED, lease_until__isnull=False
             ).count()
             workers.append(start_worker(settings, log))
-            while len(await received(client, ports[0])) < followers:
+            while len(await received(client, fleet)) < followers:
                 assert workers[-1].poll() is None, log.read_text()
                 assert time.perf_counter() - crashed < 300, "not delivered after 5 minutes"
                 await asyncio.sleep(0.05)
@@ -116,17 +113,17 @@ async def bench(
                 assert workers[-1].poll() is None, log.read_text()
                 await asyncio.sleep(0.05)
             all_recorded = time.perf_counter() - crashed
-            counts = await received(client, ports[0])
+            counts = await received(client, fleet)
     finally:
         for worker in workers:
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=30)
-        receivers.kill()
+        fleet.stop()
         await db.close_database()
     duplicates = sum(count - 1 for count in counts.values())
     backend = database_url.split(":")[0] or "sqlite"
-    print(json.dumps({"followers": followers, "hosts": hosts, "db": backend, "workers": running}))
+    print(json.dumps({"followers": followers, "db": backend, "workers": running}))
     print(f"worker concurrency: {DEFAULT_CONCURRENCY}, lease: {settings.delivery_lease_seconds} s")
     print(f"killed with {at_crash} inboxes reached; rows leased then (all workers): {leased}")
     print(f"duplicates received: {duplicates} (bound: {DEFAULT_CONCURRENCY})")
@@ -146,12 +143,11 @@ async def _failed(settings: Settings) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--followers", type=int, default=1000)
-    parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--kill-at", type=float, default=0.3)
     parser.add_argument("--workers", type=int, default=1, help="more than 1: PostgreSQL only")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     args = parser.parse_args()
-    asyncio.run(bench(args.followers, args.hosts, args.kill_at, args.database_url, args.workers))
+    asyncio.run(bench(args.followers, args.kill_at, args.database_url, args.workers))
 
 
 if __name__ == "__main__":

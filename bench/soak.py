@@ -3,7 +3,8 @@
 The layout is the README's production one: a temporary PostgreSQL database, `lyceum serve
 --workers 2` (two web processes on one socket, embedded worker off) and two `lyceum worker`
 processes, all started as an operator starts them. A group's remote followers live on a fleet of
-loopback inboxes (`bench._receiver`: one separate process that verifies every signature). For
+loopback inboxes, each on its own address (`bench._receiver`: one separate process that
+verifies every signature and digest). For
 `--minutes` it runs at once:
 - web reads: the front page, the group page, a thread, the group's actor JSON and WebFinger,
   `--reads-per-second` in all;
@@ -16,7 +17,7 @@ answer that is not 202, an error line in any process's log), deliveries lost (no
 received fewer times than recorded as done) and duplicated (received more often than recorded),
 inbox rows not handled, and each process's RSS at the start (after a warm-up) and at the end.
 
-Run: `.venv/bin/python -m bench.soak [--minutes 10] [--followers 200] [--hosts 20]
+Run: `.venv/bin/python -m bench.soak [--minutes 10] [--followers 200]
 [--reads-per-second 40] [--posts-per-second 5] [--fanout-every 30]`
 """
 
@@ -42,7 +43,7 @@ import asyncpg
 import httpx
 
 from bench._database import POSTGRES_ADMIN
-from bench.fanout import start_receivers
+from bench._fleet import Fleet, start_fleet
 from bench.inbox import AS2, new_keypair
 from federation.httpsig import CavageAuth
 from server import db
@@ -172,36 +173,29 @@ async def make_group(settings: Settings) -> tuple[Account, Group, str]:
 
 
 async def seed(
-    settings: Settings, owner: Account, group: Group, followers: int, ports: list[int], pem: str
+    settings: Settings, owner: Account, group: Group, inboxes: list[str], pem: str
 ) -> tuple[str, str]:
-    """The group's remote followers on the receivers' ports, and alice: a remote member whose
-    posts come in through the inbox (her public key is `pem`). Returns alice's id and a thread's."""
-    remote = [
-        Actor(
-            kind=ActorKind.PERSON,
-            username=f"f{i}",
-            domain=f"127.0.0.1:{ports[i % len(ports)]}",
-            ap_id=f"http://127.0.0.1:{ports[i % len(ports)]}/users/f{i}",
-            inbox_url=f"http://127.0.0.1:{ports[i % len(ports)]}/inbox/{i}",
-            software="mastodon",
+    """The group's remote followers, one on each inbox but the last, and alice on the last: a
+    remote member whose posts come in through the inbox (her public key is `pem`). Returns
+    alice's id and a thread's."""
+    remote = []
+    for n, inbox in enumerate(inboxes):
+        host = urlsplit(inbox).netloc
+        name = "alice" if n == len(inboxes) - 1 else f"f{n}"
+        remote.append(
+            Actor(
+                kind=ActorKind.PERSON,
+                username=name,
+                domain=host,
+                ap_id=f"http://{host}/users/{name}",
+                inbox_url=inbox,
+                key_id=f"http://{host}/users/{name}#main-key",
+                public_key_pem=pem if name == "alice" else "",
+                software="mastodon",
+            )
         )
-        for i in range(followers)
-    ]
-    alice = f"http://127.0.0.1:{ports[0]}/users/alice"
-    remote.append(
-        Actor(
-            kind=ActorKind.PERSON,
-            username="alice",
-            domain=f"127.0.0.1:{ports[0]}",
-            ap_id=alice,
-            inbox_url=f"http://127.0.0.1:{ports[0]}/inbox/alice",
-            key_id=f"{alice}#main-key",
-            public_key_pem=pem,
-            software="mastodon",
-        )
-    )
     await Actor.bulk_create(remote, batch_size=500)
-    ids = await Actor.filter(domain__startswith="127.0.0.1:").values_list("id", flat=True)
+    ids = await Actor.filter(domain__startswith="127.0.").values_list("id", flat=True)
     await Membership.bulk_create(
         [
             Membership(
@@ -223,7 +217,7 @@ async def seed(
         max_chars=settings.max_post_chars,
         local_domain=settings.domain,
     )
-    return alice, thread.id
+    return str(remote[-1].ap_id), thread.id
 
 
 async def read_load(
@@ -325,12 +319,12 @@ async def drain(seconds: float) -> bool:
     return False
 
 
-async def delivery_books(receiver: str) -> tuple[int, int, int, int]:
-    """(done rows, rows not done, lost, duplicated), from the queue and the receiver's count."""
+async def delivery_books(fleet: Fleet) -> tuple[int, int, int, int]:
+    """(done rows, rows not done, lost, duplicated), from the queue and the receivers' count."""
     async with httpx.AsyncClient(timeout=30) as client:
-        received: dict[str, int] = (await client.get(f"{receiver}/received")).json()
+        received = await fleet.received(client)
     done = Counter(
-        urlsplit(str(url)).path
+        "{0.netloc}{0.path}".format(urlsplit(str(url)))
         for url in await Delivery.filter(state=DeliveryState.DONE).values_list(
             "inbox_url", flat=True
         )
@@ -373,7 +367,7 @@ async def soak(args: argparse.Namespace) -> int:
         LYCEUM_POST_RATE_LIMIT="1000000/minute",
     )
     layout = Layout(env, workdir)
-    receivers: subprocess.Popen[str] | None = None
+    fleet: Fleet | None = None
     tally = Tally()
     try:
         await db.migrate(settings)
@@ -381,8 +375,8 @@ async def soak(args: argparse.Namespace) -> int:
         create_app(settings, manage_database=False)  # this process's posts queue deliveries
         alice_private, alice_public = new_keypair()
         owner, group, group_pem = await make_group(settings)
-        receivers, ports = start_receivers(group_pem, args.hosts, workdir)
-        alice, thread_id = await seed(settings, owner, group, args.followers, ports, alice_public)
+        fleet = start_fleet(group_pem, args.followers + 1, workdir)
+        alice, thread_id = await seed(settings, owner, group, fleet.inboxes, alice_public)
         layout.start("web", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
         layout.start("worker 1", "worker")
         layout.start("worker 2", "worker")
@@ -409,13 +403,13 @@ async def soak(args: argparse.Namespace) -> int:
         await running
         drained = await drain(DRAIN_SECONDS)
         rss_end = layout.rss()
-        done, not_done, lost, duplicated = await delivery_books(f"http://127.0.0.1:{ports[0]}")
+        done, not_done, lost, duplicated = await delivery_books(fleet)
         unhandled = await InboxActivity.filter(processed_at__isnull=True).count()
         exited = layout.exited()
     finally:
         layout.stop()
-        if receivers is not None:
-            receivers.kill()
+        if fleet is not None:
+            fleet.stop()
         await db.close_database()
         admin = await asyncpg.connect(POSTGRES_ADMIN)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -430,7 +424,6 @@ async def soak(args: argparse.Namespace) -> int:
             {
                 "minutes": args.minutes,
                 "followers": args.followers,
-                "hosts": args.hosts,
                 "reads_per_second": args.reads_per_second,
                 "posts_per_second": args.posts_per_second,
                 "fanout_every": args.fanout_every,
@@ -461,7 +454,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--followers", type=int, default=200)
-    parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--reads-per-second", type=float, default=40)
     parser.add_argument("--posts-per-second", type=float, default=5)
     parser.add_argument("--fanout-every", type=float, default=30)

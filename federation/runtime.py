@@ -18,6 +18,7 @@ import httpx
 
 from federation import urls
 from federation.delivery import DeliveryWorker, wake
+from federation.delivery.sender import AiohttpSender
 from federation.fetch import Fetcher, make_client
 from federation.httpsig import CavageAuth
 from server.models import Actor
@@ -27,6 +28,8 @@ log = logging.getLogger("lyceum.federation")
 
 # Other work the worker runs beside federation's (the mail worker, the digest scheduler): each
 # runs until the event it is given is set.
+DELIVERY_CONNECTIONS = 256  # beyond the worker's concurrency: never what holds it back
+
 BackgroundWork = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
@@ -39,9 +42,16 @@ class FederationRuntime:
             allowed_networks=networks, extra_ca_bundle=settings.federation_ca_bundle or None
         )
         self.fetcher = Fetcher(self.client, allow_http=settings.federation_allow_http)
+        # Deliveries go out over their own aiohttp session, everything else over `client`
+        # (README, "Outgoing HTTP"); both refuse the same addresses.
         self.delivery = DeliveryWorker(
-            self.client,
+            AiohttpSender(
+                allowed_networks=networks,
+                extra_ca_bundle=settings.federation_ca_bundle or None,
+                limit=max(DELIVERY_CONNECTIONS, settings.delivery_concurrency),
+            ),
             self.signer_for,
+            concurrency=settings.delivery_concurrency,
             allow_http=settings.federation_allow_http,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             poll_interval=settings.worker_poll_seconds,
@@ -93,4 +103,5 @@ class FederationRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        await self.delivery.sender.aclose()
         await self.client.aclose()

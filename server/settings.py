@@ -181,6 +181,14 @@ class Settings(BaseSettings):
         "without renewal; a working worker renews it every third of this, and the rows of one "
         "that died are taken up again once it has passed.",
     )
+    delivery_concurrency: int = Field(
+        128,
+        ge=1,
+        le=1024,
+        description="Deliveries one worker process has in flight at once (at most 8 to one "
+        "server); each holds a leased row, so a worker killed mid-send sends at most this many "
+        "twice.",
+    )
     worker_poll_seconds: float = Field(
         1.0,
         gt=0,

@@ -35,6 +35,8 @@ from tortoise.expressions import Q
 
 from federation.delivery import wake
 from federation.delivery.policy import MAX_ATTEMPTS, Outcome, Verdict, decide
+from federation.delivery.sender import HttpxSender, Sender
+from federation.fetch.errors import Unreachable
 from server.leases import Leases
 from server.metrics import DELIVERY_ATTEMPTS
 from server.models import Actor, Delivery, DeliveryState, DomainHealth, utcnow
@@ -54,16 +56,16 @@ class Attempt:
 
 UNAVAILABLE_AFTER = timedelta(days=2)
 DEFAULT_TIMEOUT = httpx.Timeout(30, connect=5, read=10)
-DEFAULT_CONCURRENCY = 64
+DEFAULT_CONCURRENCY = 128  # LYCEUM_DELIVERY_CONCURRENCY
+BODY_CACHE_SIZE = 256
 DEFAULT_LEASE = timedelta(seconds=20)
 ERROR_MAX_CHARS = 500
-ACTIVITY_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
 
 class DeliveryWorker:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | Sender,
         signer: SignerFactory,
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -73,7 +75,7 @@ class DeliveryWorker:
         allow_http: bool = False,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
-        self.client = client
+        self.sender = HttpxSender(client) if isinstance(client, httpx.AsyncClient) else client
         self.signer = signer
         self.concurrency = concurrency
         self.lease = lease
@@ -84,6 +86,7 @@ class DeliveryWorker:
             lambda: asyncio.Semaphore(per_domain_concurrency)
         )
         self._signers: dict[str, httpx.Auth] = {}
+        self._bodies: dict[str, bytes] = {}  # payload -> its bytes, encoded once
         self._healthy: set[str] = set()
         self._done: list[tuple[Attempt, asyncio.Future[None]]] = []  # successes to write
         self._writing_done = False
@@ -175,24 +178,24 @@ class DeliveryWorker:
                         "plain http inboxes are refused (LYCEUM_FEDERATION_ALLOW_HTTP)"
                     )
                 auth = await self._signer_for(row.signer_id)
-                response = await self.client.post(
-                    row.inbox_url,
-                    content=row.payload.encode("utf-8", "surrogatepass"),
-                    headers={
-                        "Content-Type": ACTIVITY_CONTENT_TYPE,
-                        "Accept": "application/activity+json",
-                    },
-                    auth=auth,
-                    timeout=self.timeout,
-                )
-                status = response.status_code
-                retry_after = response.headers.get("retry-after")
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
+                sent = await self.sender.post(row.inbox_url, self._body(row), auth, self.timeout)
+                status, retry_after = sent.status, sent.retry_after
+            except Unreachable as exc:
+                error = str(exc)[:ERROR_MAX_CHARS]
             except Exception as exc:  # a refused address, a bad URL or key: retrying cannot help
                 error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
                 status = 0
             return Attempt(row, status, decide(status, row.attempts, utcnow(), retry_after, error))
+
+    def _body(self, row: Delivery) -> bytes:
+        """The payload as bytes, the same object for every inbox of an activity (so that its
+        digest is computed once too): the rows of one fan-out carry the same payload."""
+        body = self._bodies.get(row.payload)
+        if body is None:
+            if len(self._bodies) >= BODY_CACHE_SIZE:
+                self._bodies.clear()
+            body = self._bodies[row.payload] = row.payload.encode("utf-8", "surrogatepass")
+        return body
 
     async def _signer_for(self, actor_id: str) -> httpx.Auth:
         auth = self._signers.get(actor_id)
@@ -239,11 +242,12 @@ class DeliveryWorker:
                         await _mark_done([row_id], status, now)
                     except Exception:
                         log.exception("could not record delivery %s as done", row_id)
-        for domain in {attempt.row.domain for attempt in batch}:
-            try:
-                await self._domain_succeeded(domain)
-            except Exception:
-                log.exception("could not record %s as reachable", domain)
+        domains = {attempt.row.domain for attempt in batch} - self._healthy
+        try:
+            await _domains_succeeded(domains, now)
+            self._healthy.update(domains)
+        except Exception:
+            log.exception("could not record %d domains as reachable", len(domains))
 
     async def _record_failure(self, attempt: Attempt) -> None:
         row, outcome = attempt.row, attempt.outcome
@@ -264,16 +268,6 @@ class DeliveryWorker:
         except Exception:
             # Its lease runs out and it is tried again; its attempts were counted at the claim.
             log.exception("could not record the failed delivery %s", row.id)
-
-    async def _domain_succeeded(self, domain: str) -> None:
-        if domain in self._healthy:
-            return
-        health, _ = await DomainHealth.get_or_create(domain=domain)
-        health.first_failure_at = None
-        health.unavailable_since = None
-        health.last_success_at = utcnow()
-        await health.save()
-        self._healthy.add(domain)
 
     async def _domain_failed(self, domain: str) -> None:
         self._healthy.discard(domain)
@@ -296,6 +290,24 @@ class DeliveryWorker:
             log.warning(
                 "marked %s unavailable after failing since %s", domain, health.first_failure_at
             )
+
+
+async def _domains_succeeded(domains: set[str], now: datetime) -> None:
+    """Record the domains as reachable, in three statements however many there are (a
+    fan-out reaches hundreds of servers at once)."""
+    if not domains:
+        return
+    known = {
+        str(domain)
+        for domain in await DomainHealth.filter(domain__in=domains).values_list("domain", flat=True)
+    }
+    if known:
+        await DomainHealth.filter(domain__in=known).update(
+            first_failure_at=None, unavailable_since=None, last_success_at=now
+        )
+    new = [DomainHealth(domain=domain, last_success_at=now) for domain in domains - known]
+    if new:  # another worker may add one meanwhile: its row says the same
+        await DomainHealth.bulk_create(new, batch_size=500, ignore_conflicts=True)
 
 
 async def _mark_done(ids: list[str], status: int | None, now: datetime) -> None:

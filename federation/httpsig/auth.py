@@ -42,54 +42,79 @@ class _SigningAuth(httpx.Auth):
         self.key_id = key_id
         self.key = load_private_key(private_key_pem)
         self.clock = clock
+        self._last_body: bytes | None = None
+        self._last_digest = ""
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        now = self.clock()
-        request.headers["Host"] = authority(str(request.url))
-        request.headers["Date"] = imf_fixdate(now)
-        self.sign(request, now)
+        self.sign_headers(request.method, str(request.url), request.content, request.headers)
         yield request
 
-    def sign(self, request: httpx.Request, now: datetime) -> None:
+    def signed_headers(
+        self, method: str, url: str, body: bytes, headers: dict[str, str]
+    ) -> dict[str, str]:
+        """`headers` plus `Host`, `Date`, the digest and the signature, for a client other
+        than httpx (the delivery worker's aiohttp path)."""
+        signed = httpx.Headers(headers)
+        self.sign_headers(method, url, body, signed)
+        return dict(signed.items())
+
+    def sign_headers(self, method: str, url: str, body: bytes, headers: httpx.Headers) -> None:
+        """Set `Host`, `Date`, the digest and the signature of a request on `headers`."""
+        now = self.clock()
+        headers["Host"] = authority(url)
+        headers["Date"] = imf_fixdate(now)
+        self.sign(method, url, body, headers, now)
+
+    def sign(
+        self, method: str, url: str, body: bytes, headers: httpx.Headers, now: datetime
+    ) -> None:
         raise NotImplementedError
+
+    def _digest(self, body: bytes, make: Callable[[bytes], str]) -> str:
+        # A fan-out signs one body (the same bytes object) for every inbox: hash it once.
+        if body is not self._last_body:
+            self._last_digest = make(body)
+            self._last_body = body
+        return self._last_digest
 
 
 class CavageAuth(_SigningAuth):
-    def sign(self, request: httpx.Request, now: datetime) -> None:
-        body = request.content
+    def sign(
+        self, method: str, url: str, body: bytes, headers: httpx.Headers, now: datetime
+    ) -> None:
         names: tuple[str, ...] = (cavage.REQUEST_TARGET, "host", "date")
-        if body or request.method in ("POST", "PUT", "PATCH"):
-            request.headers["Digest"] = digest_header(body)
+        if body or method in ("POST", "PUT", "PATCH"):
+            headers["Digest"] = self._digest(body, digest_header)
             names += ("digest",)
-            if "content-type" in request.headers:
+            if "content-type" in headers:
                 names += ("content-type",)
-        elif "accept" in request.headers:
+        elif "accept" in headers:
             names += ("accept",)
-        fields = collect_fields(request.headers.multi_items())
-        target = path_and_query(str(request.url))
-        request.headers["Signature"] = cavage.sign(
-            request.method, target, fields, names, self.key, self.key_id
+        fields = collect_fields(headers.multi_items())
+        headers["Signature"] = cavage.sign(
+            method, path_and_query(url), fields, names, self.key, self.key_id
         )
 
 
 class Rfc9421Auth(_SigningAuth):
-    def sign(self, request: httpx.Request, now: datetime) -> None:
-        body = request.content
+    def sign(
+        self, method: str, url: str, body: bytes, headers: httpx.Headers, now: datetime
+    ) -> None:
         names: tuple[str, ...] = ("@method", "@target-uri", "@authority", "date")
-        if body or request.method in ("POST", "PUT", "PATCH"):
-            request.headers["Content-Digest"] = content_digest(body)
+        if body or method in ("POST", "PUT", "PATCH"):
+            headers["Content-Digest"] = self._digest(body, content_digest)
             names += ("content-digest",)
-            if "content-type" in request.headers:
+            if "content-type" in headers:
                 names += ("content-type",)
-        fields = collect_fields(request.headers.multi_items())
+        fields = collect_fields(headers.multi_items())
         signature_input, signature = rfc9421.sign(
-            request.method,
-            str(request.url),
+            method,
+            url,
             fields,
             names,
             self.key,
             self.key_id,
             created=int(now.timestamp()),
         )
-        request.headers["Signature-Input"] = signature_input
-        request.headers["Signature"] = signature
+        headers["Signature-Input"] = signature_input
+        headers["Signature"] = signature
