@@ -97,7 +97,7 @@ def web_processes(pid: int) -> list[int]:
     return [
         child
         for child in found
-        if b"multiprocessing" not in Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
     ]
 
 
