@@ -42,10 +42,11 @@ async def test_search_page__marks_words_and_escapes_the_text_around_them(
 ) -> None:
     olga = await make_account("olga")
     group = await make_group(olga, "maths")
-    await make_post(olga, group, title="Tags <b>bold</b> & co", body="Write `<i>` & `<b>` here.")
-    page = await client.get("/search", params={"q": "b"})
-    assert "Tags &lt;<mark>b</mark>&gt;bold&lt;/<mark>b</mark>&gt; &amp; co" in page.text
-    assert "&lt;<mark>b</mark>&gt; here." in page.text
+    # (a word between tags: PostgreSQL's parser drops what it takes for a tag, `<b>` itself)
+    await make_post(olga, group, title="Tags <b>bold</b> & co", body="Write `<i>` & `<bold>` here.")
+    page = await client.get("/search", params={"q": "bold"})
+    assert "Tags &lt;b&gt;<mark>bold</mark>&lt;/b&gt; &amp; co" in page.text
+    assert "&lt;<mark>bold</mark>&gt; here." in page.text
 
 
 async def test_search_page__a_removed_post_is_not_shown(client: httpx.AsyncClient) -> None:
