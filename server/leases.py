@@ -18,6 +18,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.expressions import F, Q
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from server.models import utcnow
 
@@ -96,14 +97,28 @@ class Leases:
         self.held.discard(row_id)
 
     async def renew(self) -> int:
-        """Extend the lease of every row held; return how many were extended."""
+        """Extend the lease of every row held that no other transaction is writing; return how
+        many were extended.
+
+        A row being written elsewhere (most often its outcome being recorded, in a batch) is
+        skipped, not waited for, and renewed at the next beat if still held: waiting took row
+        locks in another order than the batch and deadlocked PostgreSQL (`bench.soak` found it).
+        SQLite has one writer and no row locks."""
         if not self.held:
             return 0
-        return int(
-            await self.model.filter(id__in=list(self.held), **self.still_open).update(
-                lease_until=utcnow() + self.lease
+        async with in_transaction():
+            # (`.only`, as `values_list` leaves FOR UPDATE out of its statement)
+            free = [
+                row.pk
+                for row in await self.model.filter(id__in=list(self.held), **self.still_open)
+                .select_for_update(skip_locked=True)
+                .only("id")
+            ]
+            if not free:
+                return 0
+            return int(
+                await self.model.filter(id__in=free).update(lease_until=utcnow() + self.lease)
             )
-        )
 
     @contextlib.asynccontextmanager
     async def kept(self) -> AsyncIterator[None]:

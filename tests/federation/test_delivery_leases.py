@@ -8,10 +8,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import asyncpg
 import httpx
 import pytest
 
 from federation.delivery import DeliveryWorker, enqueue
+from server.leases import Leases
 from server.models import Actor, ActorKind, Delivery, DeliveryState, utcnow
 from server.text import storable
 from tests.conftest import BACKEND
@@ -126,3 +128,30 @@ async def test_worker__renewed_leases_keep_a_second_worker_off_rows_still_being_
 def test_storable__strips_nul_bytes_and_replaces_lone_surrogates() -> None:
     assert storable("a\x00b\ud800c\udfffd") == "ab\ufffdc\ufffdd"
     assert storable("plain ✓ 🎓") == "plain ✓ 🎓"
+
+
+@pytest.mark.skipif(
+    BACKEND != "postgres", reason="row locks are PostgreSQL's; SQLite has one writer"
+)
+async def test_leases__renewing_skips_a_row_another_transaction_is_writing(
+    database: None, database_url: str
+) -> None:
+    # Given two held rows, one of them locked by another transaction (its outcome being written)
+    await queue_fanout(["http://a.test", "http://b.test"], 2)
+    leases = Leases(Delivery, timedelta(seconds=20), state=DeliveryState.QUEUED)
+    locked, free = [row.id for row in await Delivery.all().order_by("inbox_url")]
+    leases.hold([locked, free])
+    writer = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        async with writer.transaction():
+            await writer.execute("SELECT 1 FROM delivery WHERE id = $1 FOR UPDATE", locked)
+            # When the heartbeat renews, it does not wait for that row (waiting could deadlock)
+            renewed = await asyncio.wait_for(leases.renew(), WAIT)
+            # Then only the other row's lease was extended
+            assert renewed == 1
+            assert await Delivery.filter(id=free, lease_until__gt=utcnow()).exists()
+            assert not await Delivery.filter(id=locked, lease_until__isnull=False).exists()
+    finally:
+        await writer.close()
+    # and once the lock is gone, the next beat renews it too
+    assert await leases.renew() == 2
