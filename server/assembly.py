@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from federation import document_cache
 from federation.delivery import wake
+from federation.inbox import receive
 from federation.outbox import register as register_outbox
 from federation.runtime import BackgroundWork, FederationRuntime
 from server import events, mail
@@ -26,8 +27,9 @@ __all__ = ["background_work", "subscribe_all", "worker_runtime"]
 
 def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
     """Subscribe notifications, mail, the search index, the credits ledger, the analytics
-    rollups' marks, the federation outbox, the cached actor documents and the workers' wake-up
-    to `bus` (a second call changes nothing but the outbox's settings)."""
+    rollups' marks, the federation outbox, the cached actor documents, the inboxes' memory of
+    domain blocks and the workers' wake-up to `bus` (a second call changes nothing but the
+    outbox's settings)."""
     notifications.register(bus)
     mail.register(bus, settings)
     search.register(bus, settings.search_language)
@@ -35,6 +37,7 @@ def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
     insights_dirty.register(bus)
     register_outbox(bus, settings)
     document_cache.register(bus)
+    receive.register(bus)
     bus.subscribe(events.FederationWorkRequeued, wake.on_work_requeued)
 
 

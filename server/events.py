@@ -183,6 +183,13 @@ class ActorStateChanged(Event):
 
 
 @dataclass(frozen=True)
+class DomainBlockChanged(Event):
+    """An admin blocked a domain, changed its block, or lifted it."""
+
+    domain: str
+
+
+@dataclass(frozen=True)
 class ActorDeleted(Event):
     """A local account was deleted; published while its memberships still exist, so that
     subscribers can tell who knew the person."""

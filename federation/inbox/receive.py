@@ -49,6 +49,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+import weakref
 from collections import OrderedDict
 from typing import Final, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -73,19 +74,24 @@ from federation.inbox.refusals import log_refusal
 from federation.inbox.replay import SeenSignatures, signature_key
 from federation.request_url import request_url
 from federation.responses import error_response
-from server import url_convertors  # noqa: F401  (registers {x:id}, {x:name})
+from server import (
+    events,
+    url_convertors,  # noqa: F401  (registers {x:id}, {x:name})
+)
 from server.models import DomainBlockSeverity, InboxActivity, inbox_dedup_key
 from server.ratelimit import hot_path_limits
 from server.services.errors import RateLimited
 from server.settings import Settings
 
-__all__ = ["MAX_BODY_BYTES", "STATE_CHANGING", "Inbox", "inbox_routes"]
+__all__ = ["MAX_BODY_BYTES", "STATE_CHANGING", "Inbox", "inbox_routes", "register"]
 
 MAX_BODY_BYTES = 1024 * 1024
 MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 MEMO_SECONDS = 60.0  # how long a verified key, or a domain marked alive, is remembered
 MEMO_SIZE = 4096
-BLOCK_MEMO_SECONDS = 10.0  # a new block answers 403 at most this late (the worker drops at once)
+# A block made or lifted in another process applies at the door at most this late (in this
+# process at once: `DomainBlockChanged`); the worker checks blocks itself before handling.
+BLOCK_MEMO_SECONDS = 10.0
 # Applied by the state they describe: a duplicate id of these is handled again once processed.
 STATE_CHANGING = frozenset({"Follow", "Undo", "Accept", "Reject", "Block", "Delete", "Update"})
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
@@ -120,6 +126,9 @@ class _Memo(Generic[T]):
     def forget(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    def clear(self) -> None:
+        self._entries.clear()
+
 
 class _Refusal(Exception):
     def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
@@ -135,6 +144,7 @@ class Inbox:
         self._keys: _Memo[tuple[str, str]] = _Memo()  # key id -> (PEM, owner's actor id)
         self._alive: _Memo[bool] = _Memo()  # domains recently marked alive
         self._blocks: _Memo[tuple[DomainBlockSeverity | None]] = _Memo(BLOCK_MEMO_SECONDS)
+        _inboxes.add(self)
         self._writer = GroupCommit(SeenSignatures(settings.signature_window_seconds))
         self._limits = hot_path_limits(settings.rate_limit_storage)
 
@@ -280,6 +290,20 @@ class Inbox:
             known = (await block_of(domain),)
             self._blocks.put(domain, known)
         return known[0]
+
+
+_inboxes: weakref.WeakSet[Inbox] = weakref.WeakSet()
+
+
+async def forget_blocks(event: events.Event) -> None:
+    """A domain block changed here: this process's inboxes ask the database again. (A block
+    covers subdomains, so every remembered answer may be touched, not just the event's.)"""
+    for inbox in list(_inboxes):
+        inbox._blocks.clear()
+
+
+def register(bus: events.EventBus) -> None:
+    bus.subscribe(events.DomainBlockChanged, forget_blocks)
 
 
 @functools.lru_cache(maxsize=8)

@@ -15,6 +15,10 @@ join (follow) groups here any more, and posts and replies its members send into 
 HELD for the group's moderators (`held_reason` "domain_limited") instead of appearing at once.
 Deliveries to it and reports from it go on as usual; existing memberships stay.
 
+Both publish `DomainBlockChanged`, which empties this process's inbox memory of blocks: its
+inboxes apply a block, or its lifting, from the next request on (other processes within
+`receive.BLOCK_MEMO_SECONDS`).
+
 `unblock_domain` lifts a block (`domain.unblock`). It does not bring hidden content back:
 moderators restore what they want, post by post. Each removal and ended membership publishes its
 usual event, in one transaction with the block.
@@ -27,6 +31,7 @@ import re
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from server import events
 from server.models import Actor, DomainBlock, DomainBlockSeverity
 from server.services import audit
 from server.services._hiding import end_memberships, remove_posts
@@ -106,6 +111,7 @@ async def block_domain(
             actor_ids = await _actors_of(name)
             await remove_posts(actor_ids, SUSPENDED_REASON)
             await end_memberships(actor_ids)
+        await events.bus.publish(events.DomainBlockChanged(name))
     return block
 
 
@@ -118,6 +124,7 @@ async def unblock_domain(by: Actor | None, domain: str) -> None:
         await audit.record(
             by, "domain.unblock", target_type="domain", target_id=name, target_label=name
         )
+        await events.bus.publish(events.DomainBlockChanged(name))
 
 
 async def get_block(domain: str) -> DomainBlock:

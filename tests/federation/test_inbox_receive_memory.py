@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from federation.inbox import receive
 from federation.inbox.receive import _Memo
 from server.models import Actor, DomainBlock, DomainBlockSeverity
+from server.services import domain_blocks
 from tests.federation._inbox_peer import (
     OTHER_PRIVATE,
     OTHER_PUBLIC,
@@ -120,3 +121,32 @@ async def test_inbox__a_failed_refetch_leaves_the_stored_key_usable(
     # empty key remembered in its place)
     response = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
     assert response.status_code == 202, response.text
+
+
+async def test_inbox__a_lifted_block_no_longer_refuses_the_next_activity(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given remote.example is suspended here, and the inbox has just refused it (and remembers)
+    bob = peer.add_actor("bob")
+    await domain_blocks.block_domain("remote.example", DomainBlockSeverity.SUSPEND)
+    refused = await post_activity(app, build_follow_activity(bob, group_url("x")), bob)
+    assert refused.status_code == 403
+    # When an admin lifts the block
+    await domain_blocks.unblock_domain(None, "remote.example")
+    # Then its very next activity is taken, not refused for the rest of the remembered time
+    # (a peer drops an activity refused with 403 for good)
+    response = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
+    assert response.status_code == 202, response.text
+
+
+async def test_inbox__a_new_block_refuses_the_next_activity_in_the_same_process(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given remote.example was heard from (its absence of a block remembered)
+    bob = peer.add_actor("bob")
+    assert (await post_activity(app, build_follow_activity(bob, group_url("x")), bob)).is_success
+    # When an admin here suspends it
+    await domain_blocks.block_domain("remote.example", DomainBlockSeverity.SUSPEND)
+    # Then its next activity is refused at once
+    response = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
+    assert response.status_code == 403

@@ -158,8 +158,9 @@ def _handled(instance: Instance, activity_id: str) -> Check:
 
 def _refused(sender: Instance, receiver: Instance, title: str) -> Check:
     """The receiver refused what the sender delivered about `title`: at its inbox's door (403),
-    or, when its inbox still remembered the domain as unblocked (for up to ten seconds), in its
-    worker, which checks the block again before handling anything."""
+    or in its worker, which checks the block again before handling anything (where the inbox
+    that took it ran in another process, which remembers a domain as unblocked for up to ten
+    seconds)."""
 
     async def check() -> bool:
         sent = await sender.query(
