@@ -3,7 +3,8 @@
 The instances are started once per test module and shared by its scenarios (each scenario makes
 its own people and groups, with fresh names), then stopped and their data removed. Every test
 here is marked `live`: `./scripts/test -m live` runs only these, `-m "not live"` leaves them out.
-When a test fails, the last lines of each instance's output are added to its report.
+When a test fails, the last lines of each instance's output, and its deliveries and inbox rows
+that are not done, are added to its report.
 """
 
 from __future__ import annotations
@@ -75,4 +76,7 @@ def pytest_runtest_makereport(
     if report.failed and HERE in item.path.parents:
         for instance in _running:
             report.sections.append((f"output of instance {instance.name}", instance.log_tail()))
+            report.sections.append(
+                (f"queues of instance {instance.name}", instance.federation_state())
+            )
     return report

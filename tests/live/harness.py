@@ -214,6 +214,30 @@ class Instance:
             return "(no output)"
         return "\n".join(text.splitlines()[-lines:]) or "(no output)"
 
+    def federation_state(self) -> str:
+        """The deliveries not yet done and the inbox rows that failed or wait, newest first:
+        what a failed scenario's report needs to tell a lost activity from a slow one."""
+        try:
+            deliveries = run_sync(
+                self.query(
+                    "SELECT activity_id, inbox_url, state, attempts, last_status, last_error"
+                    " FROM delivery WHERE state <> 'done' ORDER BY id DESC LIMIT 20"
+                )
+            )
+            inbox = run_sync(
+                self.query(
+                    "SELECT ap_id, activity_type, attempts, error, processed_at FROM inbox_activity"
+                    " WHERE processed_at IS NULL OR error <> '' ORDER BY id DESC LIMIT 20"
+                )
+            )
+        except Exception as exc:  # a report must never fail for want of its appendix
+            return f"(could not read the queues: {exc!r})"
+        lines = [f"deliveries not done ({len(deliveries)} shown):"]
+        lines += [f"  {row}" for row in deliveries]
+        lines += [f"inbox rows failed or waiting ({len(inbox)} shown):"]
+        lines += [f"  {row}" for row in inbox]
+        return "\n".join(lines)
+
     # -- the operator's command line -------------------------------------------------------
 
     async def cli(self, *args: str, stdin: str = "") -> str:
