@@ -12,9 +12,7 @@ import gzip
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import tarfile
 import time
 from collections.abc import Iterator
@@ -24,8 +22,16 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-LYCEUM = [sys.executable, "-m", "server.cli"]
-ROOT = Path(__file__).parent.parent.parent
+from tests.cli_processes import (
+    LYCEUM,
+    ROOT,
+    cli_environment,
+    free_port,
+    get_until_up,
+    run_cli,
+    start_cli,
+)
+
 ON_POSTGRES = os.environ.get("LYCEUM_TEST_DATABASE") == "postgres"
 POSTGRES_URL = os.environ.get("LYCEUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ACTIVITY_JSON = "application/activity+json"
@@ -66,51 +72,27 @@ def psql(database: str, statement: str) -> str:
 def lyceum(
     data_dir: Path, database_url: str, *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*LYCEUM, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment(data_dir, database_url),
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(environment(data_dir, database_url), *args, stdin=stdin, timeout=120)
 
 
 def environment(data_dir: Path, database_url: str) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LYCEUM_")},
-        "LYCEUM_DATA_DIR": str(data_dir),
-        "LYCEUM_DATABASE_URL": database_url,
-        "LYCEUM_BASE_URL": "https://lyceum.example",
-        "LYCEUM_EMBEDDED_WORKER": "false",
-    }
+    return cli_environment(
+        data_dir,
+        LYCEUM_DATABASE_URL=database_url,
+        LYCEUM_BASE_URL="https://lyceum.example",
+        LYCEUM_EMBEDDED_WORKER="false",
+    )
 
 
 def served_actors(data_dir: Path, database_url: str, paths: list[str]) -> dict[str, object]:
     """Start `lyceum serve` on the instance and GET each path as ActivityPub JSON."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    process = subprocess.Popen(
-        [*LYCEUM, "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=environment(data_dir, database_url),
-        cwd=ROOT,
+    port = free_port()
+    process = start_cli(
+        environment(data_dir, database_url), "serve", "--port", str(port), stderr=subprocess.DEVNULL
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=5)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, "lyceum serve exited"
-                assert time.monotonic() < deadline, "lyceum serve did not answer in time"
-                time.sleep(0.2)
+        get_until_up(f"{base}/healthz", deadline=time.monotonic() + 60)
         found: dict[str, object] = {}
         for path in paths:
             answer = httpx.get(

@@ -3,38 +3,34 @@ works, and stops it with itself on SIGTERM. A real process on its own SQLite dat
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-LYCEUM = [sys.executable, "-m", "server.cli"]
-ROOT = Path(__file__).parent.parent.parent
+from tests.cli_processes import (
+    LYCEUM,
+    ROOT,
+    SQLITE_PASS_ONLY,
+    cli_environment,
+    free_port,
+    run_cli,
+)
+
 TOKEN = "worker-scrape-" + "t" * 24
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("LYCEUM_TEST_DATABASE") == "postgres",
-    reason="CLI processes use their own SQLite directory; the SQLite pass already ran them",
-)
+pytestmark = SQLITE_PASS_ONLY
 
 
 def test_the_worker_serves_its_metrics_and_stops_with_them(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LYCEUM_")},
-        "LYCEUM_DATA_DIR": str(tmp_path / "data"),
-        "LYCEUM_METRICS_TOKEN": TOKEN,
-        "LYCEUM_WORKER_METRICS_PORT": str(port),
-    }
-    assert subprocess.run([*LYCEUM, "migrate"], env=env, cwd=ROOT, timeout=60).returncode == 0
+    port = free_port()
+    env = cli_environment(
+        tmp_path / "data", LYCEUM_METRICS_TOKEN=TOKEN, LYCEUM_WORKER_METRICS_PORT=str(port)
+    )
+    assert run_cli(env, "migrate").returncode == 0
     worker = subprocess.Popen([*LYCEUM, "worker"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/metrics"
     try:

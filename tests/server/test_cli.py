@@ -3,53 +3,37 @@
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import httpx
 import pytest
 
 from server.cli import configure_logging, operator_command
 from server.settings import Settings
-
-LYCEUM = [sys.executable, "-m", "server.cli"]
-
-# The CLI runs against its own SQLite data directory, whichever database the suite is testing.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("LYCEUM_TEST_DATABASE") == "postgres",
-    reason="CLI processes use their own SQLite directory; the SQLite pass already ran them",
+from tests.cli_processes import (
+    ROOT,
+    SQLITE_PASS_ONLY,
+    cli_environment,
+    free_port,
+    get_until_up,
+    lines_of,
+    run_cli,
+    start_cli,
+    wait_for,
 )
-ROOT = Path(__file__).parent.parent.parent
+
+pytestmark = SQLITE_PASS_ONLY
 
 
 def run(
     data_dir: Path, *args: str, stdin: str = "", **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
-        "LYCEUM_DATA_DIR": str(data_dir),
-        "LYCEUM_DATABASE_URL": "",
-        **env,
-    }
-    return subprocess.run(
-        [*LYCEUM, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(cli_environment(data_dir, **env), *args, stdin=stdin)
 
 
 @pytest.fixture
@@ -148,81 +132,26 @@ def test_serve__refuses_an_unmigrated_database(data_dir: Path) -> None:
 
 
 def test_worker__runs_until_sigterm(migrated: Path) -> None:
-    environment = {**os.environ, "LYCEUM_DATA_DIR": str(migrated), "LYCEUM_DATABASE_URL": ""}
-    process = subprocess.Popen(
-        [*LYCEUM, "worker"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-    )
-    assert process.stderr is not None
+    process = start_cli(cli_environment(migrated), "worker")
+    lines = lines_of(process.stderr)
     # When it says it runs, then SIGTERM stops it cleanly
-    assert "worker running" in process.stderr.readline()
+    wait_for(lines, "worker running", deadline=time.monotonic() + 60)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    assert "stopped" in process.stderr.read()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _lines(stream: IO[str] | None) -> queue.Queue[str]:
-    """The stream's lines as they come, read by a thread (so the test can poll with a deadline)."""
-    assert stream is not None
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        for line in stream:
-            lines.put(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    return lines
-
-
-def _wait_for(lines: queue.Queue[str], wanted: str, deadline: float) -> str:
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            break
-        if wanted in line:
-            return line.strip()
-    raise AssertionError(f"serve printed no line with {wanted!r} in time")
-
-
-def _get_until_up(url: str, deadline: float) -> httpx.Response:
-    while True:
-        try:
-            return httpx.get(url, timeout=5)
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    wait_for(lines, "stopped", deadline=time.monotonic() + 10)
 
 
 @pytest.fixture
 def serving(data_dir: Path) -> Iterator[tuple[subprocess.Popen[str], queue.Queue[str], int]]:
     """`lyceum serve --migrate --host 0.0.0.0 --port <free>` on a new data directory, without
     LYCEUM_BASE_URL: what `scripts/serve --host 0.0.0.0 --port <free>` runs."""
-    port = _free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LYCEUM_")},
-        "LYCEUM_DATA_DIR": str(data_dir),
-    }
-    process = subprocess.Popen(
-        [*LYCEUM, "serve", "--migrate", "--host", "0.0.0.0", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-        cwd=ROOT,
+    port = free_port()
+    process = start_cli(
+        cli_environment(data_dir),
+        *("serve", "--migrate", "--host", "0.0.0.0", "--port", str(port)),
     )
     try:
-        yield process, _lines(process.stderr), port
+        yield process, lines_of(process.stderr), port
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -235,10 +164,10 @@ def test_serve__on_another_port_prints_a_claim_link_and_commands_that_work(
     deadline = time.monotonic() + 60
     # Given a new instance served on a free port of every address, without LYCEUM_BASE_URL
     # When it starts, Then it prints a claim link on that port, which answers
-    command = _wait_for(lines, " user create ", deadline)
-    link = _wait_for(lines, "/setup/claim?token=", deadline)
+    command = wait_for(lines, " user create ", deadline=deadline)
+    link = wait_for(lines, "/setup/claim?token=", deadline=deadline)
     assert link.startswith(f"http://127.0.0.1:{port}/setup/claim?token=")
-    assert _get_until_up(link, deadline).status_code == 200
+    assert get_until_up(link, deadline=deadline).status_code == 200
     # And the printed command makes an admin as printed, from a fresh shell in the same directory
     fresh = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)}
     made = subprocess.run(

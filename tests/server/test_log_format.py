@@ -7,35 +7,32 @@ collector reading their stderr.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
 
-LYCEUM = [sys.executable, "-m", "server.cli"]
-ROOT = Path(__file__).parent.parent.parent
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("LYCEUM_TEST_DATABASE") == "postgres",
-    reason="CLI processes use their own SQLite directory; the SQLite pass already ran them",
+from tests.cli_processes import (
+    ROOT,
+    SQLITE_PASS_ONLY,
+    cli_environment,
+    free_port,
+    lines_of,
+    run_cli,
+    start_cli,
+    wait_for,
 )
 
+pytestmark = SQLITE_PASS_ONLY
 
-def environment(data_dir: Path) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LYCEUM_")},
-        "LYCEUM_DATA_DIR": str(data_dir),
-        "LYCEUM_LOG_FORMAT": "json",
-    }
+
+def environment(data_dir: Path, **settings: str) -> dict[str, str]:
+    return cli_environment(data_dir, LYCEUM_LOG_FORMAT="json", **settings)
 
 
 def record(line: str) -> dict[str, Any]:
@@ -45,30 +42,6 @@ def record(line: str) -> dict[str, Any]:
     assert {"time", "level", "logger", "message"} <= parsed.keys(), line
     assert parsed["time"].endswith("+00:00"), line
     return parsed
-
-
-def lines_of(stream: IO[str] | None) -> queue.Queue[str]:
-    assert stream is not None
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        for line in stream:
-            lines.put(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    return lines
-
-
-def wait_for(lines: queue.Queue[str], wanted: str, seen: list[str], deadline: float) -> None:
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            break
-        seen.append(line)
-        if wanted in line:
-            return
-    raise AssertionError(f"no line with {wanted!r} in time; got {seen}")
 
 
 def test_an_exception_is_one_line_with_its_traceback() -> None:
@@ -103,27 +76,21 @@ def test_an_exception_is_one_line_with_its_traceback() -> None:
 
 
 def test_serve_writes_json_lines_only(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     # Two web processes, as compose.yaml runs them: uvicorn starts each afresh
-    process = subprocess.Popen(
-        [*LYCEUM, "serve", "--migrate", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**environment(tmp_path / "data"), "LYCEUM_WEB_PROCESSES": "2"},
-        cwd=ROOT,
+    process = start_cli(
+        environment(tmp_path / "data", LYCEUM_WEB_PROCESSES="2"),
+        *("serve", "--migrate", "--port", str(port)),
     )
     seen: list[str] = []
     try:
         lines = lines_of(process.stderr)
         deadline = time.monotonic() + 60
         # When both web processes have started and one answers a request
-        wait_for(lines, "Application startup complete", seen, deadline)
-        wait_for(lines, "Application startup complete", seen, deadline)
+        wait_for(lines, "Application startup complete", seen=seen, deadline=deadline)
+        wait_for(lines, "Application startup complete", seen=seen, deadline=deadline)
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
-        wait_for(lines, "/healthz", seen, deadline)
+        wait_for(lines, "/healthz", seen=seen, deadline=deadline)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -135,24 +102,15 @@ def test_serve_writes_json_lines_only(tmp_path: Path) -> None:
 
 
 def test_worker_writes_json_lines_only(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    migrate = subprocess.run(
-        [*LYCEUM, "migrate"], env=environment(data_dir), cwd=ROOT, capture_output=True, timeout=60
-    )
-    assert migrate.returncode == 0
-    process = subprocess.Popen(
-        [*LYCEUM, "worker"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(data_dir),
-        cwd=ROOT,
-    )
+    env = environment(tmp_path / "data")
+    assert run_cli(env, "migrate").returncode == 0
+    process = start_cli(env, "worker", stdout=None)
     lines = lines_of(process.stderr)
     seen: list[str] = []
-    wait_for(lines, "worker running", seen, time.monotonic() + 60)
+    wait_for(lines, "worker running", seen=seen, deadline=time.monotonic() + 60)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    wait_for(lines, "worker stopped", seen, time.monotonic() + 10)
+    wait_for(lines, "worker stopped", seen=seen, deadline=time.monotonic() + 10)
     assert [record(line)["logger"] for line in seen][-1] == "lyceum.cli"
     assert all(record(line) for line in seen)
 
