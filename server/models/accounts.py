@@ -36,8 +36,6 @@ class Account(Entity):
     state = fields.CharEnumField(AccountState, max_length=16, default=AccountState.ACTIVE)
     bio_source = fields.TextField(default="")
     signup_reason = fields.TextField(default="")
-    # Bumped on password change and log-out-everywhere: older session cookies stop working.
-    session_version = fields.IntField(default=0)
     last_login_at = fields.DatetimeField(null=True)
     # Last seen doing anything while logged in (any page, post or reaction), at most a few
     # writes an hour: what "active" means for NodeInfo and the dashboard.
