@@ -160,10 +160,13 @@ def _self_link(jrd: dict[str, Any]) -> str | None:
 
 
 async def _fetch_actor(runtime: _Runtime, url: str) -> dict[str, Any]:
-    auth = runtime.signer_for(await get_or_create_instance_actor())
     try:
+        # A URL no fetch could follow is refused before the instance actor that signs the
+        # fetch is made on first use: a refused look-up stores nothing.
+        runtime.fetcher.check_url(url)
+        auth = runtime.signer_for(await get_or_create_instance_actor())
         fetched = await runtime.fetcher.fetch_object(url, auth=auth)
-    except FetchError as error:  # the fetcher refuses malformed URLs as RefusedURL too
+    except FetchError as error:
         raise _invalid(_fetch_problem(url, _netloc(url), error)) from None
     return fetched.data
 

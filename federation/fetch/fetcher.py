@@ -237,7 +237,7 @@ class Fetcher:
     ) -> T:
         current = url
         for hop in range(self.max_redirects + 1):
-            self._check_url(current)
+            self.check_url(current)
             if budget is not None:
                 budget.spend(current)
             try:
@@ -271,8 +271,9 @@ class Fetcher:
                 await response.aclose()
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _check_url(self, url: str) -> None:
-        """Refuse, before any request, what is not an http(s) URL of a real host and port."""
+    def check_url(self, url: str) -> None:
+        """Refuse, before any request, what is not an http(s) URL of a real host and port
+        that the client can send to (raises `RefusedURL`)."""
         try:
             parts = urlsplit(url)
             port = parts.port
@@ -290,6 +291,10 @@ class Fetcher:
         problem = host_problem(parts.hostname)
         if problem is not None:
             raise RefusedURL(problem, url=url)
+        try:
+            self.client.build_request("GET", url)  # what sending needs of it, with no I/O
+        except (httpx.InvalidURL, ValueError) as error:  # bad IDNA labels, NUL bytes…
+            raise RefusedURL(f"the URL is malformed: {error}", url=url) from None
 
     async def _read(
         self, url: str, response: httpx.Response, media_types: Collection[str]
