@@ -50,7 +50,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -67,7 +69,11 @@ from tortoise.expressions import Q
 
 from bench._database import migrated_database
 from federation.httpsig import CavageAuth
-from server.models import Actor, ActorKind, Delivery, InboxActivity, Post
+from federation.inbox import InboxProcessor
+from federation.runtime import FederationRuntime
+from server import events
+from server.assembly import subscribe_all
+from server.models import Actor, ActorKind, Delivery, InboxActivity, Post, inbox_dedup_key
 from server.services import accounts, groups
 from server.settings import Settings
 
@@ -446,6 +452,81 @@ async def end_to_end(
         print(f"CPU of the web and worker processes: {per * 1000:.2f} ms per post")
 
 
+async def handling(database: str, posts: int, profile: str) -> None:
+    """The worker's share alone, in this process: `posts` Creates stored as the inbox stores
+    them, handled by one `InboxProcessor` (as `lyceum worker` runs it); CPU and SQL per post."""
+    _, public_pem = new_keypair()
+    async with migrated_database(database) as settings:
+        await store_remote_actor(public_pem)
+        await seed_group(public_pem)
+        subscribe_all(events.bus, settings)
+        runtime = FederationRuntime(settings)
+        processor = InboxProcessor(runtime)
+
+        async def store(first: int, count: int) -> None:
+            rows = []
+            for n in range(first, first + count):
+                activity = build_activity(n, f"{settings.base_url}/g/physics", likes=False)
+                ap_id = str(activity["id"])
+                rows.append(
+                    InboxActivity(
+                        ap_id=ap_id,
+                        origin=REMOTE,
+                        dedup_key=inbox_dedup_key(REMOTE, ap_id),
+                        actor_ap_id=ALICE,
+                        activity_type="Create",
+                        payload=json.dumps(activity, separators=(",", ":")),
+                    )
+                )
+            await InboxActivity.bulk_create(rows)
+
+        await store(0, WARM_UP)
+        while await processor.run_once():
+            pass
+        await store(WARM_UP, posts)
+        queued_before = await Delivery.all().count()
+        sent: list[str] = []
+        counter = _StatementCounter(sent)
+        logger = logging.getLogger("tortoise.db_client")
+        logger.addHandler(counter)
+        level = logger.level
+        logger.setLevel(logging.DEBUG)
+        profiler = cProfile.Profile() if profile else None
+        cpu, started = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        while await processor.run_once():
+            pass
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        cpu, elapsed = time.process_time() - cpu, time.perf_counter() - started
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+        queued = await Delivery.all().count() - queued_before
+        failed = await InboxActivity.exclude(error="").count()
+        await runtime.aclose()
+    print(json.dumps({"posts": posts, "database": database, "load_average": os.getloadavg()[0]}))
+    print(
+        f"handled {posts} in {elapsed:.2f} s → {posts / elapsed:.0f} posts/s by one worker; "
+        f"CPU {cpu / posts * 1000:.2f} ms a post; {len(sent) / posts:.1f} SQL statements a post"
+    )
+    print(
+        f"deliveries queued: {queued} ({queued / posts:.1f} a post); rows with an error: {failed}"
+    )
+
+
+class _StatementCounter(logging.Handler):
+    """Collects the statements Tortoise logs (at DEBUG) while it is attached."""
+
+    def __init__(self, sent: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.sent = sent
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sent.append(record.getMessage())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -463,8 +544,15 @@ def main() -> None:
         help="posts handled by inbox workers and queued for Announce, instead of only stored",
     )
     parser.add_argument("--workers", type=int, default=1, help="inbox worker processes")
+    parser.add_argument(
+        "--handling",
+        action="store_true",
+        help="only the worker's share, in this process: CPU and SQL statements per post",
+    )
     args = parser.parse_args()
-    if args.end_to_end:
+    if args.handling:
+        work = handling(args.database, args.activities, args.profile)
+    elif args.end_to_end:
         work = end_to_end(
             args.database,
             args.activities,

@@ -145,7 +145,12 @@ async def _on_post_created(event: events.Event) -> None:
         post.parent.author_id, NotificationKind.REPLY, post, by=post.author_id
     ):
         notified.add(post.parent.author_id)
-    mentioned = stored.mentioned_actor_ids if stored is not None else None
+    mentioned = None
+    if stored is not None:
+        # Posts from other servers mention their group (Mastodon's way to address one); a
+        # group's actor has no account to notify.
+        group_actor_id = post.group.actor_id
+        mentioned = tuple(a for a in stored.mentioned_actor_ids if a != group_actor_id)
     notified |= await _notify_mentions(post, skip=notified, mentioned=mentioned)
     if post.parent is None:
         kind, watching = (

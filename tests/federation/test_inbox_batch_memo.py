@@ -22,6 +22,8 @@ from server.models import (
     CreditKind,
     Delivery,
     InboxActivity,
+    Notification,
+    NotificationKind,
     Post,
     PostKind,
     utcnow,
@@ -168,3 +170,25 @@ async def test_received_reply__welcomes_a_newcomer_as_a_local_reply_does(
         question.author_id,
     )
     assert await AnalyticsDirty.filter(group_id=group.id, day=question.created_at.date()).exists()
+
+
+async def test_received_post__notifies_the_local_people_it_mentions(
+    app: Starlette, peer: RemotePeer
+) -> None:
+    # Given ada's group, and bob, a remote member
+    ada = await make_account("ada")
+    await make_group(ada, "physics")
+    bob = peer.add_actor("bob")
+    await join(app, peer, bob, "physics")
+    # When bob's post, mentioning the group (as Mastodon addresses one) and ada, is handled
+    mentions = [
+        {"type": "Mention", "href": PHYSICS, "name": "@physics@lyceum.test"},
+        {"type": "Mention", "href": "http://lyceum.test/u/ada", "name": "@ada@lyceum.test"},
+    ]
+    note = build_note(bob, cc=PHYSICS, tag=mentions)
+    assert (await post_activity(app, build_activity(bob, "Create", note), bob)).status_code == 202
+    assert await InboxProcessor(peer.runtime).run_once() == 1
+    # Then ada is notified of the mention, once
+    post = await Post.get(ap_id=note["id"])
+    notified = await Notification.filter(post=post).values_list("recipient_id", "kind")
+    assert notified == [(ada.id, NotificationKind.MENTION)]
