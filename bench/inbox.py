@@ -20,8 +20,12 @@ HTTP/1.1 client (so the load generator, sharing the two cores, costs as little a
   CPU of the web and worker processes per post. Target: 1,000 a second with two workers on
   PostgreSQL.
 
+- `--handling`: the workers' share alone, in this process (no HTTP): `--activities` Creates
+  stored as the inbox stores them, handled by one `InboxProcessor`; prints its CPU and the SQL
+  statements a post (with `--profile FILE`, its cProfile stats).
+
 Run: `.venv/bin/python -m bench.inbox [--database sqlite|postgres] [--activities 5000]
-[--connections 32] [--web-processes 1] [--end-to-end --workers 2] [--profile FILE]`
+[--connections 32] [--web-processes 1] [--end-to-end --workers 2 | --handling] [--profile FILE]`
 
 Figures on the shared 2-core machine (2026-12-04), with the load average of the other helpers'
 work at the time: take the rates as lower bounds and compare the CPU per request, which load
@@ -44,13 +48,27 @@ disturbs less.
   loaded again by each of the six PostCreated subscribers, the group and its actor three times,
   memberships twice): 1,000 posts/s needs about 1 ms a post, which only a handling of many
   posts per statement (a bulk `receive_post` and bulk subscribers) can give.
+- End to end, 2026-12-05, before (main at a86e8f6) and after (`PostCreated` carries the post
+  just stored, `events.StoredPost`, so no subscriber reads it again; the author's membership
+  read once; a batch reads each sender, group and domain block once, `BatchMemo`):
+  PostgreSQL, two web processes and two workers, 2,000 posts: before 21 posts/s, 17.3 ms CPU a
+  post (load 5.5); after 60 posts/s, 6.8 ms (load 6.3). SQLite, one worker: before 14 posts/s,
+  19.5 ms (1,000 posts, load 11-13); after 37 posts/s, 7.5 ms (load 7-11). `--handling`, 300
+  posts, one worker in-process: SQL statements a post 34.1 → 12.2 on PostgreSQL (39.1 → 17.2
+  on SQLite, whose search index and deliveries take more, cheaper, statements), worker CPU
+  21.4 → 7.1 ms a post (load 7). What is left is one statement per step of a post (is it
+  here, ban, membership, the post, its mentions, the group's count and its update, watchers,
+  the search index, the rollups' mark, the audience, the deliveries) at about 0.5 ms each
+  through Tortoise and asyncpg: 1,000 posts/s still needs the bulk handling above.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -67,7 +85,11 @@ from tortoise.expressions import Q
 
 from bench._database import migrated_database
 from federation.httpsig import CavageAuth
-from server.models import Actor, ActorKind, Delivery, InboxActivity, Post
+from federation.inbox import InboxProcessor
+from federation.runtime import FederationRuntime
+from server import events
+from server.assembly import subscribe_all
+from server.models import Actor, ActorKind, Delivery, InboxActivity, Post, inbox_dedup_key
 from server.services import accounts, groups
 from server.settings import Settings
 
@@ -446,6 +468,81 @@ async def end_to_end(
         print(f"CPU of the web and worker processes: {per * 1000:.2f} ms per post")
 
 
+async def handling(database: str, posts: int, profile: str) -> None:
+    """The worker's share alone, in this process: `posts` Creates stored as the inbox stores
+    them, handled by one `InboxProcessor` (as `lyceum worker` runs it); CPU and SQL per post."""
+    _, public_pem = new_keypair()
+    async with migrated_database(database) as settings:
+        await store_remote_actor(public_pem)
+        await seed_group(public_pem)
+        subscribe_all(events.bus, settings)
+        runtime = FederationRuntime(settings)
+        processor = InboxProcessor(runtime)
+
+        async def store(first: int, count: int) -> None:
+            rows = []
+            for n in range(first, first + count):
+                activity = build_activity(n, f"{settings.base_url}/g/physics", likes=False)
+                ap_id = str(activity["id"])
+                rows.append(
+                    InboxActivity(
+                        ap_id=ap_id,
+                        origin=REMOTE,
+                        dedup_key=inbox_dedup_key(REMOTE, ap_id),
+                        actor_ap_id=ALICE,
+                        activity_type="Create",
+                        payload=json.dumps(activity, separators=(",", ":")),
+                    )
+                )
+            await InboxActivity.bulk_create(rows)
+
+        await store(0, WARM_UP)
+        while await processor.run_once():
+            pass
+        await store(WARM_UP, posts)
+        queued_before = await Delivery.all().count()
+        sent: list[str] = []
+        counter = _StatementCounter(sent)
+        logger = logging.getLogger("tortoise.db_client")
+        logger.addHandler(counter)
+        level = logger.level
+        logger.setLevel(logging.DEBUG)
+        profiler = cProfile.Profile() if profile else None
+        cpu, started = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        while await processor.run_once():
+            pass
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        cpu, elapsed = time.process_time() - cpu, time.perf_counter() - started
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+        queued = await Delivery.all().count() - queued_before
+        failed = await InboxActivity.exclude(error="").count()
+        await runtime.aclose()
+    print(json.dumps({"posts": posts, "database": database, "load_average": os.getloadavg()[0]}))
+    print(
+        f"handled {posts} in {elapsed:.2f} s → {posts / elapsed:.0f} posts/s by one worker; "
+        f"CPU {cpu / posts * 1000:.2f} ms a post; {len(sent) / posts:.1f} SQL statements a post"
+    )
+    print(
+        f"deliveries queued: {queued} ({queued / posts:.1f} a post); rows with an error: {failed}"
+    )
+
+
+class _StatementCounter(logging.Handler):
+    """Collects the statements Tortoise logs (at DEBUG) while it is attached."""
+
+    def __init__(self, sent: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.sent = sent
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sent.append(record.getMessage())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -463,8 +560,15 @@ def main() -> None:
         help="posts handled by inbox workers and queued for Announce, instead of only stored",
     )
     parser.add_argument("--workers", type=int, default=1, help="inbox worker processes")
+    parser.add_argument(
+        "--handling",
+        action="store_true",
+        help="only the worker's share, in this process: CPU and SQL statements per post",
+    )
     args = parser.parse_args()
-    if args.end_to_end:
+    if args.handling:
+        work = handling(args.database, args.activities, args.profile)
+    elif args.end_to_end:
         work = end_to_end(
             args.database,
             args.activities,

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from server.models import Post
 
 
 @dataclass(frozen=True)
@@ -17,8 +19,24 @@ class Event:
 
 
 @dataclass(frozen=True)
+class StoredPost:
+    """A post its publisher has just created, in the transaction publishing the event, with
+    what the subscribers read of it in hand, so that none loads it again: `post` with its
+    `author`, `group` (and the group's `actor`) and `parent` (None for a thread) loaded, and the
+    hashtags and mentioned actor ids stored with it. Subscribers only read it."""
+
+    post: Post
+    hashtags: tuple[str, ...] = ()
+    mentioned_actor_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PostCreated(Event):
+    """A post was published: just created (`stored` may then carry it, see `StoredPost`), or
+    approved or restored by a moderator (only the id: subscribers load it)."""
+
     post_id: str
+    stored: StoredPost | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

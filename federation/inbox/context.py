@@ -10,7 +10,7 @@ records its reason on the inbox row. Anything else a handler raises is a failure
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from federation import queries
@@ -39,6 +39,9 @@ class InboxContext:
     settings: Settings
     actors: RemoteActors
     actor: Actor  # the activity's actor: its signature was checked at the inbox
+    # Our active groups named, by handle (a post's group is named in its addressing and again
+    # in its mentions): read once for the activity, or for the worker's batch (`BatchMemo`).
+    groups: dict[str, Group | None] = field(default_factory=dict, repr=False)
 
     def local_path(self, url: str) -> str | None:
         base = self.settings.base_url
@@ -50,7 +53,12 @@ class InboxContext:
         match = _LOCAL_PATH.match(self.local_path(url) or "")
         if match is None or match["prefix"] != "g":
             return None
-        return await queries.active_group(match["name"])
+        return await self._active_group(match["name"])
+
+    async def _active_group(self, name: str) -> Group | None:
+        if name not in self.groups:
+            self.groups[name] = await queries.active_group(name)
+        return self.groups[name]
 
     async def local_actor(self, url: str) -> Actor | None:
         path = self.local_path(url)
@@ -60,7 +68,7 @@ class InboxContext:
         if match is None or match["prefix"] == "p":
             return None
         if match["prefix"] == "g":
-            group = await queries.active_group(match["name"])
+            group = await self._active_group(match["name"])
             return group.actor if group else None
         return await queries.active_person(match["name"])
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
@@ -56,7 +57,8 @@ from federation.inbox.dispatch import dispatch
 from federation.inbox.parse import ParseError, parse_activity
 from federation.inbox.refusals import log_refusal
 from server.leases import Leases
-from server.models import Actor, DomainBlockSeverity, InboxActivity, utcnow
+from server.models import Actor, DomainBlockSeverity, Group, InboxActivity, utcnow
+from server.services import domain_blocks
 from server.services.errors import DomainError
 from server.settings import Settings
 from server.text import is_storable, storable
@@ -106,11 +108,14 @@ class InboxProcessor:
             outcomes: dict[str, Outcome] = {}
             concurrency = self.concurrency or _default_concurrency()
             slots = asyncio.Semaphore(concurrency)
+            memo = BatchMemo()
 
             async def follow(chain: list[InboxActivity]) -> None:
                 async with slots:
                     for row in chain:
-                        outcomes[row.id] = await self._outcome(row, retry=concurrency > 1)
+                        outcomes[row.id] = await self._outcome(
+                            row, retry=concurrency > 1, memo=memo
+                        )
 
             await asyncio.gather(*(follow(chain) for chain in split(rows)))
             await self._record([(row, outcomes[row.id]) for row in rows])
@@ -145,22 +150,28 @@ class InboxProcessor:
         await self._record([(row, outcome)])
         return outcome.reason
 
-    async def _outcome(self, row: InboxActivity, *, retry: bool = False) -> Outcome:
+    async def _outcome(
+        self, row: InboxActivity, *, retry: bool = False, memo: BatchMemo | None = None
+    ) -> Outcome:
         """Handle the row; what to record. With `retry`, a failure on a conflict with work done
         at the same time (whose transaction was rolled back whole) is handled once more."""
+        memo = memo or BatchMemo()
         failed = False
         try:
             try:
-                reason = await self._handle(row)
+                reason = await self._handle(row, memo)
             except (IntegrityError, OperationalError) as error:
                 if not (retry and _is_conflict(error)):
                     raise
                 log.info("inbox activity %r met a concurrent change; once more", row.ap_id)
-                reason = await self._handle(row)
+                memo.forget()
+                reason = await self._handle(row, memo)
         except Exception as error:
             log.exception("inbox activity %r failed", row.ap_id)
             reason = f"failed: {type(error).__name__}: {error}"
             failed = True
+        if row.activity_type not in MEMO_KEEPING_TYPES:
+            memo.forget()  # it may have changed an actor or a group: the next rows read again
         reason = storable(reason)[:ERROR_MAX_CHARS]
         if reason and not failed:
             log_refusal(_sender_host(row), f"dropped by the worker: {reason}")
@@ -200,7 +211,7 @@ class InboxProcessor:
             except Exception:
                 log.exception("could not record the outcome of inbox activity %s", row_id)
 
-    async def _handle(self, row: InboxActivity) -> str:
+    async def _handle(self, row: InboxActivity, memo: BatchMemo) -> str:
         try:
             document = jsondoc.loads(row.payload)
             if _unstorable(document):
@@ -212,18 +223,22 @@ class InboxProcessor:
         actors = RemoteActors(
             self.runtime.fetcher, self.runtime.signer_for, local_base_url=settings.base_url
         )
-        actor = await actors.resolve(activity.actor)
+        actor = memo.actors.get(activity.actor) or await actors.resolve(activity.actor)
         if actor is None:
             return f"unknown actor: {actors.problem or activity.actor}"[:ERROR_MAX_CHARS]
-        if await block_of(actor.domain) == DomainBlockSeverity.SUSPEND:
-            return f"refused: the domain {actor.domain} is blocked"
-        await note_software(self.runtime.fetcher, actor)
-        try:
-            await dispatch(InboxContext(settings, actors, actor), activity)
-        except Dropped as dropped:
-            return str(dropped)[:ERROR_MAX_CHARS]
-        except DomainError as refusal:
-            return f"refused: {refusal.message}"[:ERROR_MAX_CHARS]
+        memo.actors[activity.actor] = actor
+        # The sender's domain is asked about again (a limited server's posts are held): one
+        # look serves the whole batch.
+        with domain_blocks.remembering(memo.blocks):
+            if await block_of(actor.domain) == DomainBlockSeverity.SUSPEND:
+                return f"refused: the domain {actor.domain} is blocked"
+            await note_software(self.runtime.fetcher, actor)
+            try:
+                await dispatch(InboxContext(settings, actors, actor, memo.groups), activity)
+            except Dropped as dropped:
+                return str(dropped)[:ERROR_MAX_CHARS]
+            except DomainError as refusal:
+                return f"refused: {refusal.message}"[:ERROR_MAX_CHARS]
         return ""
 
     async def _claim(self) -> list[InboxActivity]:
@@ -241,6 +256,29 @@ class InboxProcessor:
         if not ids:
             return []
         return list(await InboxActivity.filter(id__in=ids).order_by("created_at"))
+
+
+# Activities that change no actor and no group here (a post, a vote, a group's share): after
+# one of them, what a batch has read of actors and groups still holds.
+MEMO_KEEPING_TYPES = frozenset({"Create", "Like", "Dislike", "Announce"})
+
+
+@dataclass
+class BatchMemo:
+    """What the rows of one claimed batch read once for all (a busy group's posts come from few
+    senders, into few groups): the senders' actors by id, our active groups by handle, and the
+    domain blocks. It lives for one batch (under a second; a block, a suspension or a group's
+    closing made meanwhile applies from the next batch on), and is forgotten after any row of
+    another kind than `MEMO_KEEPING_TYPES` (an actor's Update or Delete, a Follow…)."""
+
+    actors: dict[str, Actor] = field(default_factory=dict)
+    groups: dict[str, Group | None] = field(default_factory=dict)
+    blocks: dict[str, DomainBlockSeverity | None] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        self.actors.clear()
+        self.groups.clear()
+        self.blocks.clear()
 
 
 class Outcome(NamedTuple):

@@ -37,6 +37,7 @@ from federation.render import (
     render_announce_create,
     render_create,
 )
+from server.events import StoredPost
 from server.models import (
     Actor,
     AuditEntry,
@@ -58,9 +59,12 @@ __all__ = [
 ]
 
 
-async def _load(post_id: str, lookup: SoftwareLookup) -> tuple[Post, Audience] | None:
-    """The post and its group's remote audience, when the group is ours, active and followed."""
-    post = await Post.filter(id=post_id).select_related(*NOTE_SELECT).first()
+async def _load(
+    post_id: str, lookup: SoftwareLookup, loaded: Post | None = None
+) -> tuple[Post, Audience] | None:
+    """The post and its group's remote audience, when the group is ours, active and followed.
+    `loaded`: the post in hand, with NOTE_SELECT's relations (it is not read again)."""
+    post = loaded or await Post.filter(id=post_id).select_related(*NOTE_SELECT).first()
     if post is None or not post.group.actor.is_local or post.group.state != GroupState.ACTIVE:
         return None
     audience = await group_audience(post.group_id, lookup)
@@ -84,8 +88,12 @@ def _create(settings: Settings, post: Post, note: dict[str, Any]) -> dict[str, A
     return create
 
 
-async def send_post_created(settings: Settings, lookup: SoftwareLookup, post_id: str) -> None:
-    found = await _load(post_id, lookup)
+async def send_post_created(
+    settings: Settings, lookup: SoftwareLookup, post_id: str, stored: StoredPost | None = None
+) -> None:
+    """The group's Announce of a post published; `stored`, the post just created (so neither
+    read again nor ever restored by a moderator)."""
+    found = await _load(post_id, lookup, stored.post if stored is not None else None)
     if found is None or found[0].state != PostState.PUBLISHED:
         return
     post, audience = found
@@ -100,7 +108,7 @@ async def send_post_created(settings: Settings, lookup: SoftwareLookup, post_id:
     if audience.microblog and post.is_top_level:
         # Boosting every comment would flood Mastodon timelines; `published` is now because
         # Mastodon home feeds take boosts only within six hours.
-        boost = await current_boost(settings, post, published=utcnow())
+        boost = await current_boost(settings, post, published=utcnow(), new=stored is not None)
         await enqueue_for_group(settings, post.group, boost, group_actor.id, audience.microblog)
 
 
@@ -194,12 +202,15 @@ async def _undo_boost(settings: Settings, post: Post, audience: Audience) -> Non
 
 
 async def current_boost(
-    settings: Settings, post: Post, *, published: datetime | None = None
+    settings: Settings, post: Post, *, published: datetime | None = None, new: bool = False
 ) -> dict[str, Any]:
     """The group's latest `Announce{<Note id>}` of the post (loaded with the group's actor):
-    the stable one, or the one of its latest restoration by a moderator."""
+    the stable one, or the one of its latest restoration by a moderator (`new`: the post was
+    just created, so never restored)."""
     group_actor = post.group.actor
     boost = render_announce(settings, group_actor, post, published=published)
+    if new:
+        return boost
     restored = (
         await AuditEntry.filter(action="post.restore", target_type="post", target_id=post.id)
         .order_by("-created_at", "-id")

@@ -102,9 +102,10 @@ async def send_unfollow(
     await enqueue(render_undo(settings, person, follow), person.id, [_follow_inbox(group.actor)])
 
 
-async def _local_post_elsewhere(post_id: str) -> Post | None:
-    """A post written here in a group hosted elsewhere, loaded for `note_of`."""
-    post = await Post.filter(id=post_id).select_related(*NOTE_SELECT).first()
+async def _local_post_elsewhere(post_id: str, loaded: Post | None = None) -> Post | None:
+    """A post written here in a group hosted elsewhere, loaded for `note_of` (`loaded`: the
+    post in hand, with NOTE_SELECT's relations)."""
+    post = loaded or await Post.filter(id=post_id).select_related(*NOTE_SELECT).first()
     if post is None or post.ap_id or not post.author.is_local or post.group.actor.is_local:
         return None
     return post
@@ -114,8 +115,8 @@ def _note(settings: Settings, post: Post) -> dict[str, Any]:
     return note_of(settings, post, with_context=False)
 
 
-async def send_post_created(settings: Settings, post_id: str) -> None:
-    post = await _local_post_elsewhere(post_id)
+async def send_post_created(settings: Settings, post_id: str, loaded: Post | None = None) -> None:
+    post = await _local_post_elsewhere(post_id, loaded)
     if post is None or post.state != PostState.PUBLISHED:
         return
     await Post.fetch_for_list([post], *NOTE_PREFETCH)

@@ -97,8 +97,8 @@ class Outbox:
                 await follows.send_follow_accepted(settings, membership_id)
             case MembershipRejected(group_id=group_id, actor_id=actor_id, follow_ap_id=follow):
                 await follows.send_follow_rejected(settings, group_id, actor_id, follow)
-            case PostCreated(post_id=post_id):
-                await posts.send_post_created(settings, lookup, post_id)
+            case PostCreated(post_id=post_id, stored=stored):
+                await posts.send_post_created(settings, lookup, post_id, stored)
             case PostEdited(post_id=post_id):
                 await posts.send_post_edited(settings, lookup, post_id)
             case PostDeleted(post_id=post_id):
@@ -140,8 +140,9 @@ class Outbox:
                 await remote_groups.send_follow(settings, membership_id)
             case MembershipEnded(group_id=group_id, actor_id=actor_id, follow_ap_id=follow):
                 await remote_groups.send_unfollow(settings, group_id, actor_id, follow)
-            case PostCreated(post_id=post_id):
-                await remote_groups.send_post_created(settings, post_id)
+            case PostCreated(post_id=post_id, stored=stored):
+                loaded = stored.post if stored is not None else None
+                await remote_groups.send_post_created(settings, post_id, loaded)
             case PostEdited(post_id=post_id):
                 await remote_groups.send_post_edited(settings, post_id)
             case PostDeleted(post_id=post_id):

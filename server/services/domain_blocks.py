@@ -27,6 +27,9 @@ usual event, in one transaction with the block.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -149,14 +152,42 @@ async def public_blocks() -> list[DomainBlock]:
 
 async def block_of(domain: str) -> DomainBlockSeverity | None:
     """The block on this domain or any parent domain (`*.example` is blocked with `example`);
-    a suspension wins over a limit."""
-    host = domain.lower().split(":")[0]
+    a suspension wins over a limit. Within `remembering()`, each domain is read once."""
+    memo = _remembered.get()
+    key = domain.lower()
+    if memo is not None and key in memo:
+        return memo[key]
+    host = key.split(":")[0]
     parts = host.split(".")
-    candidates = {domain.lower(), host} | {".".join(parts[i:]) for i in range(1, len(parts) - 1)}
+    candidates = {key, host} | {".".join(parts[i:]) for i in range(1, len(parts) - 1)}
     severities = {block.severity for block in await DomainBlock.filter(domain__in=list(candidates))}
+    found: DomainBlockSeverity | None = None
     if DomainBlockSeverity.SUSPEND in severities:
-        return DomainBlockSeverity.SUSPEND
-    return DomainBlockSeverity.LIMIT if severities else None
+        found = DomainBlockSeverity.SUSPEND
+    elif severities:
+        found = DomainBlockSeverity.LIMIT
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+_remembered: ContextVar[dict[str, DomainBlockSeverity | None] | None] = ContextVar(
+    "remembered_domain_blocks", default=None
+)
+
+
+@contextmanager
+def remembering(
+    memo: dict[str, DomainBlockSeverity | None] | None = None,
+) -> Iterator[None]:
+    """`block_of` reads each domain once while the block runs (in this task), keeping what it
+    read in `memo` (a new dict by default): for short pieces of work, such as the inbox
+    worker's handling of a batch of activities, which asks about each sender's domain often."""
+    token = _remembered.set({} if memo is None else memo)
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
 
 
 async def is_limited(domain: str) -> bool:

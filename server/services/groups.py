@@ -357,7 +357,12 @@ async def is_member(group: Group, actor_id: str) -> bool:
 async def can_post(group: Group, actor_id: str) -> bool:
     """Whether this actor may start a thread in the group (replies need membership only)."""
     membership = await membership_of(group, actor_id)
-    if membership is None or membership.state != MembershipState.ACCEPTED:
+    return membership is not None and may_start_threads(group, membership)
+
+
+def may_start_threads(group: Group, membership: Membership) -> bool:
+    """`can_post` for a membership in hand."""
+    if membership.state != MembershipState.ACCEPTED:
         return False
     return group.posting_policy == PostingPolicy.MEMBERS or membership.is_moderator
 

@@ -58,10 +58,20 @@ async def hold_reason(
     html: str = "",
     link_url: str = "",
     new_account_days: int = 0,
+    group_actor: Actor | None = None,
+    moderator: bool | None = None,
 ) -> str:
-    """Why this new post must wait for a moderator, or "" when it is published at once."""
-    group_actor = await Actor.get(id=group.actor_id)
-    if not group_actor.is_local or await groups.can_moderate(group, author.id):
+    """Why this new post must wait for a moderator, or "" when it is published at once.
+
+    A caller that has them passes the group's actor and whether the author may moderate the
+    group (`groups.can_moderate`), which are otherwise looked up."""
+    if group_actor is None:
+        group_actor = await Actor.get(id=group.actor_id)
+    if not group_actor.is_local:
+        return ""
+    if moderator is None:
+        moderator = await groups.can_moderate(group, author.id)
+    if moderator:
         return ""
     if group.hold_first_posts and not await _has_published(group, author):
         return FIRST_POST

@@ -129,8 +129,14 @@ async def mark_read(account: Account, notification_ids: list[str]) -> int:
 
 async def _on_post_created(event: events.Event) -> None:
     assert isinstance(event, events.PostCreated)
-    post = await Post.get_or_none(id=event.post_id).select_related("parent")
-    if post is not None and post.parent is None:
+    stored = event.stored
+    if stored is not None:
+        post: Post | None = stored.post
+    else:
+        post = await Post.get_or_none(id=event.post_id).select_related("parent")
+    # Only people with an account here watch; a remote author's thread (`stored` has the
+    # author) has nobody to watch it.
+    if post is not None and post.parent is None and (stored is None or post.author.is_local):
         await watches.watch_own_thread(post)
     if post is None or post.state != PostState.PUBLISHED:
         return
@@ -139,7 +145,13 @@ async def _on_post_created(event: events.Event) -> None:
         post.parent.author_id, NotificationKind.REPLY, post, by=post.author_id
     ):
         notified.add(post.parent.author_id)
-    notified |= await _notify_mentions(post, skip=notified)
+    mentioned = None
+    if stored is not None:
+        # Posts from other servers mention their group (Mastodon's way to address one); a
+        # group's actor has no account to notify.
+        group_actor_id = post.group.actor_id
+        mentioned = tuple(a for a in stored.mentioned_actor_ids if a != group_actor_id)
+    notified |= await _notify_mentions(post, skip=notified, mentioned=mentioned)
     if post.parent is None:
         kind, watching = (
             NotificationKind.WATCHED_POST,
@@ -165,9 +177,14 @@ async def _on_post_edited(event: events.Event) -> None:
     await _notify_mentions(post, skip={str(actor_id) for actor_id in already})
 
 
-async def _notify_mentions(post: Post, *, skip: set[str]) -> set[str]:
-    """Notify the people the post mentions (but those in `skip`); returns who was notified."""
-    mentioned = await PostMention.filter(post=post).values_list("actor_id", flat=True)
+async def _notify_mentions(
+    post: Post, *, skip: set[str], mentioned: tuple[str, ...] | None = None
+) -> set[str]:
+    """Notify the people the post mentions (but those in `skip`); returns who was notified.
+    `mentioned`: the actor ids it mentions, when the caller has them."""
+    if mentioned is None:
+        ids = await PostMention.filter(post=post).values_list("actor_id", flat=True)
+        mentioned = tuple(str(actor_id) for actor_id in ids)
     notified: set[str] = set()
     for actor_id in map(str, mentioned):
         if actor_id not in skip and await _notify(

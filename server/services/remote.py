@@ -32,6 +32,7 @@ from server.models import (
     Group,
     GroupState,
     Membership,
+    MembershipState,
     Post,
     PostHashtag,
     PostKind,
@@ -193,9 +194,14 @@ async def receive_post(
     existing = await Post.get_or_none(ap_id=incoming.ap_id)
     if existing is not None:
         return existing
-    group_actor = await Actor.get(id=group.actor_id)
+    group_actor = _loaded_actor(group) or await Actor.get(id=group.actor_id)
+    group.actor = group_actor  # the subscribers read it (`events.StoredPost`)
+    moderator = False
     if group_actor.is_local:
-        await _check_author(group, author, starting_thread=parent is None)
+        membership = await _check_author(group, author, starting_thread=parent is None)
+        # A remote author has no account here, so is never an admin of this instance: only
+        # the membership says whether they moderate the group.
+        moderator = membership.is_moderator
     elif not via_group:
         raise Forbidden("Posts in a group on another server come through that group.")
     elif author.is_local or author.suspended_at is not None or group.state != GroupState.ACTIVE:
@@ -206,7 +212,11 @@ async def receive_post(
         raise NotFound("The post this replies to is not in this group.")
     content = sanitize_html(incoming.content_html)
     # Only first posts wait here: the new-account rule is about accounts of this instance.
-    held = await holds.hold_reason(group, author) if group_actor.is_local else ""
+    held = (
+        await holds.hold_reason(group, author, group_actor=group_actor, moderator=moderator)
+        if group_actor.is_local
+        else ""
+    )
     if group_actor.is_local and await domain_blocks.is_limited(author.domain):
         held = domain_blocks.LIMITED_REASON  # a limited server's posts wait for a moderator
     state = PostState.HELD if held else PostState.PUBLISHED
@@ -218,6 +228,7 @@ async def receive_post(
                 author=author,
                 state=state,
                 held_reason=held,
+                parent=None,
                 kind=PostKind.RESOURCE if _url(incoming.link_url) else PostKind.DISCUSSION,
                 title=_title(incoming),
                 content_html=content,
@@ -244,10 +255,11 @@ async def receive_post(
             )
             if not held:
                 await _recount_replies(root_id, last_activity_at=now)
-        await _store_references(post, incoming)
+        hashtags, mentioned = await _store_references(post, incoming)
         if not held:  # a held post is announced (PostCreated) only when a moderator approves it
             await _recount_group(group, last_post_at=now)
-            await events.bus.publish(events.PostCreated(post.id))
+            stored = events.StoredPost(post, hashtags, mentioned)
+            await events.bus.publish(events.PostCreated(post.id, stored))
         else:
             await events.bus.publish(events.PostHeld(post.id))
     return post
@@ -327,17 +339,26 @@ async def receive_report(
     return report
 
 
-async def _check_author(group: Group, author: Actor, *, starting_thread: bool) -> None:
+async def _check_author(group: Group, author: Actor, *, starting_thread: bool) -> Membership:
+    """The author's accepted membership, when they may post (or reply) in the group."""
     if group.state != GroupState.ACTIVE:
         raise Forbidden("This group is not open for posting.")
     if author.is_local:
         raise Forbidden("Local people post through this instance, not from another server.")
     if author.suspended_at is not None or await groups.is_banned(group, author.id):
         raise Forbidden("This author cannot post in this group (banned or suspended).")
-    if not await groups.is_member(group, author.id):
+    membership = await groups.membership_of(group, author.id)
+    if membership is None or membership.state != MembershipState.ACCEPTED:
         raise Forbidden("The author does not follow (is not a member of) this group.")
-    if starting_thread and not await groups.can_post(group, author.id):
+    if starting_thread and not groups.may_start_threads(group, membership):
         raise Forbidden("Only moderators start threads in this group.")
+    return membership
+
+
+def _loaded_actor(group: Group) -> Actor | None:
+    """The group's actor when it was loaded with the group (`select_related`), else None."""
+    actor = group.__dict__.get("_actor")
+    return actor if isinstance(actor, Actor) and actor.id == group.actor_id else None
 
 
 def _title(incoming: IncomingPost) -> str:
@@ -347,9 +368,16 @@ def _title(incoming: IncomingPost) -> str:
     return title if len(title) <= 200 else title[:199] + "…"
 
 
-async def _store_references(post: Post, incoming: IncomingPost) -> None:
-    for tag in dict.fromkeys(t.lower().lstrip("#")[:100] for t in incoming.hashtags):
-        if tag:
-            await PostHashtag.create(post=post, tag=tag)
-    for actor_id in dict.fromkeys(incoming.mentioned_actor_ids):
+async def _store_references(
+    post: Post, incoming: IncomingPost
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Store the post's hashtags and mentions; returns the tags and actor ids stored."""
+    tags = tuple(
+        tag for tag in dict.fromkeys(t.lower().lstrip("#")[:100] for t in incoming.hashtags) if tag
+    )
+    for tag in tags:
+        await PostHashtag.create(post=post, tag=tag)
+    mentioned = tuple(dict.fromkeys(incoming.mentioned_actor_ids))
+    for actor_id in mentioned:
         await PostMention.create(post=post, actor_id=actor_id)
+    return tags, mentioned

@@ -44,9 +44,14 @@ def _day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-async def _mark_posts(post_ids: list[str]) -> None:
-    """The day of each post, and of its thread's first post (a reply changes its question)."""
-    rows = await Post.filter(id__in=post_ids).values("group_id", "created_at", "root_id")
+async def _mark_posts(post_ids: list[str], stored: events.StoredPost | None = None) -> None:
+    """The day of each post, and of its thread's first post (a reply changes its question).
+    `stored`: the one post, just created, in hand (it is not read again)."""
+    if stored is not None:
+        post = stored.post
+        rows = [{"group_id": post.group_id, "created_at": post.created_at, "root_id": post.root_id}]
+    else:
+        rows = await Post.filter(id__in=post_ids).values("group_id", "created_at", "root_id")
     root_ids = [row["root_id"] for row in rows if row["root_id"]]
     roots = await Post.filter(id__in=root_ids).values("group_id", "created_at") if root_ids else []
     await mark_days((row["group_id"], _day(row["created_at"])) for row in [*rows, *roots])
@@ -54,7 +59,9 @@ async def _mark_posts(post_ids: list[str]) -> None:
 
 async def on_post(event: events.Event) -> None:
     post_id = getattr(event, "post_id", None)
-    if isinstance(post_id, str):
+    if isinstance(event, events.PostCreated) and event.stored is not None:
+        await _mark_posts([event.post_id], event.stored)
+    elif isinstance(post_id, str):
         await _mark_posts([post_id])
 
 

@@ -150,10 +150,16 @@ async def _on_post_unsaved(event: events.Event) -> None:
 async def _on_post_created(event: events.Event) -> None:
     """A published reply may be the first answer to a newcomer's question."""
     assert isinstance(event, events.PostCreated)
-    reply = await Post.get_or_none(id=event.post_id).select_related("root")
-    if reply is None or reply.root is None or reply.state != PostState.PUBLISHED:
+    if event.stored is not None:  # a thread (no root) needs no look at all
+        reply: Post | None = event.stored.post
+        root_id = event.stored.post.root_id
+        root = await Post.get_or_none(id=root_id) if root_id else None
+    else:
+        reply = await Post.get_or_none(id=event.post_id).select_related("root")
+        root = reply.root if reply is not None else None
+    if reply is None or root is None or reply.state != PostState.PUBLISHED:
         return
-    question = reply.root
+    question = root
     if question.kind != PostKind.QUESTION or reply.author_id == question.author_id:
         return
     key = _key(CreditKind.NEWCOMER_WELCOMED, question.id)

@@ -48,6 +48,18 @@ async def index_post(post_id: str, language: str) -> None:
     await backend.put(db, doc)
 
 
+async def index_stored(stored: events.StoredPost, language: str) -> None:
+    """`index_post` for a post just created, from what its publisher has in hand."""
+    db = Post._meta.db
+    post = stored.post
+    backend = backend_for(db, language)
+    if post.state != PostState.PUBLISHED:
+        await backend.drop(db, post.id)
+        return
+    tags = list(stored.hashtags)
+    await backend.put(db, _document(post.id, post.title, post.content_html, post.link_url, tags))
+
+
 async def drop_post(post_id: str, language: str) -> None:
     db = Post._meta.db
     await backend_for(db, language).drop(db, post_id)
@@ -59,7 +71,10 @@ def register(bus: events.EventBus, language: str) -> None:
 
     async def reindex(event: events.Event) -> None:
         assert isinstance(event, events.PostCreated | events.PostEdited | events.PostRestored)
-        await index_post(event.post_id, language)
+        if isinstance(event, events.PostCreated) and event.stored is not None:
+            await index_stored(event.stored, language)
+        else:
+            await index_post(event.post_id, language)
 
     async def drop(event: events.Event) -> None:
         assert isinstance(event, events.PostDeleted | events.PostRemoved)
