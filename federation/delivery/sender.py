@@ -98,6 +98,8 @@ class AiohttpSender:
             limit_per_host=limit_per_host,
         )
         self._session: aiohttp.ClientSession | None = None
+        # The worker passes the same timeouts with every delivery: converted once.
+        self._timeouts: tuple[httpx.Timeout, aiohttp.ClientTimeout] | None = None
 
     async def post(self, url: str, body: bytes, auth: httpx.Auth, timeouts: httpx.Timeout) -> Sent:
         if not isinstance(auth, _SigningAuth):
@@ -123,12 +125,14 @@ class AiohttpSender:
         self, url: str, body: bytes, headers: dict[str, str], timeouts: httpx.Timeout
     ) -> Sent:
         assert self._session is not None
+        if self._timeouts is None or self._timeouts[0] is not timeouts:
+            self._timeouts = (timeouts, _aiohttp_timeout(timeouts))
         async with self._session.post(
             url,
             data=body,
             headers=headers,
             allow_redirects=False,
-            timeout=_aiohttp_timeout(timeouts),
+            timeout=self._timeouts[1],
         ) as response:
             # Read a small answer to its end so the connection can serve the next POST to
             # that inbox; leave a big one unread (the connection is then closed).
