@@ -123,6 +123,7 @@ class Run:
     seconds: float  # start (post) → last verified delivery
     cpu: float  # CPU seconds of the delivering processes per delivery
     duplicates: int
+    first: float = 0.0  # start (post) → first verified delivery
 
 
 @dataclass
@@ -188,7 +189,13 @@ async def run_limit(
         raise RuntimeError(f"the limit run was not clean: {stats}, statuses {reports}")
     seconds = stats["last"] - started
     cpu = sum(float(report["cpu"]) for report in reports)
-    return Run(len(inboxes) / seconds, seconds, cpu / len(inboxes), int(stats["duplicates"]))
+    return Run(
+        len(inboxes) / seconds,
+        seconds,
+        cpu / len(inboxes),
+        int(stats["duplicates"]),
+        stats["first"] - started,
+    )
 
 
 async def sweep(
@@ -372,7 +379,13 @@ async def run_lyceum(
     if failed or stats["refused"] or stats["verified"] != followers:
         raise RuntimeError(f"the Lyceum run was not clean: {stats}, {failed} rows not done")
     seconds = stats["last"] - started
-    return Run(followers / seconds, seconds, cpu_used / followers, int(stats["duplicates"]))
+    return Run(
+        followers / seconds,
+        seconds,
+        cpu_used / followers,
+        int(stats["duplicates"]),
+        stats["first"] - started,
+    )
 
 
 async def layout_runs(
@@ -444,14 +457,16 @@ def report(layout: str, results: Results, best: dict[str, Setting], followers: i
     limit = median(results.limits[limit_client], "rate")
     print(f"\n{LAYOUTS[layout]}, {followers} followers, median of {len(lyceum)} runs:")
     print(
-        f"  Lyceum:  {median(lyceum, 'rate'):,.0f} deliveries/s, post → last delivery "
-        f"{median(lyceum, 'seconds'):.2f} s, {median(lyceum, 'cpu') * 1000:.2f} ms CPU/delivery, "
+        f"  Lyceum:  {median(lyceum, 'rate'):,.0f} deliveries/s, post → first delivery "
+        f"{median(lyceum, 'first') * 1000:.0f} ms, → last {median(lyceum, 'seconds'):.2f} s, "
+        f"{median(lyceum, 'cpu') * 1000:.2f} ms CPU/delivery, "
         f"duplicates {sum(run.duplicates for run in lyceum)}"
     )
     for client, runs in results.limits.items():
         print(
-            f"  limit ({best[client]}): {median(runs, 'rate'):,.0f}/s, start → last "
-            f"{median(runs, 'seconds'):.2f} s, {median(runs, 'cpu') * 1000:.2f} ms CPU/delivery"
+            f"  limit ({best[client]}): {median(runs, 'rate'):,.0f}/s, start → first "
+            f"{median(runs, 'first') * 1000:.0f} ms, → last {median(runs, 'seconds'):.2f} s, "
+            f"{median(runs, 'cpu') * 1000:.2f} ms CPU/delivery"
         )
     print(f"  ratio Lyceum / best limit ({limit_client}): {median(lyceum, 'rate') / limit:.2f}")
     print(f"  each Lyceum run: {', '.join(f'{run.rate:,.0f}/s' for run in lyceum)}", flush=True)
