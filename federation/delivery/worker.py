@@ -75,6 +75,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30, connect=5, read=10)
 DEFAULT_CONCURRENCY = 128  # LYCEUM_DELIVERY_CONCURRENCY
 BODY_CACHE_SIZE = 256
 DEFAULT_LEASE = timedelta(seconds=20)
+START_GROUP = 16  # rows started before the loop turns once (post → first delivery)
 ERROR_MAX_CHARS = 500
 _COUNTED = {verdict: DELIVERY_ATTEMPTS.labels(verdict.value) for verdict in Verdict}
 
@@ -134,7 +135,13 @@ class DeliveryWorker:
                         except Exception:
                             log.exception("claiming deliveries failed; retrying after a pause")
                             rows = []
-                        for row in rows:
+                        for n, row in enumerate(rows):
+                            if n and n % START_GROUP == 0:
+                                # Let the rows started reach the wire while the next are
+                                # signed: each is signed before its first wait, and a whole
+                                # claim signed in one go kept the first POST back (and the
+                                # receivers idle) for as long as signing all of them took.
+                                await asyncio.sleep(0)
                             task = asyncio.create_task(self._work(row))
                             in_flight.add(task)
                             task.add_done_callback(in_flight.discard)
