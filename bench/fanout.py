@@ -73,6 +73,10 @@ SQLite's enqueue:
     PostgreSQL, 2 workers, load 9-11    0.93 -> 0.81 ms    0.62 -> 0.45   (after 1)
     PostgreSQL, 2 workers, load 12-17   1.08 -> 1.09 ms    0.61 -> 0.60   452 ms
     SQLite, embedded, load 12-17        1.27 -> 0.90 ms    0.50 -> 0.77   277 ms
+    SQLite, embedded, load 16           1.19 -> 0.93 ms    0.53 -> 0.47   258 ms
+
+At such loads the ratio swings either way from one run to the next; the CPU per delivery fell
+in every pair on SQLite (by a fifth to a quarter) and on PostgreSQL in the quieter pair.
 
 The limit's CPU per request was 0.70 -> 0.64 ms in the first pair (it signs through the same
 code). The embedded worker is one process, and RSA signing is most of its CPU: against a limit
