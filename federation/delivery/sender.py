@@ -22,6 +22,7 @@ from typing import Protocol
 
 import aiohttp
 import httpx
+from yarl import URL
 
 from federation.fetch.addresses import IPNetwork
 from federation.fetch.aiohttp_client import make_aiohttp_session
@@ -31,6 +32,7 @@ from federation.httpsig.auth import _SigningAuth
 __all__ = ["MAX_ANSWER_BYTES", "AiohttpSender", "HttpxSender", "Sender", "Sent"]
 
 MAX_ANSWER_BYTES = 64 * 1024
+URL_CACHE_SIZE = 8192  # parsed inbox URLs kept (yarl keeps only 256 hosts: a fan-out has more)
 ACTIVITY_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 _HEADERS = {"Content-Type": ACTIVITY_CONTENT_TYPE, "Accept": "application/activity+json"}
 
@@ -98,6 +100,9 @@ class AiohttpSender:
             limit_per_host=limit_per_host,
         )
         self._session: aiohttp.ClientSession | None = None
+        # The worker passes the same timeouts with every delivery: converted once.
+        self._timeouts: tuple[httpx.Timeout, aiohttp.ClientTimeout] | None = None
+        self._urls: dict[str, URL] = {}  # each inbox URL parsed once, not once per delivery
 
     async def post(self, url: str, body: bytes, auth: httpx.Auth, timeouts: httpx.Timeout) -> Sent:
         if not isinstance(auth, _SigningAuth):
@@ -123,12 +128,19 @@ class AiohttpSender:
         self, url: str, body: bytes, headers: dict[str, str], timeouts: httpx.Timeout
     ) -> Sent:
         assert self._session is not None
+        target = self._urls.get(url)
+        if target is None:
+            if len(self._urls) >= URL_CACHE_SIZE:
+                self._urls.clear()
+            target = self._urls[url] = URL(url)
+        if self._timeouts is None or self._timeouts[0] is not timeouts:
+            self._timeouts = (timeouts, _aiohttp_timeout(timeouts))
         async with self._session.post(
-            url,
+            target,
             data=body,
             headers=headers,
             allow_redirects=False,
-            timeout=_aiohttp_timeout(timeouts),
+            timeout=self._timeouts[1],
         ) as response:
             # Read a small answer to its end so the connection can serve the next POST to
             # that inbox; leave a big one unread (the connection is then closed).

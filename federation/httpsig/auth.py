@@ -16,13 +16,20 @@ keeps one per actor anyway.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, MutableMapping
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import httpx
 
 from federation.httpsig import cavage, rfc9421
-from federation.httpsig._message import authority, collect_fields, imf_fixdate, path_and_query
+from federation.httpsig._message import (
+    Fields,
+    authority,
+    collect_fields,
+    imf_fixdate,
+    path_and_query,
+)
 from federation.httpsig.digest import content_digest, digest_header
 from federation.httpsig.keys import load_private_key
 
@@ -44,6 +51,7 @@ class _SigningAuth(httpx.Auth):
         self.clock = clock
         self._last_body: bytes | None = None
         self._last_digest = ""
+        self._date: tuple[int, str] = (-1, "")  # the Date of the last second signed in
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         self.sign_headers(request.method, str(request.url), request.content, request.headers)
@@ -53,22 +61,32 @@ class _SigningAuth(httpx.Auth):
         self, method: str, url: str, body: bytes, headers: dict[str, str]
     ) -> dict[str, str]:
         """`headers` plus `Host`, `Date`, the digest and the signature, for a client other
-        than httpx (the delivery worker's aiohttp path)."""
-        signed = httpx.Headers(headers)
+        than httpx (the delivery worker's aiohttp path). A plain dict throughout: this runs
+        once per delivery of a fan-out."""
+        signed = {name: value for name, value in headers.items() if name.lower() not in _SET}
         self.sign_headers(method, url, body, signed)
-        return dict(signed.items())
+        return signed
 
-    def sign_headers(self, method: str, url: str, body: bytes, headers: httpx.Headers) -> None:
+    def sign_headers(
+        self, method: str, url: str, body: bytes, headers: MutableMapping[str, str]
+    ) -> None:
         """Set `Host`, `Date`, the digest and the signature of a request on `headers`."""
         now = self.clock()
-        headers["Host"] = authority(url)
-        headers["Date"] = imf_fixdate(now)
+        headers["Host"] = _authority(url)
+        headers["Date"] = self._date_header(now)
         self.sign(method, url, body, headers, now)
 
     def sign(
-        self, method: str, url: str, body: bytes, headers: httpx.Headers, now: datetime
+        self, method: str, url: str, body: bytes, headers: MutableMapping[str, str], now: datetime
     ) -> None:
         raise NotImplementedError
+
+    def _date_header(self, now: datetime) -> str:
+        # A fan-out signs hundreds of requests in the same second: format its Date once.
+        second = int(now.timestamp())
+        if second != self._date[0]:
+            self._date = (second, imf_fixdate(now))
+        return self._date[1]
 
     def _digest(self, body: bytes, make: Callable[[bytes], str]) -> str:
         # A fan-out signs one body (the same bytes object) for every inbox: hash it once.
@@ -78,35 +96,55 @@ class _SigningAuth(httpx.Auth):
         return self._last_digest
 
 
+_SET = frozenset(("host", "date", "digest", "content-digest", "signature", "signature-input"))
+
+
+def _fields(headers: MutableMapping[str, str]) -> Fields:
+    """The header lines by lower-cased name (every line of a repeated httpx header)."""
+    return collect_fields(headers.multi_items() if isinstance(headers, httpx.Headers) else headers)
+
+
+@lru_cache(maxsize=4096)  # a fan-out signs for the same few thousand inboxes again and again
+def _authority(url: str) -> str:
+    return authority(url)
+
+
+@lru_cache(maxsize=4096)
+def _path_and_query(url: str) -> str:
+    return path_and_query(url)
+
+
 class CavageAuth(_SigningAuth):
     def sign(
-        self, method: str, url: str, body: bytes, headers: httpx.Headers, now: datetime
+        self, method: str, url: str, body: bytes, headers: MutableMapping[str, str], now: datetime
     ) -> None:
         names: tuple[str, ...] = (cavage.REQUEST_TARGET, "host", "date")
         if body or method in ("POST", "PUT", "PATCH"):
             headers["Digest"] = self._digest(body, digest_header)
             names += ("digest",)
-            if "content-type" in headers:
+            fields = _fields(headers)
+            if "content-type" in fields:
                 names += ("content-type",)
-        elif "accept" in headers:
-            names += ("accept",)
-        fields = collect_fields(headers.multi_items())
+        else:
+            fields = _fields(headers)
+            if "accept" in fields:
+                names += ("accept",)
         headers["Signature"] = cavage.sign(
-            method, path_and_query(url), fields, names, self.key, self.key_id
+            method, _path_and_query(url), fields, names, self.key, self.key_id
         )
 
 
 class Rfc9421Auth(_SigningAuth):
     def sign(
-        self, method: str, url: str, body: bytes, headers: httpx.Headers, now: datetime
+        self, method: str, url: str, body: bytes, headers: MutableMapping[str, str], now: datetime
     ) -> None:
         names: tuple[str, ...] = ("@method", "@target-uri", "@authority", "date")
         if body or method in ("POST", "PUT", "PATCH"):
             headers["Content-Digest"] = self._digest(body, content_digest)
             names += ("content-digest",)
-            if "content-type" in headers:
-                names += ("content-type",)
-        fields = collect_fields(headers.multi_items())
+        fields = _fields(headers)
+        if "content-digest" in names and "content-type" in fields:
+            names += ("content-type",)
         signature_input, signature = rfc9421.sign(
             method,
             url,

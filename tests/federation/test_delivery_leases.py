@@ -11,8 +11,12 @@ from datetime import timedelta
 import asyncpg
 import httpx
 import pytest
+from tortoise.expressions import Q
 
 from federation.delivery import DeliveryWorker, enqueue
+from federation.delivery.policy import MAX_ATTEMPTS
+from federation.delivery.sender import Sent
+from federation.delivery.worker import START_GROUP
 from server.leases import Leases
 from server.models import Actor, ActorKind, Delivery, DeliveryState, utcnow
 from server.text import storable
@@ -123,6 +127,90 @@ async def test_worker__renewed_leases_keep_a_second_worker_off_rows_still_being_
         assert await asyncio.wait_for(sending, WAIT) == 20
     assert set(fleet.received.values()) == {1}
     assert await Delivery.filter(state=DeliveryState.DONE, lease_until=None).count() == 20
+
+
+async def test_claim_rows__answers_the_columns_as_the_claim_left_them(database: None) -> None:
+    # Given three queued rows, one already tried twice
+    await queue_fanout(["https://a.example", "https://b.example", "https://c.example"], 3)
+    tried = await Delivery.all().order_by("inbox_url").first()
+    assert tried is not None
+    await Delivery.filter(id=tried.id).update(attempts=2)
+    leases = Leases(Delivery, timedelta(seconds=20), state=DeliveryState.QUEUED)
+    # When they are claimed, asking for some of their columns
+    now = utcnow()
+    rows = await leases.claim_rows(
+        Q(state=DeliveryState.QUEUED, next_attempt_at__lte=now),
+        sql='"state" = $3 AND "next_attempt_at" <= $4',
+        args=[DeliveryState.QUEUED.value, now],
+        order_by="next_attempt_at",
+        limit=10,
+        max_attempts=MAX_ATTEMPTS,
+        give_up={"state": DeliveryState.FAILED, "finished_at": now},
+        reason_field="last_error",
+        columns=("id", "inbox_url", "attempts", "lease_until"),
+    )
+    # Then each answer holds those columns as stored after the claim, and the rows are held
+    stored = {
+        row.id: {
+            "id": row.id,
+            "inbox_url": row.inbox_url,
+            "attempts": row.attempts,
+            "lease_until": row.lease_until,
+        }
+        for row in await Delivery.all()
+    }
+    assert {str(row["id"]): row for row in rows} == stored
+    assert sorted(row["attempts"] for row in rows) == [1, 1, 3]
+    assert all(row["lease_until"] > now for row in rows)
+    assert leases.held == set(stored)
+
+
+class FirstWaitSender:
+    """Answers every POST at once, after one turn of the loop (a real POST's first wait, its
+    connect); notes how many POSTs had started when the first one came back from that wait."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.started_when_first_resumed = 0
+        self.done = 0
+
+    async def post(self, url: str, body: bytes, auth: httpx.Auth, timeouts: httpx.Timeout) -> Sent:
+        self.started += 1
+        await asyncio.sleep(0)  # one turn of the loop, not a wait for time
+        self.started_when_first_resumed = self.started_when_first_resumed or self.started
+        self.done += 1
+        return Sent(202)
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_worker__starts_a_big_claim_in_groups_so_the_first_post_leaves_at_once(
+    database: None,
+) -> None:
+    # Given a worker that may send 64 rows at once, its signer already known
+    sender = FirstWaitSender()
+    worker = DeliveryWorker(sender, no_signature, concurrency=64)
+    await queue_fanout(["https://warm.example"], 1)
+    assert await worker.run_once() == 1
+    sender.started = sender.started_when_first_resumed = 0
+    # When 64 rows for 64 servers are queued and it runs
+    signer = await Actor.get(username="physics")
+    inboxes = [f"https://s{n}.example/inbox" for n in range(64)]
+    assert await enqueue({**ACTIVITY, "id": ACTIVITY["id"] + "/2"}, signer.id, inboxes) == 64
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_until_stopped(stop))
+
+    async def all_done() -> bool:
+        return await Delivery.filter(state=DeliveryState.DONE).count() == 65
+
+    await until(all_done, "every row done")
+    stop.set()
+    await asyncio.wait_for(task, WAIT)
+    # Then the first POST was under way before more than one group of rows had started (each
+    # row is signed as it starts: a whole claim signed first holds every POST back)
+    assert sender.done == 65 and sender.started == 64
+    assert sender.started_when_first_resumed <= START_GROUP < 64
 
 
 def test_storable__strips_nul_bytes_and_replaces_lone_surrogates() -> None:

@@ -208,6 +208,30 @@ async def test_enqueue__a_suspended_host_covers_its_ports_and_one_insert_queues_
     assert len({row.id for row in rows}) == len(inboxes)
 
 
+async def test_enqueue__writes_each_row_due_now_untried_and_unleased(signer_actor: Actor) -> None:
+    # When an activity is queued for three servers
+    before = utcnow()
+    inboxes = [f"https://f{n}.example/inbox" for n in range(3)]
+    assert await enqueue(ACTIVITY, signer_actor.id, inboxes) == 3
+    after = utcnow()
+    # Then every row is a complete, fresh row of its own
+    rows = await Delivery.all().order_by("inbox_url")
+    assert [(row.inbox_url, row.domain) for row in rows] == [
+        (inbox, f"f{n}.example") for n, inbox in enumerate(inboxes)
+    ]
+    for row in rows:
+        assert (row.activity_id, row.signer_id) == (ACTIVITY["id"], signer_actor.id)
+        assert (row.state, row.attempts, row.last_status, row.last_error) == (
+            DeliveryState.QUEUED,
+            0,
+            None,
+            "",
+        )
+        assert row.lease_until is None and row.finished_at is None
+        assert before <= row.next_attempt_at <= after and before <= row.created_at <= after
+    assert len({row.id for row in rows}) == 3
+
+
 async def test_worker__plain_http_inbox_is_refused_unless_allowed(signer_actor: Actor) -> None:
     receiver = Receiver([])
     async with serve(receiver.app()) as base:
