@@ -227,10 +227,11 @@ class Inbox:
                 self._keys.forget(key_id)
             return pem
 
+        headers = request.headers.items()
         check = await verify_request(
             request.method,
             request_url(self.settings, request),
-            request.headers.items(),
+            headers,
             body,
             key_lookup,
             window_seconds=self.settings.signature_window_seconds,
@@ -256,7 +257,7 @@ class Inbox:
             activity_type=envelope["type"],
             payload=body.decode(),
         )
-        outcome = await self._writer.insert(row, signature_key(request.headers.items()))
+        outcome = await self._writer.insert(row, signature_key(headers))
         if outcome == REPLAYED:
             raise _Refusal(401, "The signature was seen before: a replayed request.")
         if outcome == STORED:
@@ -315,6 +316,7 @@ def _authority(base_url: str) -> tuple[str, int | None, bool]:
     return (base.hostname or "").lower(), port, port == default
 
 
+@functools.lru_cache(maxsize=64)  # peers send the same few Host values
 def _is_our_host(host: str, base_url: str) -> bool:
     """Whether a `Host` header names this server: host and port of `base_url`, the port
     optional when it is the scheme's default (Takahē sends none)."""
