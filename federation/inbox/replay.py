@@ -60,10 +60,17 @@ class SeenSignatures:
         """When a signature remembered now may be forgotten."""
         return utcnow() + self.keep
 
-    async def sweep_if_due(self, connection: BaseDBAsyncClient) -> None:
-        """Delete the expired signatures, at most once every `sweep_seconds` per process."""
+    def sweep_due(self) -> bool:
+        """Whether this process should delete the expired signatures now (at most once every
+        `sweep_seconds`); True starts the next interval."""
         if time.monotonic() - self._last_sweep >= self.sweep_seconds:
             self._last_sweep = time.monotonic()
+            return True
+        return False
+
+    async def sweep_if_due(self, connection: BaseDBAsyncClient) -> None:
+        """Delete the expired signatures, at most once every `sweep_seconds` per process."""
+        if self.sweep_due():
             await SeenSignature.filter(expires_at__lt=utcnow()).using_db(connection).delete()
 
     async def remember(self, connection: BaseDBAsyncClient, keys: list[str]) -> set[str]:
