@@ -25,7 +25,7 @@ from federation import jsondoc
 from federation.ld import get_id, get_list
 from server.text import MAX_ID_CHARS, is_storable
 
-__all__ = ["MAX_ID_CHARS", "Unstorable", "is_http_url", "read_envelope"]
+__all__ = ["MAX_ID_CHARS", "Unstorable", "is_http_url", "plain_origin", "read_envelope"]
 
 MAX_HOST_CHARS = 253  # the longest DNS name; origins are stored in 300 characters
 MAX_NESTING = 3  # as the parser: Announce{Create{Note}} is as deep as real shapes go
@@ -35,7 +35,8 @@ ID_KEYS = ("id", "actor", "attributedTo", "inReplyTo")
 _SPACE_OR_CONTROL = re.compile(r"[\x00-\x20]")
 # An http(s) URL whose host is a plain lower-case name and whose port, if any, is digits:
 # `urlsplit` would accept it, so such ids skip it. Anything else is checked the long way.
-_PLAIN_URL = re.compile(r"https?://([a-z0-9][a-z0-9.-]*)(?::([0-9]{1,5}))?(?:[/?#]|$)", re.ASCII)
+_PLAIN_URL = re.compile(r"(https?)://([a-z0-9][a-z0-9.-]*)(?::([0-9]{1,5}))?(?:[/?#]|$)", re.ASCII)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Unstorable(ValueError):
@@ -49,8 +50,12 @@ def is_http_url(value: str) -> bool:
     if len(value) > MAX_ID_CHARS or _SPACE_OR_CONTROL.search(value):
         return False
     plain = _PLAIN_URL.match(value)
-    if plain is not None and len(plain[1]) <= MAX_HOST_CHARS and int(plain[2] or 0) <= 65535:
+    if plain is not None and len(plain[2]) <= MAX_HOST_CHARS and int(plain[3] or 0) <= 65535:
         return True  # what almost every id looks like, read without `urlsplit`
+    return _is_http_url_by_urlsplit(value)
+
+
+def _is_http_url_by_urlsplit(value: str) -> bool:
     try:
         parts = urlsplit(value)
         host = parts.hostname or ""
@@ -59,6 +64,16 @@ def is_http_url(value: str) -> bool:
         return False
     # A host name and a readable port: what `domain_of` needs to name the server.
     return parts.scheme in ("http", "https") and 0 < len(host) <= MAX_HOST_CHARS
+
+
+def plain_origin(url: str) -> tuple[str, str, int | None] | None:
+    """`fetch.origin(url)` of a plain http(s) URL (see `_PLAIN_URL`), read without `urlsplit`;
+    None for any other URL."""
+    plain = _PLAIN_URL.match(url)
+    if plain is None:
+        return None
+    port = int(plain[3] or 0) or _DEFAULT_PORTS[plain[1]]  # port 0 too, as `urlsplit` reads
+    return (plain[1], plain[2], port) if port <= 65535 else None
 
 
 def read_envelope(body: bytes) -> dict[str, str]:

@@ -66,7 +66,7 @@ from federation.fetch import origin, origin_key
 from federation.httpsig import verify_request
 from federation.inbox.actors import RemoteActors
 from federation.inbox.context import block_of
-from federation.inbox.envelope import Unstorable, read_envelope
+from federation.inbox.envelope import Unstorable, plain_origin, read_envelope
 from federation.inbox.group_commit import REPLAYED, STORED, GroupCommit, NewActivity
 from federation.inbox.parse_actor import domain_of
 from federation.inbox.processor import InboxProcessor
@@ -244,7 +244,7 @@ class Inbox:
         owner = actors.owners.get(check.key_id or "")
         if owner != actor_id:
             raise _Refusal(401, f"The key {check.key_id} belongs to {owner}, not to {actor_id}.")
-        if origin(envelope["id"]) != actor_origin:
+        if (plain_origin(envelope["id"]) or origin(envelope["id"])) != actor_origin:
             raise _Refusal(401, "The activity id is not on the actor's server.")
         await self._count(actor_id, domain)
         if self._alive.get(domain) is None:
