@@ -26,7 +26,10 @@ def main() -> None:
     port = sock.getsockname()[1]
     print(f"PORT {port}", flush=True)
     app = create_app(Settings(base_url=f"http://127.0.0.1:{port}"))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, backlog=4096)
+    # As `lyceum serve`: the app reads X-Forwarded-For itself, so uvicorn's own copy is off.
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, backlog=4096, proxy_headers=False
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

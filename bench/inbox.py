@@ -40,6 +40,17 @@ disturbs less.
   0.42 ms, PostgreSQL 1,016/s, 0.37 ms. At 0.34-0.39 ms a request, one idle core serves about
   2,600-2,900 a second, two web processes on two idle cores (the load generator beside them)
   about 4,500-5,500: the 5,000 target is for the lead's idle rerun to confirm.
+- Stored, issue #13 (2026-12-05; a SQLite batch is one trip to its connection's thread, no
+  Tortoise model per activity, ids made in one step, plain ids and their origins read without
+  urlsplit, Date values, keys, Host and each actor's server remembered, metric series looked
+  up once, the inbox lane dispatching straight to its route, the benchmark's uvicorn without
+  its proxy-headers layer as `lyceum serve`): two web processes, 10,000 activities, main at
+  a86e8f6 then this, back to back. Load 6.5-7.6: PostgreSQL 0.53 -> 0.40 ms CPU a request,
+  SQLite 0.69 -> 0.43 ms; load 13-15: PostgreSQL 0.54 -> 0.49 ms, SQLite 0.61 -> 0.44 ms (rates
+  at such loads say nothing). The app alone (in process, no uvicorn, 16 at once, load 7-11):
+  PostgreSQL 0.35 -> 0.26 ms, SQLite 0.51 -> 0.29 ms. What is left per request: RSA (~0.05
+  ms), uvicorn and the event loop (~0.1 ms: parsing, a task, the write), JSON parsing, the
+  Signature header's parsing and the middleware layers every request passes.
 - End to end, before (load 6): PostgreSQL, one worker: 22 posts/s, 14.5 ms CPU a post.
 - End to end, after (batches of 50, unrelated rows side by side on PostgreSQL, outcomes and an
   Announce's deliveries each in one statement), load 11-14: PostgreSQL one worker 16 posts/s,

@@ -25,9 +25,17 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         data = json.loads(text)
     except RecursionError:
         raise TooDeep(f"The document nests deeper than {max_depth} levels.") from None
-    if _depth_exceeds(data, max_depth):
+    if _brackets(text) > max_depth and _depth_exceeds(data, max_depth):
         raise TooDeep(f"The document nests deeper than {max_depth} levels.")
     return data
+
+
+def _brackets(text: str | bytes) -> int:
+    """How many arrays and objects the text opens at most (brackets in strings count too): a
+    document opening no more than `max_depth` cannot nest deeper, and needs no walk."""
+    if isinstance(text, str):
+        return text.count("{") + text.count("[")
+    return text.count(b"{") + text.count(b"[")
 
 
 def _depth_exceeds(data: Any, max_depth: int) -> bool:

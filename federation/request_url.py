@@ -16,6 +16,10 @@ __all__ = ["request_url"]
 
 def request_url(settings: Settings, request: Request) -> str:
     """This server's base URL followed by the request's path and query as sent."""
-    raw = request.scope.get("raw_path")
+    scope = request.scope
+    raw = scope.get("raw_path")
     path = raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
-    return settings.url(f"{path}?{request.url.query}" if request.url.query else path)
+    # The query as `request.url.query` reads it (UTF-8; a `#` would start a fragment), without
+    # building the whole URL from the Host header first.
+    query = scope.get("query_string", b"").decode().partition("#")[0]
+    return settings.url(f"{path}?{query}" if query else path)

@@ -43,6 +43,7 @@ from server.models import Delivery, DeliveryState, InboxActivity, MailState, Out
 
 __all__ = ["DELIVERY_ATTEMPTS", "PROCESS", "Metrics", "RequestTimer", "routes"]
 
+MAX_CACHED_SERIES = 1024
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # Counters of this process, incremented where the outcome is decided; every Metrics page of the
@@ -170,6 +171,7 @@ class RequestTimer:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._children: dict[tuple[str, str, int], tuple[Histogram, Counter]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -190,11 +192,23 @@ class RequestTimer:
             # The router leaves the route it chose in the scope; unmatched paths share one label.
             route = scope.get("route")
             template = getattr(route, "path", None) or "(unmatched)"
-            method = scope["method"]
-            self.metrics.request_seconds.labels(method, template).observe(
-                time.perf_counter() - start
+            timer, counter = self._series(scope["method"], template, status)
+            timer.observe(time.perf_counter() - start)
+            counter.inc()
+
+    def _series(self, method: str, template: str, status: int) -> tuple[Histogram, Counter]:
+        """The histogram and counter of these labels, looked up once: `labels()` takes a lock
+        and builds its key on every call, a noticeable part of a busy inbox's request."""
+        key = (method, template, status)
+        series = self._children.get(key)
+        if series is None:
+            series = (
+                self.metrics.request_seconds.labels(method, template),
+                self.metrics.responses.labels(method, template, str(status)),
             )
-            self.metrics.responses.labels(method, template, str(status)).inc()
+            if len(self._children) < MAX_CACHED_SERIES:  # methods and statuses come from peers
+                self._children[key] = series
+        return series
 
 
 async def metrics_page(request: Request) -> Response:

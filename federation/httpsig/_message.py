@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 HeaderInput = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -58,6 +59,8 @@ def imf_fixdate(moment: datetime) -> str:
     return email.utils.format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
+# Requests signed in the same second carry the same Date: a busy inbox parses each one once.
+@lru_cache(maxsize=256)
 def parse_http_date(value: str) -> datetime | None:
     """The moment a Date header names, in UTC; None when it names none we can represent."""
     try:

@@ -20,17 +20,21 @@ __all__ = ["InboxLane"]
 class InboxLane:
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
-        self.inboxes = Router(
-            [r for r in routes if isinstance(r, Route) and r.path.endswith("/inbox")]
-        )
+        self.inboxes = [r for r in routes if isinstance(r, Route) and r.path.endswith("/inbox")]
+        self.router = Router(self.inboxes)  # for `url_for`, as when the router dispatched
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
             and scope["method"] == "POST"
             and scope["path"].endswith("/inbox")
-            and any(route.matches(scope)[0] == Match.FULL for route in self.inboxes.routes)
         ):
-            await self.inboxes(scope, receive, send)
-            return
+            for route in self.inboxes:
+                match, child_scope = route.matches(scope)
+                if match == Match.FULL:  # what a `Router` of these routes would do, once
+                    scope.setdefault("router", self.router)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
         await self.app(scope, receive, send)

@@ -66,8 +66,8 @@ from federation.fetch import origin, origin_key
 from federation.httpsig import verify_request
 from federation.inbox.actors import RemoteActors
 from federation.inbox.context import block_of
-from federation.inbox.envelope import Unstorable, read_envelope
-from federation.inbox.group_commit import REPLAYED, STORED, GroupCommit
+from federation.inbox.envelope import Unstorable, plain_origin, read_envelope
+from federation.inbox.group_commit import REPLAYED, STORED, GroupCommit, NewActivity
 from federation.inbox.parse_actor import domain_of
 from federation.inbox.processor import InboxProcessor
 from federation.inbox.refusals import log_refusal
@@ -165,6 +165,8 @@ class Inbox:
             return response
         # Stored and committed: the writer has woken the workers (`group_commit`).
         if row is not None and getattr(request.app.state, "inbox_process_now", False):
+            if isinstance(row, NewActivity):
+                row = await InboxActivity.get(id=row.id)
             await InboxProcessor(request.app.state.federation).process(row)
         return Response(status_code=202)
 
@@ -200,9 +202,9 @@ class Inbox:
 
     async def _verify_and_store(
         self, request: Request, body: bytes, envelope: dict[str, str]
-    ) -> InboxActivity | None:
+    ) -> NewActivity | InboxActivity | None:
         actor_id = envelope["actor"]
-        domain = domain_of(actor_id)
+        domain, actor_origin, sender = _actor_server(actor_id)
         if await self._block_of(domain) == DomainBlockSeverity.SUSPEND:
             raise _Refusal(403, f"The domain {domain} is blocked here.")
         if not _is_our_host(request.headers.get("host", ""), self.settings.base_url):
@@ -227,10 +229,11 @@ class Inbox:
                 self._keys.forget(key_id)
             return pem
 
+        headers = request.headers.items()
         check = await verify_request(
             request.method,
             request_url(self.settings, request),
-            request.headers.items(),
+            headers,
             body,
             key_lookup,
             window_seconds=self.settings.signature_window_seconds,
@@ -241,14 +244,13 @@ class Inbox:
         owner = actors.owners.get(check.key_id or "")
         if owner != actor_id:
             raise _Refusal(401, f"The key {check.key_id} belongs to {owner}, not to {actor_id}.")
-        if origin(envelope["id"]) != origin(actor_id):
+        if (plain_origin(envelope["id"]) or origin(envelope["id"])) != actor_origin:
             raise _Refusal(401, "The activity id is not on the actor's server.")
         await self._count(actor_id, domain)
         if self._alive.get(domain) is None:
             await mark_domain_alive(domain)
             self._alive.put(domain, True)
-        sender = origin_key(actor_id)
-        row = InboxActivity(
+        row = NewActivity(
             ap_id=envelope["id"],
             origin=sender,
             dedup_key=inbox_dedup_key(sender, envelope["id"]),
@@ -256,7 +258,7 @@ class Inbox:
             activity_type=envelope["type"],
             payload=body.decode(),
         )
-        outcome = await self._writer.insert(row, signature_key(request.headers.items()))
+        outcome = await self._writer.insert(row, signature_key(headers))
         if outcome == REPLAYED:
             raise _Refusal(401, "The signature was seen before: a replayed request.")
         if outcome == STORED:
@@ -306,6 +308,13 @@ def register(bus: events.EventBus) -> None:
     bus.subscribe(events.DomainBlockChanged, forget_blocks)
 
 
+@functools.lru_cache(maxsize=MEMO_SIZE)  # an inbox hears the same actors over and over
+def _actor_server(actor_id: str) -> tuple[str, tuple[str, str, int | None], str]:
+    """The actor's server as blocks name it (`domain_of`), as its origin (`origin`), and as
+    rows store it (`origin_key`)."""
+    return domain_of(actor_id), origin(actor_id), origin_key(actor_id)
+
+
 @functools.lru_cache(maxsize=8)
 def _authority(base_url: str) -> tuple[str, int | None, bool]:
     """(host, port, whether the port is the scheme's default) of this server's base URL."""
@@ -315,6 +324,7 @@ def _authority(base_url: str) -> tuple[str, int | None, bool]:
     return (base.hostname or "").lower(), port, port == default
 
 
+@functools.lru_cache(maxsize=64)  # peers send the same few Host values
 def _is_our_host(host: str, base_url: str) -> bool:
     """Whether a `Host` header names this server: host and port of `base_url`, the port
     optional when it is the scheme's default (Takahē sends none)."""
@@ -343,7 +353,7 @@ def _sender_host(request: Request, envelope: dict[str, str] | None) -> str:
 
 
 async def _stored_before(
-    row: InboxActivity, envelope: dict[str, str], body: bytes
+    row: NewActivity, envelope: dict[str, str], body: bytes
 ) -> InboxActivity | None:
     """The id is stored already. A state-changing activity (`STATE_CHANGING`) already processed
     is stored again for the worker, which applies it to the state as it is now; anything else

@@ -28,13 +28,18 @@ from server.models import SeenSignature, utcnow
 __all__ = ["SWEEP_SECONDS", "SeenSignatures", "signature_key"]
 
 SWEEP_SECONDS = 60.0
+_SIGNATURE_HEADERS = ("signature-input", "signature", "authorization")
 
 
 def signature_key(headers: Iterable[tuple[str, str]]) -> str | None:
     """SHA-256 of the request's signature header values (RFC 9421's input and value, or
     draft-cavage's `Signature`); None when there is none."""
-    values = {name.lower(): value for name, value in headers}
-    parts = [values.get(name) for name in ("signature-input", "signature", "authorization")]
+    values: dict[str, str] = {}
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in _SIGNATURE_HEADERS:  # the last line of each, as a dict of them all keeps
+            values[lowered] = value
+    parts = [values.get(name) for name in _SIGNATURE_HEADERS]
     if parts[0] is None and parts[1] is None:
         parts[2] = parts[2] if (parts[2] or "").lower().startswith("signature ") else None
     else:
@@ -60,10 +65,17 @@ class SeenSignatures:
         """When a signature remembered now may be forgotten."""
         return utcnow() + self.keep
 
-    async def sweep_if_due(self, connection: BaseDBAsyncClient) -> None:
-        """Delete the expired signatures, at most once every `sweep_seconds` per process."""
+    def sweep_due(self) -> bool:
+        """Whether this process should delete the expired signatures now (at most once every
+        `sweep_seconds`); True starts the next interval."""
         if time.monotonic() - self._last_sweep >= self.sweep_seconds:
             self._last_sweep = time.monotonic()
+            return True
+        return False
+
+    async def sweep_if_due(self, connection: BaseDBAsyncClient) -> None:
+        """Delete the expired signatures, at most once every `sweep_seconds` per process."""
+        if self.sweep_due():
             await SeenSignature.filter(expires_at__lt=utcnow()).using_db(connection).delete()
 
     async def remember(self, connection: BaseDBAsyncClient, keys: list[str]) -> set[str]:

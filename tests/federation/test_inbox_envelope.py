@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from federation.inbox.envelope import Unstorable, is_http_url, read_envelope
+from federation.fetch.fetcher import origin
+from federation.inbox.envelope import (
+    Unstorable,
+    _is_http_url_by_urlsplit,
+    is_http_url,
+    plain_origin,
+    read_envelope,
+)
 from tests.federation._inbox_peer import (
     RemotePeer,
     build_activity,
@@ -45,6 +52,40 @@ LONG = f"{BOB}/" + "a" * (2048 - len(BOB) - 1)  # 2048 characters exactly
 )
 def test_is_http_url__checks_scheme_host_and_length(value: str, ok: bool) -> None:
     assert is_http_url(value) is ok
+
+
+PLAIN_AND_NOT = [
+    f"{BOB}/activities/1",
+    "http://remote.example:8080/a?b#c",
+    "https://remote.example:443",
+    "http://remote.example?x",
+    "http://remote.example:0/a",  # port 0 reads as the default one
+    "http://remote.example:00080/a",
+    "https://remote.example:65535/a",
+    "https://remote.example:65536/a",  # no port: the long way
+    "https://Remote.Example/a",  # upper case: the long way
+    "HTTPS://remote.example/a",
+    "http://remote.example:/a",
+    "http://-remote.example/a",
+    "https://user@remote.example/a",
+    "https://[::1]:8443/a",
+    "https://" + "h" * 254 + "/a",
+]
+
+
+@pytest.mark.parametrize("value", PLAIN_AND_NOT)
+def test_is_http_url__the_shortcut_for_plain_urls_agrees_with_urlsplit(value: str) -> None:
+    # Given a URL the plain-URL shortcut reads, or one it leaves to urlsplit
+    # Then the answer is what urlsplit alone gives
+    assert is_http_url(value) is _is_http_url_by_urlsplit(value)
+    plain = plain_origin(value)
+    assert plain is None or plain == origin(value)
+
+
+def test_plain_origin__reads_plain_urls_only() -> None:
+    assert plain_origin(f"{BOB}/activities/1") == ("https", "remote.example", 443)
+    assert plain_origin("https://Remote.Example/a") is None
+    assert plain_origin("https://remote.example:65536/a") is None
 
 
 def _envelope(document: dict[str, Any] | str) -> dict[str, str]:

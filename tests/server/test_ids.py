@@ -1,0 +1,29 @@
+"""Row ids (server/models/_base.py `new_id`): lower-case ULIDs, in the order they were made."""
+
+from __future__ import annotations
+
+import time
+
+from ulid import ULID
+
+from server.models import new_id
+
+
+def test_new_id__is_a_ulid_of_the_moment_it_was_made() -> None:
+    # Given the clock read just before and just after an id is made
+    before = time.time_ns() // 1_000_000
+    made = new_id()
+    after = time.time_ns() // 1_000_000
+    # Then it is 26 lower-case Crockford characters that python-ulid reads back, its time
+    # between the two readings
+    assert len(made) == 26 and made == made.lower()
+    assert before <= ULID.from_str(made.upper()).milliseconds <= after
+
+
+def test_new_id__ids_made_in_a_row_are_distinct_and_sort_in_that_order() -> None:
+    # When many ids are made at once, most within the same millisecond
+    made = [new_id() for _ in range(20_000)]
+    # Then each is new and they sort as they were made (the randomness counts up within a
+    # millisecond, as python-ulid's strict monotonic policy does)
+    assert len(set(made)) == len(made)
+    assert made == sorted(made)
