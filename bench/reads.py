@@ -67,14 +67,14 @@ page cache (this branch: `server/page_cache.py`, pages for visitors who are not 
 10 s; /home in one statement for all the member's groups: 14 statements to 5). Measured while
 other helpers' test suites kept the load average at 12-16 on the two cores, so only the medians
 and the cached pages' rates say much; rerun on an idle machine:
-                                          SQLite 1 / 2 processes        PostgreSQL 1 process
-  group page (50 paths)     median / p95  4.3 / 407 ms, 9.4 / 885 ms     see the report
-  thread page (20,000)                    86 / 426 ms, 348 / 1315 ms
-  /home (logged in)                       574 / 1568 ms, 1450 / 2397 ms
-  front page (1 path)                     1.7 / 31 ms, 3.3 / 47 ms
-  tag page (30 paths)                     1.0 / 781 ms, 0.7 / 1356 ms
-  outbox pages (50 paths)                 2.2 / 400 ms
-  front page rate                         1,749/s (0.50 of static)
+                               median / p95, SQLite 1 process; 2 processes; PostgreSQL 1 process
+  group page (50 paths)           4.3 / 407 ms; 9.4 / 885 ms; 9.4 / 529 ms
+  thread page (20,000 paths)      86 / 426 ms; 348 / 1315 ms; 654 / 1752 ms
+  /home (logged in)               574 / 1568 ms; 1450 / 2397 ms; 1940 / 3797 ms
+  front page (1 path)             1.7 / 31 ms (1,749/s); 3.3 / 47 ms; 2.2 / 6.4 ms (6,162/s)
+  tag page (30 paths)             1.0 / 781 ms; 0.7 / 1356 ms; 36 / 534 ms
+  outbox pages (50 paths)         2.2 / 400 ms; 27 / 882 ms; 32 / 684 ms
+  RSS after the run               125 MB; 119 + 124 MB; 124 MB
 What they say: a kept page is answered in about a millisecond (the front page at half the static
 response's rate), but p95 over 400 requests is set by the first rendering of each path (50 group
 pages, 30 tags, 50 outbox pages: 7-13 % of the requests, each 10-20 ms of CPU, 16 at a time), and
