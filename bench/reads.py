@@ -75,6 +75,10 @@ and the cached pages' rates say much; rerun on an idle machine:
   tag page (30 paths)             1.0 / 781 ms; 0.7 / 1356 ms; 36 / 534 ms
   outbox pages (50 paths)         2.2 / 400 ms; 27 / 882 ms; 32 / 684 ms
   RSS after the run               125 MB; 119 + 124 MB; 124 MB
+  once the other suites were done (SQLite, 1 process, load 6.5; static 13,766/s), median / p95:
+  group 1.0 / 149 ms (813/s), thread 72 / 88, /home 198 / 496, front 2.6 / 8.2 (4,559/s),
+  tag 1.9 / 208, outbox 3.5 / 94 ms (1,334/s), actor JSON 0.63 and WebFinger 0.56 of static,
+  RSS 123 MB.
 What they say: a kept page is answered in about a millisecond (the front page at half the static
 response's rate), but p95 over 400 requests is set by the first rendering of each path (50 group
 pages, 30 tags, 50 outbox pages: 7-13 % of the requests, each 10-20 ms of CPU, 16 at a time), and
