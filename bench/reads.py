@@ -49,8 +49,10 @@ after (this branch; load 6-11, the static response 14,000-21,600/s)
   outbox pages                            376 / 538 ms, 60 / 133/s    218 / 240 ms, 118 / 111/s
   RSS after the run                       121 / 111+117 MB            120 / 112+116 MB
 SQL statements per page (after): group 7, thread 5, /home 14 (session, unread count, groups,
-one ordered read per group of the reader's ten, the rows), front page 5 (anonymous), tag 2,
-outbox 5, actor JSON and WebFinger 0 once rendered.
+one ordered read per group of the reader's ten, the rows; 5 with the page cache branch, which
+reads the ten groups in one UNION ALL), front page 5 (anonymous), tag 2, outbox 5, actor JSON and
+WebFinger 0 once rendered (the bench counts a rendering with the page cache off; a kept page
+sends none).
 
 What the figures say: every hot query now reads a page's rows in order from an index (EXPLAIN
 ANALYZE on PostgreSQL at 100,000 posts: each under 3 ms, most under 0.5 ms; the front page went
@@ -60,6 +62,29 @@ Python: about 10-35 ms of CPU a page in this process (Tortoise building SQL and 
 rows, ISO date parsing, Jinja), so at concurrency 16 a page's p95 is set by how much CPU the
 process gets, and other work took most of it here. p95 <= 50 ms at concurrency 16
 needs about 350 pages/s from a process, which these pages reach only with a rendered-page cache.
+
+page cache (this branch: `server/page_cache.py`, pages for visitors who are not logged in kept
+10 s; /home in one statement for all the member's groups: 14 statements to 5). Measured while
+other helpers' test suites kept the load average at 12-16 on the two cores, so only the medians
+and the cached pages' rates say much; rerun on an idle machine:
+                               median / p95, SQLite 1 process; 2 processes; PostgreSQL 1 process
+  group page (50 paths)           4.3 / 407 ms; 9.4 / 885 ms; 9.4 / 529 ms
+  thread page (20,000 paths)      86 / 426 ms; 348 / 1315 ms; 654 / 1752 ms
+  /home (logged in)               574 / 1568 ms; 1450 / 2397 ms; 1940 / 3797 ms
+  front page (1 path)             1.7 / 31 ms (1,749/s); 3.3 / 47 ms; 2.2 / 6.4 ms (6,162/s)
+  tag page (30 paths)             1.0 / 781 ms; 0.7 / 1356 ms; 36 / 534 ms
+  outbox pages (50 paths)         2.2 / 400 ms; 27 / 882 ms; 32 / 684 ms
+  RSS after the run               125 MB; 119 + 124 MB; 124 MB
+  once the other suites were done (SQLite, 1 process, load 6.5; static 13,766/s), median / p95:
+  group 1.0 / 149 ms (813/s), thread 72 / 88, /home 198 / 496, front 2.6 / 8.2 (4,559/s),
+  tag 1.9 / 208, outbox 3.5 / 94 ms (1,334/s), actor JSON 0.63 and WebFinger 0.56 of static,
+  RSS 123 MB.
+What they say: a kept page is answered in about a millisecond (the front page at half the static
+response's rate), but p95 over 400 requests is set by the first rendering of each path (50 group
+pages, 30 tags, 50 outbox pages: 7-13 % of the requests, each 10-20 ms of CPU, 16 at a time), and
+the thread page's 20,000 paths are nearly all first renderings: those and /home are still CPU
+bound (in-process, `time.process_time` per page at load 13: thread 6-8 ms, /home 16 ms after 20-40,
+group 11, front 16-21, tag 17, outbox 10-12 ms).
 """
 
 from __future__ import annotations
@@ -317,7 +342,8 @@ async def queries_per_page(settings: Settings, world: World, verbose: bool) -> N
         finally:
             sent.append((time.perf_counter() - started, sql))
 
-    app = create_app(settings, manage_database=False)
+    # The page cache off: the statements a page's rendering sends (kept pages send none).
+    app = create_app(settings.model_copy(update={"page_cache_seconds": 0}), manage_database=False)
     transport = httpx.ASGITransport(app=app)
     base = settings.base_url
     kind.execute_query, kind.execute_query_dict = query, query_dict  # type: ignore[method-assign]
@@ -343,7 +369,7 @@ async def queries_per_page(settings: Settings, world: World, verbose: bool) -> N
                         print(f"  {page.name}: {seconds * 1000:6.1f} ms {sql[:600]}")
     finally:
         kind.execute_query, kind.execute_query_dict = original  # type: ignore[method-assign]
-    print("SQL statements per page (second fetch, time in SQL): " + ", ".join(counts))
+    print("SQL statements per rendering (second fetch, time in SQL): " + ", ".join(counts))
 
 
 def line(name: str, statuses: Counter[int], latencies: list[float], elapsed: float) -> str:

@@ -58,6 +58,7 @@ from server.models import (
     Post,
     PostState,
 )
+from server.page_cache import share_page
 from server.services import instance, reading
 from server.services.instance_actor import get_or_create_instance_actor
 from server.settings import Settings
@@ -244,6 +245,7 @@ class Documents:
         group = await self._group(request)
         if isinstance(group, Response):
             return group
+        share_page(request)  # what every unsigned request gets (a signed one is never kept)
         top_level = Post.filter(
             group_id=group.id, parent_id__isnull=True, state=PostState.PUBLISHED
         )

@@ -21,11 +21,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from federation.document_cache import CachedDocuments, DocumentCache
 from federation.group_lookup import resolver_for
 from federation.inbox.lane import InboxLane
-from federation.negotiation import ContentNegotiation
+from federation.negotiation import ContentNegotiation, wants_activity_json
 from federation.routes import as2_routes, federation_routes
 from federation.runtime import FederationRuntime
 from server import db, events, health, log_records, metrics
 from server.assembly import background_work, subscribe_all
+from server.page_cache import CachedPages, PageCache
 from server.ratelimit import RateLimits
 from server.services import instance
 from server.settings import Settings
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     process_metrics = metrics.Metrics()
     documents = DocumentCache()
+    pages = PageCache(settings.page_cache_seconds)
     peer_routes = federation_routes(settings, documents)
     app = LyceumApp(
         https=settings.secure_cookies,
@@ -138,6 +140,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Middleware(CachedDocuments, cache=documents),
             Middleware(ControlCharacterGuard),  # a NUL in a path or query is a 400, not a query
             *_proxy_headers(settings),
+            # Pages as visitors who are not logged in get them, rendered a moment ago.
+            Middleware(CachedPages, cache=pages, wants_as2=wants_activity_json),
             Middleware(InboxLane, routes=peer_routes),  # the same inboxes, without the below
             # Then: ActivityStreams requests for pages' URLs skip sessions and page state.
             Middleware(ContentNegotiation, as2_app=Router(as2_routes(settings, documents))),
@@ -157,6 +161,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     subscribe_all(events.bus, settings)
     app.state.settings = settings
     app.state.metrics = process_metrics
+    app.state.pages = pages
     app.state.federation = federation
     # The web finds groups on other servers through this port (it cannot import federation).
     app.state.resolve_remote_group = resolver_for(app.state)

@@ -14,7 +14,7 @@ from federation.delivery import wake
 from federation.inbox import receive
 from federation.outbox import register as register_outbox
 from federation.runtime import BackgroundWork, FederationRuntime
-from server import events, mail
+from server import events, mail, page_cache
 from server.mail.scheduler import DigestScheduler
 from server.mail.worker import MailWorker
 from server.services import notifications, recognition, search
@@ -27,8 +27,8 @@ __all__ = ["background_work", "subscribe_all", "worker_runtime"]
 
 def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
     """Subscribe notifications, mail, the search index, the credits ledger, the analytics
-    rollups' marks, the federation outbox, the cached actor documents, the inboxes' memory of
-    domain blocks and the workers' wake-up to `bus` (a second call changes nothing but the
+    rollups' marks, the federation outbox, the cached actor documents and pages, the inboxes'
+    memory of domain blocks and the workers' wake-up to `bus` (a second call changes nothing but the
     outbox's settings)."""
     notifications.register(bus)
     mail.register(bus, settings)
@@ -37,6 +37,7 @@ def subscribe_all(bus: events.EventBus, settings: Settings) -> None:
     insights_dirty.register(bus)
     register_outbox(bus, settings)
     document_cache.register(bus)
+    page_cache.register(bus)
     receive.register(bus)
     bus.subscribe(events.FederationWorkRequeued, wake.on_work_requeued)
 

@@ -201,6 +201,11 @@ class ActorStateChanged(Event):
 
 
 @dataclass(frozen=True)
+class InstanceUpdated(Event):
+    """An admin changed the instance's settings (its name, description, rules, registration)."""
+
+
+@dataclass(frozen=True)
 class DomainBlockChanged(Event):
     """An admin blocked a domain, changed its block, or lifted it."""
 

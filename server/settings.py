@@ -99,6 +99,14 @@ class Settings(BaseSettings):
     )
     max_post_chars: int = Field(20000, description="Longest accepted post body, in characters.")
     page_size: int = Field(20, ge=1, le=200, description="Items per page in lists and feeds.")
+    page_cache_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long a web process keeps a page rendered for visitors who are not "
+        "logged in (front page, group and thread pages, hashtags, group outbox pages) to answer "
+        "the next ones from memory. A change empties the cache of the process that made it at "
+        "once; other processes show it within this time. 0 turns the cache off.",
+    )
     search_language: str = Field(
         "english",
         pattern=r"^[a-z_]{1,63}$",

@@ -13,8 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from tortoise.queryset import QuerySet
+from pypika_tortoise.queries import QueryBuilder
+from pypika_tortoise.terms import Parameterizer
+from tortoise.queryset import QuerySet, ValuesListQuery
 
 from server.models import (
     Account,
@@ -211,16 +214,19 @@ async def home_feed(
     group_ids = await Membership.filter(
         actor_id=account.actor_id, state=MembershipState.ACCEPTED, group__state=GroupState.ACTIVE
     ).values_list("group_id", flat=True)
-    newest: list[tuple[datetime | None, str]] = []
-    for group_id in group_ids:
-        # Candidates only: the read policy decides on the rows loaded below.
-        threads = Post.filter(group_id=group_id, state=PostState.PUBLISHED, parent_id__isnull=True)
-        newest += await (
-            older_than(threads, "last_activity_at", cursor)
-            .order_by("-last_activity_at", "-id")
-            .limit(limit + 1)
-            .values_list("last_activity_at", "id")
+    # Candidates only: the read policy decides on the rows loaded below.
+    each_group = [
+        older_than(
+            Post.filter(group_id=group_id, state=PostState.PUBLISHED, parent_id__isnull=True),
+            "last_activity_at",
+            cursor,
         )
+        .order_by("-last_activity_at", "-id")
+        .limit(limit + 1)
+        .values_list("last_activity_at", "id")
+        for group_id in group_ids
+    ]
+    newest: list[tuple[datetime | None, str]] = await _union_all(each_group)
     newest.sort(key=_newest_first, reverse=True)
     chosen = [str(post_id) for _, post_id in newest[: limit + 1]]
     if not chosen:
@@ -230,6 +236,29 @@ async def home_feed(
     )
     by_id = {post.id: post for post in loaded}
     return page_of([by_id[post_id] for post_id in chosen if post_id in by_id], limit, _activity)
+
+
+async def _union_all(queries: list[ValuesListQuery[Any]]) -> list[tuple[Any, str]]:
+    """The rows of every query in one statement (each one ordered and limited, so each reads
+    its own index range): on SQLite every statement is a round trip to the connection's
+    thread, and /home would send one per group. Values come as the database stores them."""
+    if not queries:
+        return []
+    for query in queries:
+        query._choose_db_if_not_chosen()
+        query._make_query()
+    built: list[QueryBuilder] = [query.query for query in queries]
+    # One numbering of the parameters across the parts ($1, $2… on PostgreSQL).
+    context = built[0].QUERY_CLS.SQL_CONTEXT.copy(parameterizer=Parameterizer())
+    parts = [
+        f"SELECT * FROM ({part.get_sql(context)}) AS part{number}"  # noqa: S608 (no values inline)
+        for number, part in enumerate(built)
+    ]
+    assert context.parameterizer is not None
+    _, rows = await Post._meta.db.execute_query(
+        " UNION ALL ".join(parts), context.parameterizer.values
+    )
+    return [(row[0], str(row[1])) for row in rows]
 
 
 async def tag_feed(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from server import events
 from server.models import Actor, InstanceConfig, RegistrationMode
 from server.services import audit
 from server.services.errors import Invalid
@@ -46,7 +47,9 @@ async def set_registration_mode(mode: RegistrationMode | str) -> InstanceConfig:
         raise Invalid({"mode": "Choose open, approval required or invite only."}) from exc
     config = await get_config()
     config.registration_mode = chosen
-    await config.save(update_fields=["registration_mode", "updated_at"])
+    async with in_transaction():
+        await config.save(update_fields=["registration_mode", "updated_at"])
+        await events.bus.publish(events.InstanceUpdated())
     forget_cached_name()
     return config
 
@@ -114,5 +117,6 @@ async def update_settings(by: Actor, change: InstanceSettings) -> InstanceConfig
         config.new_account_link_days = change.new_account_link_days
         await config.save()
         await audit.record(by, "instance.settings", target_type="instance", target_label=name)
+        await events.bus.publish(events.InstanceUpdated())
     forget_cached_name()
     return config

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from lxml import html as lxml_html
 
-from server.models import InstanceConfig, Post, PostState, RegistrationMode
+from server.models import Post, PostState, RegistrationMode
 from server.services import group_admin, groups, instance, posts
 from server.services.instance import InstanceSettings
 from tests.helpers import (
@@ -102,7 +102,7 @@ async def test_front_page__visitor_learns_how_to_join_or_follow_from_mastodon(
     assert join.xpath(".//code/text()") == ["@busy@lyceum.test"]
     assert join.xpath('.//a[@href="/signup"]')
     # invite-only: no sign-up link, and the fediverse way stays
-    await InstanceConfig.filter(id=1).update(registration_mode=RegistrationMode.INVITE)
+    await instance.set_registration_mode(RegistrationMode.INVITE)
     join = section((await client.get("/")).text, "join-heading")
     assert not join.xpath('.//a[@href="/signup"]')
     assert join.xpath(".//code/text()") == ["@busy@lyceum.test"]

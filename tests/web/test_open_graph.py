@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from lxml import html as lxml_html
 
+from server import events
 from server.models import Actor, Group, Post, PostState
 from server.services import moderation
 from tests.conftest import BASE_URL
@@ -58,6 +59,7 @@ async def test_open_graph__images_are_absolute_and_remote_ones_proxied(
     assert person["og:image"].startswith(f"{BASE_URL}/proxy/media/")
     # A banner makes the large card
     await Group.filter(id=group.id).update(banner_path="ef/gh.webp")
+    await events.bus.publish(events.GroupUpdated(group.id))  # as `update_group` does
     tags = meta_tags((await client.get("/g/maths")).text)
     assert tags["og:image"] == f"{BASE_URL}/media/ef/gh.webp"
     assert tags["twitter:card"] == "summary_large_image"

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.content import plain_text
 from server.models import Post
+from server.page_cache import share_page
 from server.services import notifications, posts
 from server.services.feeds import TAG_RE
 from web.context import web
@@ -73,6 +74,8 @@ async def tag_page(request: Request) -> Response:
     tag = request.path_params["tag"]
     if not TAG_RE.fullmatch(tag):
         raise HTTPException(404, "A hashtag is made of letters, digits and underscores.")
+    if account is None:
+        share_page(request)  # the same for every visitor
     feed = await read_page(
         posts.tag_feed(
             tag,

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from server.content import render_markdown
 from server.models import RegistrationMode
+from server.page_cache import share_page
 from server.services import front_page as lists
 from server.services import instance, posts
 from web.context import web
@@ -35,6 +36,7 @@ async def front_page(request: Request) -> Response:
         "feed_links": feed_links(config.name, "/feed"),
     }
     if account is None:
+        share_page(request)  # the same for every visitor
         answered = await lists.recently_answered(None)
         resources = await lists.new_resources(None)
         context |= {"answered": answered, "resources": resources}

@@ -7,7 +7,7 @@ Every action answers with a 303 back to where the post is shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.content import plain_text
 from server.models import Post, PostKind
+from server.page_cache import share_page
 from server.services import instance, posts, recognition, saves, watches
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.feeds import is_own_held
@@ -63,8 +64,12 @@ async def _render_thread(
     if page.open_graph is not None and await can_read_post(account, post):
         titled_by = root if await can_read_post(account, root) else post
         preview = for_post(settings, post, titled_by, page.group)
-    if status == 200 and root.is_visible and _is_reading(request):
-        web(request).views.record(root.id, root.group_id)
+    count_view = _view_counter(root) if status == 200 and root.is_visible else None
+    if account is None and status == 200:
+        # The same for every visitor; each one served the kept page is counted as they are now.
+        share_page(request, on_each_view=count_view)
+    elif count_view is not None:
+        count_view(request)
     return web(request).templates.TemplateResponse(
         request,
         "posts/thread.html",
@@ -95,6 +100,17 @@ async def _render_thread(
         },
         status_code=status,
     )
+
+
+def _view_counter(root: Post) -> Callable[[Request], None]:
+    """What counts one view of the thread (`root`) by the request it is given."""
+    thread_id, group_id = root.id, root.group_id
+
+    def count_view(request: Request) -> None:
+        if _is_reading(request):
+            web(request).views.record(thread_id, group_id)
+
+    return count_view
 
 
 def _is_reading(request: Request) -> bool:

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.models import PostKind
+from server.page_cache import share_page
 from server.services import instance, posts, recognition, search
 from server.services.errors import Invalid
 from web.context import web
@@ -29,6 +30,8 @@ RATE_LIMIT_MESSAGE = "You are posting very fast. Wait a minute and try again."
 async def thread_list(request: Request) -> Response:
     page = await load_group_page(request, request.path_params["handle"])
     page.require_readable()
+    if page.account is None:
+        share_page(request)  # the same for every visitor
     kind = _kind_filter(request)
     unanswered = _flag(request, "unanswered")
     first_page = cursor_of(request) is None
