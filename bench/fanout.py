@@ -25,6 +25,20 @@ duplicates (inboxes that got the activity twice, from the receiver's per-inbox c
 Run: `.venv/bin/python -m bench.fanout [--followers 1000] [--runs 3] [--layouts sqlite,pg1,pg2]`
 (`--followers 3000` for the post → last of 3,000 inboxes).
 
+Idle machine (2026-12-05 03:51, load average 1.1-1.6, main after the merge of the claim and
+signing cuts), median of 3 runs, the limit the best of the full sweep in the same run (aiohttp,
+256 in flight, 2 processes, 2,003-2,034/s at 0.64-0.66 ms CPU; httpx's best 1,016-1,125/s at
+1.45-1.51 ms):
+  PostgreSQL, 2 workers   1,977/s (runs 1,461, 2,104, 1,977), post → last 0.51 s,
+                          0.57 ms CPU/delivery, 0.97 of the limit, 0 duplicates
+  PostgreSQL, 1 worker    1,536/s, → last 0.65 s, 0.55 ms, 0.77 of the limit, 0 duplicates
+  SQLite, embedded        1,627/s, → last 0.61 s, 0.62 ms, 0.80 of the limit, 0 duplicates
+  PostgreSQL, 2 workers, 3,000 inboxes (limit aiohttp 64 x 2, 1,836/s): 1,430/s, post → last
+                          2.10 s, 0.89 ms, 0.78 of the limit, 0 duplicates
+An earlier run the same morning (load 1.6-2.0, limit fixed to aiohttp 64 x 2 at 1,697-1,735/s)
+gave 1,433/s and 0.83 (PostgreSQL, 2 workers) and 1,473/s and 0.87 (SQLite): the runs swing by
+a third, the ratio less.
+
 Measured on the 2-core development machine while other agents ran tests on it (load average
 4-7 during the runs below; the rates swing by 2x between runs and are far below what an idle
 machine gives), so CPU per delivery and the ratio to the limit timed beside each run are the

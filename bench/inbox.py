@@ -27,6 +27,14 @@ HTTP/1.1 client (so the load generator, sharing the two cores, costs as little a
 Run: `.venv/bin/python -m bench.inbox [--database sqlite|postgres] [--activities 5000]
 [--connections 32] [--web-processes 1] [--end-to-end --workers 2 | --handling] [--profile FILE]`
 
+Idle machine (2026-12-05 03:45-03:51, load average 0.4-2.1, main after the merge of the
+receiving and worker cuts), 20,000 activities, 32 connections:
+  stored, PostgreSQL, 2 web processes   5,188/s and 4,718/s (two runs), 0.25-0.27 ms CPU a request
+  stored, SQLite, 2 web processes       3,838/s and 2,806/s, 0.37-0.51 ms
+  stored, SQLite, 1 web process         3,441/s, 0.28 ms
+  end to end, PostgreSQL, 2 workers     168 posts/s (3,000 posts), 5.5 ms CPU a post
+  end to end, SQLite, 1 worker          135 posts/s (2,000 posts), 6.2 ms CPU a post
+
 Figures on the shared 2-core machine (2026-12-04), with the load average of the other helpers'
 work at the time: take the rates as lower bounds and compare the CPU per request, which load
 disturbs less.

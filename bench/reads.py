@@ -23,6 +23,23 @@ Run: `.venv/bin/python -m bench.reads [--database sqlite|postgres] [--posts 1000
 [--concurrency 16] [--requests 600] [--processes 1,2] [--profile FILE]`
 (`--profile` writes the one-process server's cProfile stats.)
 
+Idle machine (2026-12-05 03:52-03:58, load average 1.1-1.6, page cache on, its default 10 s),
+100,000 posts, concurrency 16, `--requests 4000`: p95 in ms, one / two web processes
+                  SQLite         PostgreSQL
+  group page      1.4 / 2.4      3.1 / 3.1
+  thread page     91 / 126       113 / 116
+  /home           256 / 374      237 / 246
+  front page      1.2 / 1.2      1.2 / 1.2
+  tag page        3.5 / 1.0      1.4 / 1.4
+  outbox pages    1.5 / 2.0      1.9 / 1.9
+  actor JSON      0.94 / 0.71    0.95 / 1.39 of the static response
+  WebFinger       0.96 / 0.78    0.90 / 1.39 of the static response
+  RSS             135 / 120+136  133 / 112+135 MB
+With 400 requests a page, the first rendering of each of the 50 groups, 30 tags and 50 outbox
+pages sets the p95 (SQLite: group 225, tag 233, outbox 159 ms). The thread page (20,000 paths,
+so nearly every request renders) and `/home` (logged in, never cached) stay CPU-bound, at about
+4 and 11-13 ms of CPU a rendering.
+
 Figures at 100,000 posts, concurrency 16, 400 requests a page (4,000 for actor JSON and
 WebFinger), on the shared 2-core machine while other benchmarks ran: p95 in ms and requests/s,
 with the ratio to the static response of the same run. Take them as upper bounds of latency:
