@@ -40,10 +40,18 @@ async def enqueue(activity: dict[str, Any], signer_id: str, inboxes: Iterable[st
             targets.setdefault(inbox, urlsplit(inbox).netloc.lower())
     if not targets:
         return 0
-    payload = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
+    # Every row is this one but for its id, inbox and domain.
+    template = Delivery(
+        activity_id=str(activity.get("id", "")),
+        payload=json.dumps(activity, ensure_ascii=False, separators=(",", ":")),
+        signer_id=signer_id,
+        inbox_url="",
+        domain="",
+        next_attempt_at=utcnow(),
+    )
     connection = Tortoise.get_connection("default")  # the caller's transaction, if in one
     if connection.capabilities.dialect == "postgres":
-        return await _enqueue_postgres(connection, activity, payload, signer_id, targets)
+        return await _enqueue_postgres(connection, template, targets)
     domains = set(targets.values())
     hosts = {domain.split(":")[0] for domain in domains}
     blocked: set[str] = set(
@@ -64,28 +72,16 @@ async def enqueue(activity: dict[str, Any], signer_id: str, inboxes: Iterable[st
         and domain not in unavailable
     ]
     if kept:
-        await _insert_sqlite(connection, activity, payload, signer_id, kept)
+        await _insert_sqlite(connection, template, kept)
         await wake.notify_delivery()
     return len(kept)
 
 
 async def _insert_sqlite(
-    connection: BaseDBAsyncClient,
-    activity: dict[str, Any],
-    payload: str,
-    signer_id: str,
-    targets: list[tuple[str, str]],
+    connection: BaseDBAsyncClient, template: Delivery, targets: list[tuple[str, str]]
 ) -> None:
     """The rows, written with Tortoise's own INSERT, from one template row's converted values
     (a model object per row cost a fan-out of 1,000 about 50 ms of CPU: `bench.fanout`)."""
-    template = Delivery(
-        activity_id=str(activity.get("id", "")),
-        payload=payload,
-        signer_id=signer_id,
-        inbox_url="",
-        domain="",
-        next_attempt_at=utcnow(),
-    )
     executor = connection.executor_class(model=Delivery, db=connection)
     fields = Delivery._meta.fields_map
     columns = list(executor.regular_columns)
@@ -100,21 +96,9 @@ async def _insert_sqlite(
 
 
 async def _enqueue_postgres(
-    connection: BaseDBAsyncClient,
-    activity: dict[str, Any],
-    payload: str,
-    signer_id: str,
-    targets: dict[str, str],
+    connection: BaseDBAsyncClient, template: Delivery, targets: dict[str, str]
 ) -> int:
     """The same in one statement (`_ENQUEUE`): the domain checks, the rows and the NOTIFY."""
-    template = Delivery(
-        activity_id=str(activity.get("id", "")),
-        payload=payload,
-        signer_id=signer_id,
-        inbox_url="",
-        domain="",
-        next_attempt_at=utcnow(),
-    )
     answered = await connection.execute_query_dict(
         _ENQUEUE,
         [
