@@ -25,7 +25,7 @@ import pytest
 from starlette.applications import Starlette
 from tortoise import Tortoise
 
-from server import db, events
+from server import db, events, log_records
 from server.app import create_app
 from server.settings import Settings
 
@@ -47,6 +47,13 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     (Playwright's sync API keeps one running in the main thread during browser tests)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every Lyceum process makes its log records safe (create_app, the CLI); so do the tests
+    # that build a worker without either: xdist's execnet refuses a report whose captured log
+    # quotes a lone surrogate, and the whole run then ends in an INTERNALERROR.
+    log_records.install()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
