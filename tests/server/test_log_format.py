@@ -85,7 +85,7 @@ def test_serve_writes_json_lines_only(tmp_path: Path) -> None:
     seen: list[str] = []
     try:
         lines = lines_of(process.stderr)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # two processes start slowly on a loaded machine
         # When both web processes have started and one answers a request
         wait_for(lines, "Application startup complete", seen=seen, deadline=deadline)
         wait_for(lines, "Application startup complete", seen=seen, deadline=deadline)
