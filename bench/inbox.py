@@ -549,6 +549,10 @@ async def handling(database: str, posts: int, profile: str) -> None:
     print(
         f"deliveries queued: {queued} ({queued / posts:.1f} a post); rows with an error: {failed}"
     )
+    shapes = Counter(" ".join(statement.split())[:70] for statement in sent)
+    print("most sent statements (per post):")
+    for shape, count in shapes.most_common(12):
+        print(f"  {count / posts:5.2f}  {shape}")
 
 
 class _StatementCounter(logging.Handler):
