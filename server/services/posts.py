@@ -436,7 +436,8 @@ async def _recount_group(group: Group, *, last_post_at: datetime | None = None) 
     # two workers) then count one after the other, the second seeing the first's committed
     # post, instead of each counting only its own and the count ending one short. NO KEY: the
     # posts' own inserts hold key locks on the group. (SQLite serialises writers.)
-    await Group.select_for_update(no_key=True).filter(id=group.id).only("id")
+    if Group._meta.db.capabilities.dialect == "postgres":
+        await Group.select_for_update(no_key=True).filter(id=group.id).only("id")
     count = await Post.filter(
         group_id=group.id, parent_id__isnull=True, state=PostState.PUBLISHED
     ).count()
