@@ -18,14 +18,16 @@ HTTP/1.1 client (so the load generator, sharing the two cores, costs as little a
   cores) run from the start. Prints posts per second from the first request until every row is
   handled (the post stored and its Announce queued: 21 deliveries a post), the errors, and the
   CPU of the web and worker processes per post. Target: 1,000 a second with two workers on
-  PostgreSQL.
+  PostgreSQL. All posts come from alice (so a worker's batch is one chain); `--senders N`
+  spreads them over N members of her server, in turn.
 
 - `--handling`: the workers' share alone, in this process (no HTTP): `--activities` Creates
   stored as the inbox stores them, handled by one `InboxProcessor`; prints its CPU and the SQL
   statements a post (with `--profile FILE`, its cProfile stats).
 
 Run: `.venv/bin/python -m bench.inbox [--database sqlite|postgres] [--activities 5000]
-[--connections 32] [--web-processes 1] [--end-to-end --workers 2 | --handling] [--profile FILE]`
+[--connections 32] [--web-processes 1] [--end-to-end --workers 2 [--senders 1] | --handling]
+[--profile FILE]`
 
 Idle machine (2026-12-05 03:45-03:51, load average 0.4-2.1, main after the merge of the
 receiving and worker cuts), 20,000 activities, 32 connections:
@@ -79,6 +81,26 @@ disturbs less.
   here, ban, membership, the post, its mentions, the group's count and its update, watchers,
   the search index, the rollups' mark, the audience, the deliveries) at about 0.5 ms each
   through Tortoise and asyncpg: 1,000 posts/s still needs the bulk handling above.
+- End to end, issue #13 point 3 (2026-12-05): the bulk path. A batch's ordinary posts (the
+  Creates leading each chain that `receive_post` would store and publish at once) are checked
+  with a statement per fact for the whole batch (`remote.ordinary_posts`: stored already, bans,
+  memberships, first posts) and stored with a statement per table (`remote.receive_posts`:
+  posts, mentions, tags, each group's count once); their `PostCreated` events go out together
+  (`EventBus.publish_many`), and the search index, the rollups' marks, the watchers, the
+  ledger and the outbox (every Announce of the batch in one `enqueue_many`) each write once for
+  the batch. `--handling`, 300 posts, main at ad342ef → this: PostgreSQL 12.1 → 0.4 statements
+  a post, 5.58 → 0.75 ms worker CPU a post (load 2.4 → 5.8); SQLite 17.2 → 0.5 statements,
+  8.27 → 1.33 ms (load 2.5 → 5.8; 1.51 ms at load 8.9). End to end, 2,000 posts, two web
+  processes, back to back (main at ad342ef from `git archive`, then 77cc014): PostgreSQL, two
+  workers, 25 → 225 posts/s, 7.54 → 1.23 ms CPU a post (web and workers; load 11.3 → 9.1);
+  SQLite, one worker, 108 → 514 posts/s, 6.11 → 1.39 ms (load 7.4 → 6.9). Again at load 7.7-8.1,
+  PostgreSQL two workers: 327 posts/s, 1.13 ms, and with `--senders 20` 327 posts/s, 1.27 ms
+  (many senders make many chains, and the bulk path takes each chain's leading posts, so it
+  changes little). At 1.1-1.3 ms of web and worker CPU a post, two idle cores give about
+  1,500 posts/s before PostgreSQL's own work (21 delivery rows a post, each with its payload,
+  the search vector) is counted: the 1,000 target is for an idle rerun to confirm. What is
+  left per post: the web side's ~0.4 ms, the activity's JSON parsed twice (chains, then the
+  handling), the model objects and the rendering of the Announce.
 """
 
 from __future__ import annotations
@@ -134,16 +156,22 @@ def new_keypair() -> tuple[str, str]:
     return private, public
 
 
-async def store_remote_actor(public_pem: str) -> None:
+def senders(count: int) -> list[str]:
+    """The remote actors posting: alice, and with `--senders N` N-1 more of her server (one
+    key for all, each under its own key id)."""
+    return [ALICE] + [f"{REMOTE}/users/s{n}" for n in range(1, count)]
+
+
+async def store_remote_actor(public_pem: str, ap_id: str = ALICE) -> None:
     """The remote actor with its key, as an earlier fetch would have stored it."""
     await Actor.create(
         kind=ActorKind.PERSON,
-        username="alice",
+        username=ap_id.rsplit("/", 1)[1],
         domain="remote.example",
-        ap_id=ALICE,
-        inbox_url=f"{ALICE}/inbox",
+        ap_id=ap_id,
+        inbox_url=f"{ap_id}/inbox",
         shared_inbox_url=f"{REMOTE}/inbox",
-        key_id=f"{ALICE}#main-key",
+        key_id=f"{ap_id}#main-key",
         public_key_pem=public_pem,
     )
 
@@ -199,9 +227,9 @@ async def wait_until_ready(process: subprocess.Popen[str], base: str, seconds: f
 
 
 def build_activity(
-    n: int, group: str = "https://lyceum.example/g/physics", likes: bool = True
+    n: int, group: str = "https://lyceum.example/g/physics", likes: bool = True, actor: str = ALICE
 ) -> dict[str, object]:
-    """A distinct activity from alice: a Create of a Note into `group`, or (odd n, with
+    """A distinct activity from `actor`: a Create of a Note into `group`, or (odd n, with
     `likes`) a Like."""
     marker = uuid.uuid4().hex
     if likes and n % 2:
@@ -209,7 +237,7 @@ def build_activity(
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": f"{REMOTE}/activities/like-{marker}",
             "type": "Like",
-            "actor": ALICE,
+            "actor": actor,
             "object": f"https://lyceum.example/p/{n:026d}",
         }
     note = f"{REMOTE}/notes/{marker}"
@@ -217,19 +245,19 @@ def build_activity(
         "@context": ["https://www.w3.org/ns/activitystreams", {"sensitive": "as:sensitive"}],
         "id": f"{note}/activity",
         "type": "Create",
-        "actor": ALICE,
+        "actor": actor,
         "published": "2025-01-01T12:00:00Z",
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "cc": [group, f"{ALICE}/followers"],
+        "cc": [group, f"{actor}/followers"],
         "object": {
             "id": note,
             "type": "Note",
-            "attributedTo": ALICE,
+            "attributedTo": actor,
             "inReplyTo": None,
             "published": "2025-01-01T12:00:00Z",
             "url": note,
             "to": ["https://www.w3.org/ns/activitystreams#Public"],
-            "cc": [group, f"{ALICE}/followers"],
+            "cc": [group, f"{actor}/followers"],
             "sensitive": False,
             "content": f"<p>Question {n} about the problem set: why does the pendulum's "
             f"period not depend on its mass? <a href='{group}'>@physics</a></p>",
@@ -238,12 +266,16 @@ def build_activity(
     }
 
 
-def presign(base: str, count: int, private_pem: str, likes: bool = True) -> list[bytes]:
-    """Each activity as the exact bytes of a signed HTTP/1.1 POST to the shared inbox."""
-    auth = CavageAuth(f"{ALICE}#main-key", private_pem)
+def presign(
+    base: str, count: int, private_pem: str, likes: bool = True, actors: tuple[str, ...] = (ALICE,)
+) -> list[bytes]:
+    """Each activity as the exact bytes of a signed HTTP/1.1 POST to the shared inbox, from
+    each of `actors` in turn."""
+    auths = [CavageAuth(f"{actor}#main-key", private_pem) for actor in actors]
     requests = []
     for n in range(count):
-        activity = build_activity(n, f"{base}/g/physics", likes)
+        auth = auths[n % len(actors)]
+        activity = build_activity(n, f"{base}/g/physics", likes, actors[n % len(actors)])
         body = json.dumps(activity, separators=(",", ":")).encode()
         request = httpx.Request(
             "POST", f"{base}/inbox", content=body, headers={"Content-Type": AS2}
@@ -376,12 +408,15 @@ async def bench(
     )
 
 
-async def seed_group(public_pem: str) -> None:
+async def seed_group(public_pem: str, posting: list[str] | None = None) -> None:
     """An open group `physics` with alice and `FOLLOWERS` readers, each on a server of its own
     (so an Announce is queued for `FOLLOWERS` inboxes), as members."""
     owner = await accounts.create_account("organiser", "organiser@example.org", "bench password")
     group = await groups.create_group(owner, groups.GroupForm(handle="physics", name="Physics"))
-    await groups.request_membership(group, await Actor.get(ap_id=ALICE))
+    for ap_id in posting or [ALICE]:
+        if ap_id != ALICE:
+            await store_remote_actor(public_pem, ap_id)
+        await groups.request_membership(group, await Actor.get(ap_id=ap_id))
     for n in range(FOLLOWERS):
         reader = f"https://follower{n}.example/users/reader"
         actor = await Actor.create(
@@ -432,18 +467,25 @@ async def wait_handled(count: int, workers: list[subprocess.Popen[str]]) -> None
 
 
 async def end_to_end(
-    database: str, posts: int, connections: int, web_processes: int, workers: int, profile: str
+    database: str,
+    posts: int,
+    connections: int,
+    web_processes: int,
+    workers: int,
+    profile: str,
+    sending: int = 1,
 ) -> None:
     private_pem, public_pem = new_keypair()
+    posting = senders(sending)
     async with migrated_database(database) as settings:
         await store_remote_actor(public_pem)
-        await seed_group(public_pem)
+        await seed_group(public_pem, posting)
         servers, port = start_servers(settings, web_processes, "")
         base = f"http://127.0.0.1:{port}"
         running = start_workers(settings, base, workers, profile)
         try:
             await wait_until_ready(servers[0], base)
-            requests = presign(base, WARM_UP + posts, private_pem, likes=False)
+            requests = presign(base, WARM_UP + posts, private_pem, False, tuple(posting))
             await fire(port, requests[:WARM_UP], 4)
             await wait_handled(WARM_UP, running)
             queued_before = await Delivery.all().count()
@@ -469,6 +511,7 @@ async def end_to_end(
                 "database": database,
                 "web_processes": web_processes,
                 "workers": workers,
+                "senders": sending,
                 "load_average": os.getloadavg()[0],
             }
         )
@@ -549,6 +592,10 @@ async def handling(database: str, posts: int, profile: str) -> None:
     print(
         f"deliveries queued: {queued} ({queued / posts:.1f} a post); rows with an error: {failed}"
     )
+    shapes = Counter(" ".join(statement.split())[:70] for statement in sent)
+    print("most sent statements (per post):")
+    for shape, count in shapes.most_common(12):
+        print(f"  {count / posts:5.2f}  {shape}")
 
 
 class _StatementCounter(logging.Handler):
@@ -580,6 +627,13 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=1, help="inbox worker processes")
     parser.add_argument(
+        "--senders",
+        type=int,
+        default=1,
+        help="end to end: the posts come from this many members of the group, in turn (1: "
+        "all from alice, so that a batch is one chain, handled in order)",
+    )
+    parser.add_argument(
         "--handling",
         action="store_true",
         help="only the worker's share, in this process: CPU and SQL statements per post",
@@ -595,6 +649,7 @@ def main() -> None:
             args.web_processes,
             args.workers,
             args.profile,
+            args.senders,
         )
     else:
         work = bench(

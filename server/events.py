@@ -2,12 +2,17 @@
 
 Subscribers (the federation adapter, notifications) run in that same transaction, so what they
 write — outgoing deliveries, notifications — commits or rolls back together with the change.
+
+A change made of many like changes at once (the inbox worker storing a batch of received posts,
+`remote.receive_posts`) publishes their events together (`publish_many`): a subscriber that
+gave a batch handler (`subscribe(..., many=...)`) gets them all in one call (so it writes with a
+statement for the whole batch instead of one per event), every other one gets them one by one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from server.models import Post
@@ -288,15 +293,22 @@ class GroupInvited(Event):
 
 
 Handler = Callable[[Event], Awaitable[None]]
+ManyHandler = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 class EventBus:
     def __init__(self) -> None:
         self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+        self._many: dict[tuple[type[Event], Handler], ManyHandler] = {}
 
-    def subscribe(self, event_type: type[Event], handler: Handler) -> None:
+    def subscribe(
+        self, event_type: type[Event], handler: Handler, *, many: ManyHandler | None = None
+    ) -> None:
+        """`many`: the same handling for a list of these events at once (`publish_many`)."""
         if handler not in self._handlers[event_type]:
             self._handlers[event_type].append(handler)
+        if many is not None:
+            self._many[(event_type, handler)] = many
 
     def subscriptions(self) -> dict[type[Event], list[Handler]]:
         """Who listens to what (a copy), for checking how a process was assembled."""
@@ -304,10 +316,32 @@ class EventBus:
 
     def clear(self) -> None:
         self._handlers.clear()
+        self._many.clear()
 
     async def publish(self, event: Event) -> None:
         for handler in self._handlers.get(type(event), ()):
             await handler(event)
+
+    async def publish_many(self, published: Sequence[Event]) -> None:
+        """Publish events of one change together: each subscriber in turn handles them all,
+        in their order (its batch handler at once, if it gave one). Subscribers never depend
+        on each other's work for an event (each writes its own rows), so handling the events
+        subscriber by subscriber instead of event by event changes nothing they write."""
+        runs: list[list[Event]] = []
+        for event in published:  # consecutive events of one type go together
+            if runs and type(runs[-1][0]) is type(event):
+                runs[-1].append(event)
+            else:
+                runs.append([event])
+        for run in runs:
+            kind = type(run[0])
+            for handler in self._handlers.get(kind, ()):
+                many = self._many.get((kind, handler))
+                if many is not None:
+                    await many(run)
+                    continue
+                for event in run:
+                    await handler(event)
 
 
 bus = EventBus()

@@ -23,6 +23,12 @@ from server.services import reading, remote
 
 
 async def handle_create(ctx: InboxContext, activity: Create) -> None:
+    draft = await draft_create(ctx, activity)
+    await remote.receive_post(draft.author, draft.group, draft.incoming, parent=draft.parent)
+
+
+async def draft_create(ctx: InboxContext, activity: Create) -> remote.PostDraft:
+    """The post to store, where, under which parent; or `Dropped` with the reason."""
     note = activity.post or await fetch_post(ctx, activity.object.id or "")
     check_authorship(ctx, note)
     public = ld.is_public(activity.object.data or {}) or ld.is_public(_addressing(activity))
@@ -31,8 +37,7 @@ async def handle_create(ctx: InboxContext, activity: Create) -> None:
     # "followers only" when a member writes there); a public group takes public posts only.
     if not public and not reading.is_members_only(group):
         raise Dropped("only public posts are shared in groups")
-    incoming = await incoming_post(ctx, note)
-    await remote.receive_post(ctx.actor, group, incoming, parent=parent)
+    return remote.PostDraft(ctx.actor, group, await incoming_post(ctx, note), parent)
 
 
 def _addressing(activity: Create) -> dict[str, list[str]]:
@@ -68,7 +73,7 @@ async def place_of(
         parent = await ctx.find_post(note.in_reply_to)
         if parent is None:
             raise Dropped(f"it replies to {note.in_reply_to}, which is not here")
-        group = await Group.get(id=parent.group_id)
+        group = _loaded_group(parent) or await Group.get(id=parent.group_id)
         if group.state != GroupState.ACTIVE:
             raise Dropped("the group of the post it replies to is not active")
         return parent, group
@@ -77,6 +82,12 @@ async def place_of(
         if addressed is not None:
             return None, addressed
     raise Dropped("the post is addressed to no group here")
+
+
+def _loaded_group(post: Post) -> Group | None:
+    """The post's group when it was loaded with the post (`select_related`), else None."""
+    group = post.__dict__.get("_group")
+    return group if isinstance(group, Group) and group.id == post.group_id else None
 
 
 async def incoming_post(ctx: InboxContext, note: PostObject) -> remote.IncomingPost:

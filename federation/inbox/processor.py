@@ -21,8 +21,10 @@ the rows; one worker per SQLite database. An idle worker wakes when rows are sto
 handle (a post or reaction id stored once, a membership asked for twice), so a row processed
 again after a crash changes nothing twice.
 
-Batches (`bench/inbox.py --end-to-end`): a worker claims up to `batch_size` rows at once, and
-records their outcomes together at the end, one UPDATE for all the rows closed with the same
+Batches (`bench/inbox.py --end-to-end`): a worker claims up to `batch_size` rows at once, stores
+the ordinary posts leading the batch's chains all at once (`bulk`: a few statements for the
+batch instead of a dozen a post), handles the other rows one by one, and records their outcomes
+together at the end, one UPDATE for all the rows closed with the same
 reason (each row on its own again if that UPDATE fails). On PostgreSQL it handles up to
 `concurrency` rows at once, each in its own transactions: the rows of a batch are split into
 chains (`chains.split`), the rows that share an actor or any id (the activity's, its object's,
@@ -36,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
@@ -46,30 +47,30 @@ from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.expressions import Q
 
-from federation import jsondoc
 from federation.delivery import wake
 from federation.fetch import Fetcher
 from federation.inbox._software import note_software
 from federation.inbox.actors import RemoteActors
+from federation.inbox.bulk import take_ordinary_posts
 from federation.inbox.chains import split
 from federation.inbox.context import Dropped, InboxContext, block_of
 from federation.inbox.dispatch import dispatch
-from federation.inbox.parse import ParseError, parse_activity
+from federation.inbox.memo import MEMO_KEEPING_TYPES, BatchMemo
+from federation.inbox.readable import ERROR_MAX_CHARS, read_row
 from federation.inbox.refusals import log_refusal
 from server.leases import Leases
-from server.models import Actor, DomainBlockSeverity, Group, InboxActivity, utcnow
+from server.models import Actor, DomainBlockSeverity, InboxActivity, utcnow
 from server.services import domain_blocks
 from server.services.errors import DomainError
 from server.settings import Settings
-from server.text import is_storable, storable
+from server.text import storable
 
-__all__ = ["MAX_ATTEMPTS", "InboxProcessor", "InboxRuntime"]
+__all__ = ["MAX_ATTEMPTS", "BatchMemo", "InboxProcessor", "InboxRuntime"]
 
 log = logging.getLogger("lyceum.inbox")
 
 MAX_ATTEMPTS = 5
 CONCURRENCY = 4  # rows a worker handles at once on PostgreSQL (Tortoise's pool holds 5)
-ERROR_MAX_CHARS = 1000
 
 
 class InboxRuntime(Protocol):
@@ -105,19 +106,24 @@ class InboxProcessor:
         """Process one batch of waiting activities, oldest first; return how many."""
         async with self.leases.kept():
             rows = await self._claim()
-            outcomes: dict[str, Outcome] = {}
+            chains = split(rows)
+            memo = BatchMemo()
+            taken = await take_ordinary_posts(
+                self.runtime.settings, self._actors(), self.runtime.fetcher, chains, memo
+            )
+            outcomes = dict.fromkeys(taken, Outcome("", failed=False))
             concurrency = self.concurrency or _default_concurrency()
             slots = asyncio.Semaphore(concurrency)
-            memo = BatchMemo()
 
             async def follow(chain: list[InboxActivity]) -> None:
                 async with slots:
                     for row in chain:
-                        outcomes[row.id] = await self._outcome(
-                            row, retry=concurrency > 1, memo=memo
-                        )
+                        if row.id not in taken:  # the taken rows lead their chains
+                            outcomes[row.id] = await self._outcome(
+                                row, retry=concurrency > 1, memo=memo
+                            )
 
-            await asyncio.gather(*(follow(chain) for chain in split(rows)))
+            await asyncio.gather(*(follow(chain) for chain in chains))
             await self._record([(row, outcomes[row.id]) for row in rows])
         return len(rows)
 
@@ -212,17 +218,11 @@ class InboxProcessor:
                 log.exception("could not record the outcome of inbox activity %s", row_id)
 
     async def _handle(self, row: InboxActivity, memo: BatchMemo) -> str:
-        try:
-            document = jsondoc.loads(row.payload)
-            if _unstorable(document):
-                return "unreadable: it holds a NUL byte or a lone surrogate"
-            activity = parse_activity(document)
-        except (ParseError, ValueError) as error:
-            return f"unreadable: {error}"[:ERROR_MAX_CHARS]
+        activity = read_row(row)
+        if isinstance(activity, str):
+            return activity
         settings = self.runtime.settings
-        actors = RemoteActors(
-            self.runtime.fetcher, self.runtime.signer_for, local_base_url=settings.base_url
-        )
+        actors = self._actors()
         actor = memo.actors.get(activity.actor) or await actors.resolve(activity.actor)
         if actor is None:
             return f"unknown actor: {actors.problem or activity.actor}"[:ERROR_MAX_CHARS]
@@ -241,6 +241,13 @@ class InboxProcessor:
                 return f"refused: {refusal.message}"[:ERROR_MAX_CHARS]
         return ""
 
+    def _actors(self) -> RemoteActors:
+        return RemoteActors(
+            self.runtime.fetcher,
+            self.runtime.signer_for,
+            local_base_url=self.runtime.settings.base_url,
+        )
+
     async def _claim(self) -> list[InboxActivity]:
         now = utcnow()
         ids = await self.leases.claim(
@@ -256,29 +263,6 @@ class InboxProcessor:
         if not ids:
             return []
         return list(await InboxActivity.filter(id__in=ids).order_by("created_at"))
-
-
-# Activities that change no actor and no group here (a post, a vote, a group's share): after
-# one of them, what a batch has read of actors and groups still holds.
-MEMO_KEEPING_TYPES = frozenset({"Create", "Like", "Dislike", "Announce"})
-
-
-@dataclass
-class BatchMemo:
-    """What the rows of one claimed batch read once for all (a busy group's posts come from few
-    senders, into few groups): the senders' actors by id, our active groups by handle, and the
-    domain blocks. It lives for one batch (under a second; a block, a suspension or a group's
-    closing made meanwhile applies from the next batch on), and is forgotten after any row of
-    another kind than `MEMO_KEEPING_TYPES` (an actor's Update or Delete, a Follow…)."""
-
-    actors: dict[str, Actor] = field(default_factory=dict)
-    groups: dict[str, Group | None] = field(default_factory=dict)
-    blocks: dict[str, DomainBlockSeverity | None] = field(default_factory=dict)
-
-    def forget(self) -> None:
-        self.actors.clear()
-        self.groups.clear()
-        self.blocks.clear()
 
 
 class Outcome(NamedTuple):
@@ -300,18 +284,6 @@ def _is_conflict(error: Exception) -> bool:
             return True
         cause = cause.__cause__ or cause.__context__
     return isinstance(error, IntegrityError)
-
-
-def _unstorable(value: object) -> bool:
-    """Whether a parsed document holds text no database stores faithfully (rows stored before
-    the inbox refused them at the door)."""
-    if isinstance(value, str):
-        return not is_storable(value)
-    if isinstance(value, dict):
-        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_unstorable(item) for item in value)
-    return False
 
 
 def _sender_host(row: InboxActivity) -> str:

@@ -14,10 +14,12 @@ Lyceum-like peers refetch the object from its origin anyway.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from federation import urls
+from federation.delivery.queue import enqueue_many
 from federation.outbox.activities import (
     fresh_id,
     group_addressing,
@@ -37,6 +39,7 @@ from federation.render import (
     render_announce_create,
     render_create,
 )
+from federation.render.privacy import for_group
 from server.events import StoredPost
 from server.models import (
     Actor,
@@ -56,6 +59,7 @@ __all__ = [
     "send_post_edited",
     "send_post_reacted",
     "send_post_removed",
+    "send_posts_created",
 ]
 
 
@@ -110,6 +114,43 @@ async def send_post_created(
         # Mastodon home feeds take boosts only within six hours.
         boost = await current_boost(settings, post, published=utcnow(), new=stored is not None)
         await enqueue_for_group(settings, post.group, boost, group_actor.id, audience.microblog)
+
+
+async def send_posts_created(
+    settings: Settings, lookup: SoftwareLookup, stored: Sequence[StoredPost]
+) -> None:
+    """`send_post_created` for posts just created together: each group's audience read once,
+    and every Announce queued with one `enqueue_many`."""
+    audiences: dict[str, Audience] = {}
+    found: list[tuple[Post, Audience]] = []
+    for item in stored:
+        post = item.post
+        group = post.group
+        if not group.actor.is_local or group.state != GroupState.ACTIVE:
+            continue
+        if post.group_id not in audiences:
+            audiences[post.group_id] = await group_audience(post.group_id, lookup)
+        audience = audiences[post.group_id]
+        if audience and post.state == PostState.PUBLISHED:
+            found.append((post, audience))
+    threadiverse = [post for post, audience in found if audience.threadiverse]
+    if threadiverse:
+        await Post.fetch_for_list(threadiverse, *NOTE_PREFETCH)
+    queued: list[tuple[dict[str, Any], str, Iterable[str]]] = []
+    for post, audience in found:
+        group_actor = post.group.actor
+        if audience.threadiverse:
+            create = _create(settings, post, _note(settings, post))
+            announce = render_announce_create(settings, group_actor, post, create)
+            queued.append(
+                (for_group(settings, post.group, announce), group_actor.id, audience.threadiverse)
+            )
+        if audience.microblog and post.is_top_level:
+            boost = await current_boost(settings, post, published=utcnow(), new=True)
+            queued.append(
+                (for_group(settings, post.group, boost), group_actor.id, audience.microblog)
+            )
+    await enqueue_many(queued)
 
 
 async def send_post_edited(settings: Settings, lookup: SoftwareLookup, post_id: str) -> None:

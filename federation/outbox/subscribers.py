@@ -10,7 +10,7 @@ subscriber's settings instead of adding a second one, which would send everythin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from weakref import WeakKeyDictionary
 
 from federation.outbox import (
@@ -33,6 +33,8 @@ from server.events import (
     Event,
     EventBus,
     GroupUpdated,
+    Handler,
+    ManyHandler,
     MemberBanned,
     MembershipAccepted,
     MembershipEnded,
@@ -60,6 +62,18 @@ class Outbox:
     def __init__(self, settings: Settings, software_lookup: SoftwareLookup) -> None:
         self.settings = settings
         self.lookup = software_lookup
+
+    def batch_handlers(self) -> dict[tuple[type[Event], Handler], ManyHandler]:
+        """The events it handles many at once (`EventBus.publish_many`)."""
+        return {(PostCreated, self.on_event): self.on_posts_created}
+
+    async def on_posts_created(self, published: Sequence[Event]) -> None:
+        """Posts created together: their Announces queued at once (`posts.send_posts_created`)."""
+        stored = [e.stored for e in published if isinstance(e, PostCreated) and e.stored]
+        await posts.send_posts_created(self.settings, self.lookup, stored)
+        for event in published:
+            if not (isinstance(event, PostCreated) and event.stored is not None):
+                await self.on_event(event)
 
     def subscriptions(self) -> list[tuple[type[Event], Callable[[Event], Awaitable[None]]]]:
         return [
@@ -166,6 +180,8 @@ def register(
     if outbox is None:
         outbox = _outboxes[bus] = Outbox(settings, software_lookup)
     outbox.settings, outbox.lookup = settings, software_lookup
+    many = outbox.batch_handlers()
     for event_type, handler in outbox.subscriptions():
-        bus.subscribe(event_type, handler)  # the bus ignores a handler it already has
+        # The bus ignores a handler it already has.
+        bus.subscribe(event_type, handler, many=many.get((event_type, handler)))
     return outbox

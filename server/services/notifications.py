@@ -13,6 +13,9 @@ rejection names it in `text` and does not point at it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from tortoise.expressions import Q
 
 from server import events
@@ -59,7 +62,7 @@ RELATED = ("actor", "group__actor", "post__root", "report", "recipient__actor")
 
 def register(bus: events.EventBus) -> None:
     """Subscribe to the events that notify someone. Calling it twice subscribes once."""
-    bus.subscribe(events.PostCreated, _on_post_created)
+    bus.subscribe(events.PostCreated, _on_post_created, many=_on_posts_created)
     bus.subscribe(events.PostEdited, _on_post_edited)
     bus.subscribe(events.AnswerAccepted, _on_answer_accepted)
     bus.subscribe(events.MembershipRequested, _on_membership_requested)
@@ -129,6 +132,32 @@ async def mark_read(account: Account, notification_ids: list[str]) -> int:
 
 async def _on_post_created(event: events.Event) -> None:
     assert isinstance(event, events.PostCreated)
+    await _post_created(event, watches.watchers)
+
+
+async def _on_posts_created(published: Sequence[events.Event]) -> None:
+    """Posts created together (`EventBus.publish_many`): each group's and thread's watchers
+    read once for all of them."""
+    read: dict[tuple[str | None, str | None], list[str]] = {}
+
+    async def watchers(*, thread_id: str | None = None, group_id: str | None = None) -> list[str]:
+        key = (thread_id, group_id)
+        if key not in read:
+            read[key] = await watches.watchers(thread_id=thread_id, group_id=group_id)
+        return read[key]
+
+    for event in published:
+        assert isinstance(event, events.PostCreated)
+        await _post_created(event, watchers)
+
+
+class _Watchers(Protocol):
+    async def __call__(
+        self, *, thread_id: str | None = None, group_id: str | None = None
+    ) -> list[str]: ...
+
+
+async def _post_created(event: events.PostCreated, watchers: _Watchers) -> None:
     stored = event.stored
     if stored is not None:
         post: Post | None = stored.post
@@ -155,12 +184,12 @@ async def _on_post_created(event: events.Event) -> None:
     if post.parent is None:
         kind, watching = (
             NotificationKind.WATCHED_POST,
-            await watches.watchers(group_id=post.group_id),
+            await watchers(group_id=post.group_id),
         )
     else:
         kind, watching = (
             NotificationKind.WATCHED_REPLY,
-            await watches.watchers(thread_id=post.root_id),
+            await watchers(thread_id=post.root_id),
         )
     for actor_id in watching:
         if actor_id not in notified:

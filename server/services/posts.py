@@ -432,6 +432,12 @@ async def _store_references(post: Post, rendered: Rendered, targets: dict[str, A
 
 async def _recount_group(group: Group, *, last_post_at: datetime | None = None) -> None:
     """`post_count` counts visible threads; `last_post_at` moves on every new post or reply."""
+    # Lock the group first: two posts stored at once (the inbox worker's chains side by side,
+    # two workers) then count one after the other, the second seeing the first's committed
+    # post, instead of each counting only its own and the count ending one short. NO KEY: the
+    # posts' own inserts hold key locks on the group. (SQLite serialises writers.)
+    if Group._meta.db.capabilities.dialect == "postgres":
+        await Group.select_for_update(no_key=True).filter(id=group.id).only("id")
     count = await Post.filter(
         group_id=group.id, parent_id__isnull=True, state=PostState.PUBLISHED
     ).count()

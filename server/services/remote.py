@@ -9,6 +9,9 @@ remote post is announced by its group and notifies the people it replies to or m
   The author must be an accepted member (a follower) of the group, as local authors must; a
   top-level post also needs `groups.can_post` (moderators-only groups). A post in a group on
   another server is taken only as that group announces it (`via_group`).
+- `ordinary_posts` / `receive_posts`: many posts at once (the inbox worker's batch), for the
+  common case only: posts `receive_post` would store and publish at once, stored with one
+  statement per table; anything else (a refusal, a hold, a post already here) goes one by one.
 - `forget_remote_actor`: the actor was deleted on its server; its posts and memberships go.
 - `receive_report`: a remote `Flag`, into the group's (or the instance's) report queue.
 
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -29,6 +34,7 @@ from server.content import sanitize_html
 from server.models import (
     Actor,
     ActorKind,
+    Ban,
     Group,
     GroupState,
     Membership,
@@ -50,9 +56,12 @@ from server.services.posts import _recount_group, _recount_replies
 
 __all__ = [
     "IncomingPost",
+    "PostDraft",
     "RemoteProfile",
     "forget_remote_actor",
+    "ordinary_posts",
     "receive_post",
+    "receive_posts",
     "receive_report",
     "record_software",
     "thread_title",
@@ -100,6 +109,16 @@ class IncomingPost:
     link_url: str = ""
     hashtags: tuple[str, ...] = ()
     mentioned_actor_ids: tuple[str, ...] = ()  # Actor row ids of mentioned actors we know
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    """`receive_post`'s arguments, for `ordinary_posts` and `receive_posts`."""
+
+    author: Actor
+    group: Group
+    incoming: IncomingPost
+    parent: Post | None = None
 
 
 def _url(value: str) -> str:
@@ -219,43 +238,15 @@ async def receive_post(
     )
     if group_actor.is_local and await domain_blocks.is_limited(author.domain):
         held = domain_blocks.LIMITED_REASON  # a limited server's posts wait for a moderator
-    state = PostState.HELD if held else PostState.PUBLISHED
     now = utcnow()
+    draft = PostDraft(author, group, incoming, parent)
     async with in_transaction():
-        if parent is None:
-            post = await Post.create(
-                group=group,
-                author=author,
-                state=state,
-                held_reason=held,
-                parent=None,
-                kind=PostKind.RESOURCE if _url(incoming.link_url) else PostKind.DISCUSSION,
-                title=_title(incoming),
-                content_html=content,
-                link_url=_url(incoming.link_url),
-                last_activity_at=now,
-                ap_id=incoming.ap_id,
-                remote_url=_url(incoming.remote_url),
-            )
-        else:
-            root_id = parent.root_id or parent.id
-            post = await Post.create(
-                group=group,
-                author=author,
-                kind=PostKind.REPLY,
-                state=state,
-                held_reason=held,
-                parent=parent,
-                root_id=root_id,
-                depth=parent.depth + 1,
-                content_html=content,
-                last_activity_at=now,
-                ap_id=incoming.ap_id,
-                remote_url=_url(incoming.remote_url),
-            )
-            if not held:
-                await _recount_replies(root_id, last_activity_at=now)
-        hashtags, mentioned = await _store_references(post, incoming)
+        post = _new_post(draft, content, held, now)
+        await post.save(force_create=True)
+        if parent is not None and not held:
+            await _recount_replies(post.root_id or "", last_activity_at=now)
+        hashtags, mentioned = _references(incoming)
+        await _store_references(post, hashtags, mentioned)
         if not held:  # a held post is announced (PostCreated) only when a moderator approves it
             await _recount_group(group, last_post_at=now)
             stored = events.StoredPost(post, hashtags, mentioned)
@@ -263,6 +254,113 @@ async def receive_post(
         else:
             await events.bus.publish(events.PostHeld(post.id))
     return post
+
+
+async def ordinary_posts(drafts: Sequence[PostDraft]) -> list[bool]:
+    """Which drafts `receive_post` would store and publish at once (into a group here), each
+    as if the drafts before it had been: not stored yet (nor earlier in `drafts`), by a remote,
+    unsuspended, unbanned accepted member allowed to post it into an active group, within the
+    size limit, under a visible parent of the group, and held by no rule (first posts, limited
+    server). Reads only, one statement per kind of fact for all the drafts. The others go
+    through `receive_post`, which says why it refuses or holds them."""
+    if not drafts:
+        return []
+    for draft in drafts:  # the subscribers read it (`events.StoredPost`)
+        draft.group.actor = _loaded_actor(draft.group) or await Actor.get(id=draft.group.actor_id)
+    group_ids = list({draft.group.id for draft in drafts})
+    author_ids = list({draft.author.id for draft in drafts})
+    ap_ids = [draft.incoming.ap_id for draft in drafts]
+    stored = {
+        str(ap_id) for ap_id in await Post.filter(ap_id__in=ap_ids).values_list("ap_id", flat=True)
+    }
+    banned = set(
+        await Ban.filter(group_id__in=group_ids, actor_id__in=author_ids).values_list(
+            "group_id", "actor_id"
+        )
+    )
+    memberships = {
+        (m.group_id, m.actor_id): m
+        for m in await Membership.filter(group_id__in=group_ids, actor_id__in=author_ids)
+    }
+    holding = [d.group.id for d in drafts if d.group.hold_first_posts]
+    published = (
+        set(
+            await Post.filter(
+                group_id__in=holding, author_id__in=author_ids, state=PostState.PUBLISHED
+            )
+            .distinct()
+            .values_list("group_id", "author_id")
+        )
+        if holding
+        else set()
+    )
+    limited = {
+        domain: await domain_blocks.is_limited(domain)
+        for domain in {d.author.domain for d in drafts}
+    }
+    answers = []
+    for draft in drafts:
+        group, author, parent = draft.group, draft.author, draft.parent
+        membership = memberships.get((group.id, author.id))
+        pair = (group.id, author.id)
+        ordinary = (
+            draft.incoming.ap_id not in stored
+            and group.actor.is_local
+            and group.state == GroupState.ACTIVE
+            and not author.is_local
+            and author.suspended_at is None
+            and pair not in banned
+            and membership is not None
+            and membership.state == MembershipState.ACCEPTED
+            and (parent is not None or groups.may_start_threads(group, membership))
+            and len(draft.incoming.content_html) <= MAX_CONTENT_CHARS
+            and (parent is None or (parent.group_id == group.id and parent.is_visible))
+            and (membership.is_moderator or not group.hold_first_posts or pair in published)
+            and not limited[author.domain]  # a limited server's posts wait, moderators' too
+        )
+        answers.append(ordinary)
+        stored.add(draft.incoming.ap_id)  # a second draft of the post finds it stored
+    return answers
+
+
+async def receive_posts(drafts: Sequence[PostDraft]) -> list[Post]:
+    """Store ordinary drafts (`ordinary_posts` said so) as `receive_post` would one by one,
+    with a statement per table for all of them, in one transaction: the posts, their
+    hashtags and mentions, each thread's and group's counts once, and their `PostCreated`
+    events together (`events.EventBus.publish_many`)."""
+    if not drafts:
+        return []
+    now = utcnow()
+    made: list[Post] = []
+    references: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    tag_rows: list[PostHashtag] = []
+    mention_rows: list[PostMention] = []
+    for draft in drafts:
+        post = _new_post(draft, sanitize_html(draft.incoming.content_html), "", now)
+        tags, mentioned = _references(draft.incoming)
+        made.append(post)
+        references.append((tags, mentioned))
+        tag_rows.extend(PostHashtag(post_id=post.id, tag=tag) for tag in tags)
+        mention_rows.extend(
+            PostMention(post_id=post.id, actor_id=actor_id) for actor_id in mentioned
+        )
+    async with in_transaction():
+        await Post.bulk_create(made)
+        if tag_rows:
+            await PostHashtag.bulk_create(tag_rows)
+        if mention_rows:
+            await PostMention.bulk_create(mention_rows)
+        for root_id in dict.fromkeys(post.root_id for post in made if post.root_id):
+            await _recount_replies(root_id, last_activity_at=now)
+        for group in {draft.group.id: draft.group for draft in drafts}.values():
+            await _recount_group(group, last_post_at=now)
+        await events.bus.publish_many(
+            [
+                events.PostCreated(post.id, events.StoredPost(post, tags, mentioned))
+                for post, (tags, mentioned) in zip(made, references, strict=True)
+            ]
+        )
+    return made
 
 
 async def update_remote_post(author: Actor, post: Post, incoming: IncomingPost) -> Post:
@@ -283,7 +381,7 @@ async def update_remote_post(author: Actor, post: Post, incoming: IncomingPost) 
         await post.save()
         await PostHashtag.filter(post=post).delete()
         await PostMention.filter(post=post).delete()
-        await _store_references(post, incoming)
+        await _store_references(post, *_references(incoming))
         await events.bus.publish(events.PostEdited(post.id))
     return post
 
@@ -368,16 +466,46 @@ def _title(incoming: IncomingPost) -> str:
     return title if len(title) <= 200 else title[:199] + "…"
 
 
-async def _store_references(
-    post: Post, incoming: IncomingPost
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Store the post's hashtags and mentions; returns the tags and actor ids stored."""
+def _references(incoming: IncomingPost) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The post's distinct hashtags (lower case, without '#') and mentioned actor ids."""
     tags = tuple(
         tag for tag in dict.fromkeys(t.lower().lstrip("#")[:100] for t in incoming.hashtags) if tag
     )
+    return tags, tuple(dict.fromkeys(incoming.mentioned_actor_ids))
+
+
+async def _store_references(post: Post, tags: tuple[str, ...], mentioned: tuple[str, ...]) -> None:
     for tag in tags:
         await PostHashtag.create(post=post, tag=tag)
-    mentioned = tuple(dict.fromkeys(incoming.mentioned_actor_ids))
     for actor_id in mentioned:
         await PostMention.create(post=post, actor_id=actor_id)
-    return tags, mentioned
+
+
+def _new_post(draft: PostDraft, content: str, held: str, now: datetime) -> Post:
+    """The post a draft makes (not saved yet), its relations set for the subscribers."""
+    incoming, parent = draft.incoming, draft.parent
+    common = {
+        "group": draft.group,
+        "author": draft.author,
+        "state": PostState.HELD if held else PostState.PUBLISHED,
+        "held_reason": held,
+        "content_html": content,
+        "last_activity_at": now,
+        "ap_id": incoming.ap_id,
+        "remote_url": _url(incoming.remote_url),
+    }
+    if parent is None:
+        return Post(
+            **common,
+            parent=None,
+            kind=PostKind.RESOURCE if _url(incoming.link_url) else PostKind.DISCUSSION,
+            title=_title(incoming),
+            link_url=_url(incoming.link_url),
+        )
+    return Post(
+        **common,
+        kind=PostKind.REPLY,
+        parent=parent,
+        root_id=parent.root_id or parent.id,
+        depth=parent.depth + 1,
+    )

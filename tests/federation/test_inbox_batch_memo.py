@@ -65,11 +65,12 @@ def statements() -> Iterator[list[str]]:
 
 
 def _reading(sent: list[str], table: str, where: str = "") -> int:
+    """Reads of `table` (a row's lock for an update, `FOR ... UPDATE`, is no read)."""
     return sum(
         1
         for statement in sent
         if statement.upper().startswith("SELECT") and f'FROM "{table}"' in statement
-        if where in statement
+        if where in statement and " FOR NO KEY UPDATE" not in statement.upper()
     )
 
 

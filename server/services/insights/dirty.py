@@ -9,7 +9,7 @@ removed months later) so recomputes exactly the days it changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -44,14 +44,15 @@ def _day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-async def _mark_posts(post_ids: list[str], stored: events.StoredPost | None = None) -> None:
+async def _mark_posts(post_ids: list[str], stored: Sequence[events.StoredPost] = ()) -> None:
     """The day of each post, and of its thread's first post (a reply changes its question).
-    `stored`: the one post, just created, in hand (it is not read again)."""
-    if stored is not None:
-        post = stored.post
-        rows = [{"group_id": post.group_id, "created_at": post.created_at, "root_id": post.root_id}]
-    else:
-        rows = await Post.filter(id__in=post_ids).values("group_id", "created_at", "root_id")
+    `stored`: more posts, just created, in hand (they are not read again)."""
+    rows = [
+        {"group_id": s.post.group_id, "created_at": s.post.created_at, "root_id": s.post.root_id}
+        for s in stored
+    ]
+    if post_ids:
+        rows += await Post.filter(id__in=post_ids).values("group_id", "created_at", "root_id")
     root_ids = [row["root_id"] for row in rows if row["root_id"]]
     roots = await Post.filter(id__in=root_ids).values("group_id", "created_at") if root_ids else []
     await mark_days((row["group_id"], _day(row["created_at"])) for row in [*rows, *roots])
@@ -60,9 +61,18 @@ async def _mark_posts(post_ids: list[str], stored: events.StoredPost | None = No
 async def on_post(event: events.Event) -> None:
     post_id = getattr(event, "post_id", None)
     if isinstance(event, events.PostCreated) and event.stored is not None:
-        await _mark_posts([event.post_id], event.stored)
+        await _mark_posts([], [event.stored])
     elif isinstance(post_id, str):
         await _mark_posts([post_id])
+
+
+async def on_posts(published: Sequence[events.Event]) -> None:
+    """Posts created together (`EventBus.publish_many`): their days marked at once."""
+    stored = [e.stored for e in published if isinstance(e, events.PostCreated) and e.stored]
+    await _mark_posts([], stored)
+    for event in published:
+        if not (isinstance(event, events.PostCreated) and event.stored is not None):
+            await on_post(event)
 
 
 async def on_answer_accepted(event: events.Event) -> None:
@@ -102,6 +112,7 @@ POST_EVENTS = (
 def register(bus: events.EventBus) -> None:
     for kind in POST_EVENTS:
         bus.subscribe(kind, on_post)
+    bus.subscribe(events.PostCreated, on_post, many=on_posts)
     bus.subscribe(events.AnswerAccepted, on_answer_accepted)
     bus.subscribe(events.PostReacted, on_reacted)
     bus.subscribe(events.PostUnreacted, on_unreacted)

@@ -19,6 +19,8 @@ Nobody credits themselves: a confirmation whose giver is the earner is not writt
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -57,7 +59,7 @@ def register(bus: events.EventBus) -> None:
     bus.subscribe(events.PostSaved, _on_post_saved)
     bus.subscribe(events.PostUnsaved, _on_post_unsaved)
     bus.subscribe(events.PostUnpinned, _on_post_unpinned)
-    bus.subscribe(events.PostCreated, _on_post_created)
+    bus.subscribe(events.PostCreated, _on_post_created, many=_on_posts_created)
 
 
 def _key(kind: CreditKind, post_id: str, giver_id: str = "") -> str:
@@ -157,6 +159,28 @@ async def _on_post_created(event: events.Event) -> None:
     else:
         reply = await Post.get_or_none(id=event.post_id).select_related("root")
         root = reply.root if reply is not None else None
+    await _welcome(reply, root)
+
+
+async def _on_posts_created(published: Sequence[events.Event]) -> None:
+    """Posts created together (`EventBus.publish_many`): the questions they answer read at
+    once, and only replies to questions looked at further."""
+    root_ids = {
+        e.stored.post.root_id
+        for e in published
+        if isinstance(e, events.PostCreated) and e.stored is not None and e.stored.post.root_id
+    }
+    roots = {str(p.id): p for p in await Post.filter(id__in=root_ids)} if root_ids else {}
+    for event in published:
+        assert isinstance(event, events.PostCreated)
+        if event.stored is None:
+            await _on_post_created(event)
+            continue
+        root_id = event.stored.post.root_id
+        await _welcome(event.stored.post, roots.get(root_id) if root_id else None)
+
+
+async def _welcome(reply: Post | None, root: Post | None) -> None:
     if reply is None or root is None or reply.state != PostState.PUBLISHED:
         return
     question = root

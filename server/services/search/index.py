@@ -10,6 +10,7 @@ are indexed; visibility is still decided at query time by the read policy.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import nh3
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -48,16 +49,23 @@ async def index_post(post_id: str, language: str) -> None:
     await backend.put(db, doc)
 
 
-async def index_stored(stored: events.StoredPost, language: str) -> None:
-    """`index_post` for a post just created, from what its publisher has in hand."""
+async def index_stored(stored: Sequence[events.StoredPost], language: str) -> None:
+    """`index_post` for posts just created, from what their publisher has in hand: the
+    published ones written together."""
     db = Post._meta.db
-    post = stored.post
     backend = backend_for(db, language)
-    if post.state != PostState.PUBLISHED:
-        await backend.drop(db, post.id)
-        return
-    tags = list(stored.hashtags)
-    await backend.put(db, _document(post.id, post.title, post.content_html, post.link_url, tags))
+    docs = []
+    for item in stored:
+        post = item.post
+        if post.state != PostState.PUBLISHED:
+            await backend.drop(db, post.id)
+            continue
+        tags = list(item.hashtags)
+        docs.append(_document(post.id, post.title, post.content_html, post.link_url, tags))
+    if len(docs) == 1:
+        await backend.put(db, docs[0])
+    elif docs:
+        await backend.put_many(db, docs)
 
 
 async def drop_post(post_id: str, language: str) -> None:
@@ -72,9 +80,17 @@ def register(bus: events.EventBus, language: str) -> None:
     async def reindex(event: events.Event) -> None:
         assert isinstance(event, events.PostCreated | events.PostEdited | events.PostRestored)
         if isinstance(event, events.PostCreated) and event.stored is not None:
-            await index_stored(event.stored, language)
+            await index_stored([event.stored], language)
         else:
             await index_post(event.post_id, language)
+
+    async def reindex_many(published: Sequence[events.Event]) -> None:
+        """Posts created together (`EventBus.publish_many`): indexed together."""
+        stored = [e.stored for e in published if isinstance(e, events.PostCreated) and e.stored]
+        await index_stored(stored, language)
+        for event in published:
+            if not (isinstance(event, events.PostCreated) and event.stored is not None):
+                await reindex(event)
 
     async def drop(event: events.Event) -> None:
         assert isinstance(event, events.PostDeleted | events.PostRemoved)
@@ -82,6 +98,7 @@ def register(bus: events.EventBus, language: str) -> None:
 
     if not handlers:
         handlers.extend((reindex, drop))
+        _MANY[language] = reindex_many
     kinds: list[tuple[type[events.Event], events.Handler]] = [
         (events.PostCreated, handlers[0]),
         (events.PostEdited, handlers[0]),
@@ -91,9 +108,11 @@ def register(bus: events.EventBus, language: str) -> None:
     ]
     for kind, handler in kinds:
         bus.subscribe(kind, handler)
+    bus.subscribe(events.PostCreated, handlers[0], many=_MANY[language])
 
 
 _HANDLERS: dict[str, list[events.Handler]] = {}
+_MANY: dict[str, events.ManyHandler] = {}
 
 
 def _handlers(language: str) -> list[events.Handler]:

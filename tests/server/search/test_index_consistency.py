@@ -105,3 +105,27 @@ async def test_index__a_domain_block_hides_its_posts_for_good() -> None:
     await domain_blocks.unblock_domain(None, "mastodon.example")
     assert await indexed("manifolds") == set() == await visible("manifolds")
     assert post.id
+
+
+async def test_index__put_many_indexes_new_and_known_posts_as_put_does() -> None:
+    # Given two posts, one of them already indexed under other words
+    olga = await make_account("olga")
+    group = await make_group(olga, "maths")
+    first = await make_post(olga, group, title="Eigenvalues")
+    second = await make_post(olga, group, title="Quaternions")
+    db = Post._meta.db
+    backend = search._backends.backend_for(db, LANGUAGE)
+    await backend.drop(db, second.id)
+    # When both are put at once, the first with new words (its last document twice)
+    await backend.put_many(
+        db,
+        [
+            search._backends.Document(first.id, "Topology", "old", "", ""),
+            search._backends.Document(second.id, "Quaternions", "rotations", "", ""),
+            search._backends.Document(first.id, "Topology", "manifolds", "", ""),
+        ],
+    )
+    # Then each is found by its latest words only, as one `put` each would leave it
+    assert await indexed("eigenvalues") == set() and await indexed("old") == set()
+    assert await indexed("manifolds") == {first.id} == await indexed("topology")
+    assert await indexed("rotations") == {second.id}
