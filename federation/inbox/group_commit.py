@@ -9,6 +9,9 @@ replayed request's row is left out. `INSERT … ON CONFLICT DO NOTHING` skips id
 Each request is told its own row's fate: `STORED`, `DUPLICATE` (its id was stored already) or
 `REPLAYED` (its signature was). The workers are woken once per batch that stored a row.
 
+On SQLite the whole batch is one trip to the connection's thread (`_sqlite_batch`), and web
+processes sharing the file take turns to write theirs (`_write_turns`).
+
 On PostgreSQL the whole batch is one statement (`_BATCH`: the signatures, the rows whose
 signature was new, and the workers' NOTIFY), atomic on its own: one round trip per batch, where
 a transaction of three statements took six, and each request's own NOTIFY two more.
