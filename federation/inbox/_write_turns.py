@@ -10,7 +10,9 @@ moment the other's is over.
 
 The lock only orders the inbox's own batches; SQLite's locking still keeps the file safe. Other
 writers (a worker, the rest of the app) do not take it, and against them the busy timeout
-applies as before.
+applies as before. A turn lasts one transaction, itself bounded by that timeout; only a process
+frozen mid-transaction (stopped, not killed: the kernel frees a dead one's lock) keeps the others
+waiting, where they would have failed with "database is locked" after the timeout.
 """
 
 from __future__ import annotations
