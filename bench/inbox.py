@@ -94,7 +94,10 @@ other's COMMIT); a batch whose signatures and rows are all new is written withou
 file is kept up to 64 MB after a checkpoint (Tortoise's 16 KB limit had it truncated and grown
 again); `lyceum serve` writes no access line per request below `debug` (~14 µs a line, not in
 this benchmark, whose server never logged them). The write path alone, in one process (12,000
-activities in batches of 16, no HTTP): 103 -> 92.5 µs of CPU a row, twice. Through HTTP, CPU a
+activities in batches of 16, no HTTP): 103 -> 92.5 µs of CPU a row, twice. Two web processes,
+12,000 activities, a batch's trip in SQLite's thread timed (06:08-06:10, load 5.3-6.4, two runs
+each): wall time a batch, waits included, 2.57-2.89 -> 1.58-2.05 ms; that thread's CPU a row
+92 -> 83 µs (batches of 7-8 rows either way). Through HTTP, CPU a
 request (main -> branch, pairs of runs): SQLite two web processes 0.35/0.41/0.41 ms ->
 0.37/0.41/0.38 ms, one web process 0.29/0.31/0.35 -> 0.33/0.31/0.35 ms; PostgreSQL (its path
 unchanged) two web processes 0.31 -> 0.33 ms, one 0.29 -> 0.32 ms: within this load's noise,
