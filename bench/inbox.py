@@ -101,6 +101,32 @@ disturbs less.
   the search vector) is counted: the 1,000 target is for an idle rerun to confirm. What is
   left per post: the web side's ~0.4 ms, the activity's JSON parsed twice (chains, then the
   handling), the model objects and the rendering of the Announce.
+
+Stored on SQLite, issue #13 point 3 (2026-12-05 05:20-05:55, branch `sqlitein` at 539965d..e7370c3
+against main at ad342ef, back to back, 20,000 activities, 32 connections; the machine shared
+with other helpers' benchmarks at load 6.5-9.5, so the rates below say little). Where SQLite's
+time went, measured in the web process: a batch averaged 15 rows with one web process but 7
+with two, each waiting up to 28 ms in the driver's busy-timeout sleeps while the other wrote
+(p99 latency 70-140 ms), and SQLite's own thread spent ~75 µs of CPU a row (2.6 ms a batch of
+wall time, much of it waiting for the GIL, which every statement's step hands back and forth
+with the busy event loop, once more per RETURNING row). Changes: the web processes take turns
+to write through a `flock` beside the file (`federation/inbox/_write_turns.py`: woken at the
+other's COMMIT); a batch whose signatures and rows are all new is written without RETURNING
+(the counts say so; a replay or duplicate rolls back and writes again with RETURNING); the WAL
+file is kept up to 64 MB after a checkpoint (Tortoise's 16 KB limit had it truncated and grown
+again); `lyceum serve` writes no access line per request below `debug` (~14 µs a line, not in
+this benchmark, whose server never logged them). The write path alone, in one process (12,000
+activities in batches of 16, no HTTP): 103 -> 92.5 µs of CPU a row, twice. Two web processes,
+12,000 activities, a batch's trip in SQLite's thread timed (06:08-06:10, load 5.3-6.4, two runs
+each): wall time a batch, waits included, 2.57-2.89 -> 1.58-2.05 ms; that thread's CPU a row
+92 -> 83 µs (batches of 7-8 rows either way). Through HTTP, CPU a
+request (main -> branch, pairs of runs): SQLite two web processes 0.35/0.41/0.41 ms ->
+0.37/0.41/0.38 ms, one web process 0.29/0.31/0.35 -> 0.33/0.31/0.35 ms; PostgreSQL (its path
+unchanged) two web processes 0.31 -> 0.33 ms, one 0.29 -> 0.32 ms: within this load's noise,
+which the PostgreSQL pair shows to be about 10%. Rates at that load: SQLite two web processes
+1,154-2,031/s -> 1,482-1,504/s. Whether the turns lift two SQLite web processes to 5,000/s, as
+PostgreSQL's 0.25-0.27 ms did on the idle machine, is for an idle rerun: at 0.37 ms a request
+two processes need about 1.9 free cores for it, the load generator beside them.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation.negotiation import wants_activity_json
 from server import events
+from server.process_memos import ProcessMemos
 
 __all__ = ["CHANGES", "CachedDocuments", "DocumentCache", "register"]
 
@@ -163,15 +163,6 @@ class CachedDocuments:
         await self.app(scope, receive, send)
 
 
-_live: weakref.WeakSet[DocumentCache] = weakref.WeakSet()
-
-
-async def forget_documents(event: events.Event) -> None:
-    """Something a document shows changed: empty every cache of this process."""
-    for cache in list(_live):
-        cache.clear()
-
-
-def register(bus: events.EventBus) -> None:
-    for change in CHANGES:
-        bus.subscribe(change, forget_documents)
+_live: ProcessMemos[DocumentCache] = ProcessMemos(CHANGES)
+forget_documents = _live.forget  # something a document shows changed: every cache emptied
+register = _live.register

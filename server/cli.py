@@ -182,6 +182,9 @@ def serve(
         workers=workers or settings.web_processes,
         log_level=settings.log_level,
         log_config=log_format_module.uvicorn_log_config(settings.log_level, settings.log_format),
+        # A line per request only at `debug`: the reverse proxy in front keeps the access log,
+        # and a line cost a busy inbox about 14 µs of its ~250 µs a request.
+        access_log=settings.log_level.strip().lower() == "debug",
         # The app reads X-Forwarded-For itself, from trusted proxies only (server/app.py).
         proxy_headers=False,
     )

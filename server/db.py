@@ -41,12 +41,24 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+# SQLite pragmas set unless the URL sets them. WAL (Tortoise's default) with synchronous=NORMAL
+# stays consistent after a crash and saves an fsync per commit; only the last transactions can
+# be lost on power failure. After a checkpoint the WAL file is kept up to 64 MB, where Tortoise's
+# 16 KB default had every busy writer truncate it and grow it again (a sixth of the inbox's
+# SQLite time, `bench/inbox.py`).
+SQLITE_PRAGMAS: dict[str, str] = {"synchronous": "NORMAL", "journal_size_limit": str(64 << 20)}
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     connection: str | dict[str, Any] = database_url
-    if database_url.startswith("sqlite") and "synchronous=" not in database_url:
-        # WAL (Tortoise's default) with synchronous=NORMAL stays consistent after a crash and
-        # saves an fsync per commit; only the last transactions can be lost on power failure.
-        connection = database_url + ("&" if "?" in database_url else "?") + "synchronous=NORMAL"
+    if database_url.startswith("sqlite"):
+        unset = [
+            f"{name}={value}"
+            for name, value in SQLITE_PRAGMAS.items()
+            if f"{name}=" not in database_url
+        ]
+        if unset:
+            connection = database_url + ("&" if "?" in database_url else "?") + "&".join(unset)
     elif expand_db_url(database_url)["engine"] == "tortoise.backends.asyncpg":
         connection = expand_db_url(database_url)
         connection["credentials"]["connection_class"] = PooledConnection

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import events
+from server.process_memos import ProcessMemos
 
 __all__ = ["CHANGES", "UNSEEN", "CachedPages", "PageCache", "register", "share_page"]
 
@@ -295,15 +295,6 @@ def _may_keep(scope: Scope, mark: _Shared, start: Message) -> bool:
     )
 
 
-_live: weakref.WeakSet[PageCache] = weakref.WeakSet()
-
-
-async def forget_pages(event: events.Event) -> None:
-    """Something a kept page may show changed: empty every page cache of this process."""
-    for cache in list(_live):
-        cache.clear()
-
-
-def register(bus: events.EventBus) -> None:
-    for change in CHANGES:
-        bus.subscribe(change, forget_pages)
+_live: ProcessMemos[PageCache] = ProcessMemos(CHANGES)
+forget_pages = _live.forget  # something a kept page may show changed: every cache emptied
+register = _live.register

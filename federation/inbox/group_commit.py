@@ -9,6 +9,9 @@ replayed request's row is left out. `INSERT … ON CONFLICT DO NOTHING` skips id
 Each request is told its own row's fate: `STORED`, `DUPLICATE` (its id was stored already) or
 `REPLAYED` (its signature was). The workers are woken once per batch that stored a row.
 
+On SQLite the whole batch is one trip to the connection's thread (`_sqlite_batch`), and web
+processes sharing the file take turns to write theirs (`_write_turns`).
+
 On PostgreSQL the whole batch is one statement (`_BATCH`: the signatures, the rows whose
 signature was new, and the workers' NOTIFY), atomic on its own: one round trip per batch, where
 a transaction of three statements took six, and each request's own NOTIFY two more.
@@ -27,7 +30,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from federation.delivery import wake
-from federation.inbox import _sqlite_batch
+from federation.inbox import _sqlite_batch, _write_turns
 from federation.inbox.replay import SeenSignatures
 from federation.rows import column_values
 from server.models import InboxActivity, new_id, utcnow
@@ -109,6 +112,7 @@ class GroupCommit:
         self.seen = seen
         self._waiting: list[Entry] = []
         self._writing = False
+        self._turns_file: _write_turns.WriteTurns | None = None
 
     async def insert(self, row: Row, signature_key: str | None = None) -> str:
         """Store the row unless its id is stored or its signature was seen; say which."""
@@ -183,7 +187,8 @@ class GroupCommit:
     async def _write_sqlite(
         self, connection: BaseDBAsyncClient, entries: list[tuple[Row, str | None]]
     ) -> list[str]:
-        """The whole batch in one trip to SQLite's thread (`_sqlite_batch`)."""
+        """The whole batch in one trip to SQLite's thread (`_sqlite_batch`), in this writer's
+        turn among the processes sharing the file (`_write_turns`)."""
         values = [_columns(row) for row, _ in entries]
         columns = list(values[0])
         fresh, stored = await _sqlite_batch.write_batch(
@@ -196,6 +201,7 @@ class GroupCommit:
             ],
             self.seen.expiry(),
             utcnow() if self.seen.sweep_due() else None,
+            self._turns(getattr(connection, "filename", "")),
         )
         outcomes = []
         for row, key in entries:
@@ -205,6 +211,12 @@ class GroupCommit:
             fresh.discard(key or "")  # the same signature twice in one batch: once only
             outcomes.append(STORED if str(row.id) in stored else DUPLICATE)
         return outcomes
+
+    def _turns(self, database_file: str) -> _write_turns.WriteTurns | None:
+        path = _write_turns.lock_path(database_file)
+        if path is not None and (self._turns_file is None or self._turns_file.path != path):
+            self._turns_file = _write_turns.WriteTurns(path)
+        return self._turns_file if path is not None else None
 
     async def _write_in_transaction(self, entries: list[tuple[Row, str | None]]) -> list[str]:
         async with in_transaction() as connection:

@@ -49,7 +49,6 @@ from __future__ import annotations
 import functools
 import re
 import time
-import weakref
 from collections import OrderedDict
 from typing import Final, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -79,6 +78,7 @@ from server import (
     url_convertors,  # noqa: F401  (registers {x:id}, {x:name})
 )
 from server.models import DomainBlockSeverity, InboxActivity, inbox_dedup_key
+from server.process_memos import ProcessMemos
 from server.ratelimit import hot_path_limits
 from server.services.errors import RateLimited
 from server.settings import Settings
@@ -144,7 +144,7 @@ class Inbox:
         self._keys: _Memo[tuple[str, str]] = _Memo()  # key id -> (PEM, owner's actor id)
         self._alive: _Memo[bool] = _Memo()  # domains recently marked alive
         self._blocks: _Memo[tuple[DomainBlockSeverity | None]] = _Memo(BLOCK_MEMO_SECONDS)
-        _inboxes.add(self)
+        _block_memos.add(self._blocks)
         self._writer = GroupCommit(SeenSignatures(settings.signature_window_seconds))
         self._limits = hot_path_limits(settings.rate_limit_storage)
 
@@ -294,18 +294,13 @@ class Inbox:
         return known[0]
 
 
-_inboxes: weakref.WeakSet[Inbox] = weakref.WeakSet()
-
-
-async def forget_blocks(event: events.Event) -> None:
-    """A domain block changed here: this process's inboxes ask the database again. (A block
-    covers subdomains, so every remembered answer may be touched, not just the event's.)"""
-    for inbox in list(_inboxes):
-        inbox._blocks.clear()
-
-
-def register(bus: events.EventBus) -> None:
-    bus.subscribe(events.DomainBlockChanged, forget_blocks)
+# A domain block changed here: this process's inboxes ask the database again. (A block covers
+# subdomains, so every remembered answer may be touched, not just the event's.)
+_block_memos: ProcessMemos[_Memo[tuple[DomainBlockSeverity | None]]] = ProcessMemos(
+    [events.DomainBlockChanged]
+)
+forget_blocks = _block_memos.forget
+register = _block_memos.register
 
 
 @functools.lru_cache(maxsize=MEMO_SIZE)  # an inbox hears the same actors over and over

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
-from federation.inbox import _sqlite_batch
+from federation.inbox import _sqlite_batch, _write_turns
 from federation.inbox.group_commit import (
     DUPLICATE,
     REPLAYED,
@@ -116,3 +121,81 @@ async def test_group_commit__on_sqlite_a_batch_is_one_trip_outside_transactions(
         assert not _sqlite_batch.usable(inside)
         assert await GroupCommit(SeenSignatures(3600)).insert(_row(7), "f" * 64) == STORED
     assert await InboxActivity.filter(ap_id=_row(7).ap_id).exists()
+
+
+def _sqlite_file() -> str:
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect != "sqlite":
+        pytest.skip("SQLite only")
+    return str(connection.filename)  # type: ignore[attr-defined]
+
+
+async def test_group_commit__on_sqlite_new_rows_are_written_without_returning(
+    database: None,
+) -> None:
+    # Given a batch whose signatures and rows are all new, the usual case
+    _sqlite_file()
+    sent: list[str] = []
+    connection = Tortoise.get_connection("default")
+    async with connection.acquire_connection() as thread:  # type: ignore[attr-defined]
+        await thread.set_trace_callback(sent.append)
+    try:
+        writer = GroupCommit(SeenSignatures(3600))
+        outcomes = await asyncio.gather(*(writer.insert(_row(n), f"{n}" * 64) for n in range(3)))
+    finally:
+        async with connection.acquire_connection() as thread:  # type: ignore[attr-defined]
+            await thread.set_trace_callback(None)
+    # Then each is stored, and the counts said so: no statement stepped through RETURNING rows
+    assert outcomes == [STORED, STORED, STORED]
+    inserts = [s for s in sent if s.startswith("INSERT")]
+    assert inserts and not any("RETURNING" in s for s in inserts)
+    assert await InboxActivity.all().count() == 3
+
+
+async def test_group_commit__on_sqlite_a_batch_is_written_in_its_turn(database: None) -> None:
+    # Given the lock file the web processes take turns on
+    path = _write_turns.lock_path(_sqlite_file())
+    assert path is not None
+    held_while_writing: list[bool] = []
+    turns = _write_turns.WriteTurns(path)
+    real_turn = turns.turn
+
+    @contextlib.contextmanager
+    def watched_turn() -> Iterator[None]:
+        with real_turn():
+            held_while_writing.append(_held_by_another(path))
+            yield
+
+    turns.turn = watched_turn  # type: ignore[method-assign]
+    writer = GroupCommit(SeenSignatures(3600))
+    writer._turns_file = turns
+    # When a batch is written
+    assert await writer.insert(_row(1), "a" * 64) == STORED
+    # Then it was written holding the lock, given back afterwards
+    assert held_while_writing == [True]
+    assert not _held_by_another(path)
+
+
+def test_write_turns__one_writer_at_a_time(tmp_path: Path) -> None:
+    path = str(tmp_path / "db.sqlite3-inbox.lock")
+    first = _write_turns.WriteTurns(path)
+    with first.turn():
+        assert _held_by_another(path)
+    assert not _held_by_another(path)
+
+
+def test_write_turns__no_lock_for_a_database_in_memory() -> None:
+    assert _write_turns.lock_path(":memory:") is None
+    assert _write_turns.lock_path("file:x?mode=memory&cache=shared") is None
+    assert _write_turns.lock_path("/data/lyceum.sqlite3") == "/data/lyceum.sqlite3-inbox.lock"
+
+
+def _held_by_another(path: str) -> bool:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing the descriptor lets go of a lock taken here
+    return False

@@ -77,9 +77,10 @@ def test_an_exception_is_one_line_with_its_traceback() -> None:
 
 def test_serve_writes_json_lines_only(tmp_path: Path) -> None:
     port = free_port()
-    # Two web processes, as compose.yaml runs them: uvicorn starts each afresh
+    # Two web processes, as compose.yaml runs them: uvicorn starts each afresh; at `debug`, so
+    # that uvicorn writes its access lines too
     process = start_cli(
-        environment(tmp_path / "data", LYCEUM_WEB_PROCESSES="2"),
+        environment(tmp_path / "data", LYCEUM_WEB_PROCESSES="2", LYCEUM_LOG_LEVEL="debug"),
         *("serve", "--migrate", "--port", str(port)),
     )
     seen: list[str] = []
