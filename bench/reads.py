@@ -108,6 +108,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import random
 import signal
@@ -389,6 +390,37 @@ async def queries_per_page(settings: Settings, world: World, verbose: bool) -> N
     print("SQL statements per rendering (second fetch, time in SQL): " + ", ".join(counts))
 
 
+async def cpu_per_page(settings: Settings, world: World, renders: int, profile: str) -> None:
+    """CPU time of one rendering of each page in this process (the ASGI app over httpx's ASGI
+    transport, page cache off, `renders` different paths where the page has them): the figure
+    wall-clock latency on a shared machine hides. `profile` writes the loop's cProfile stats."""
+    app = create_app(settings.model_copy(update={"page_cache_seconds": 0}), manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    base = settings.base_url
+    port = int(base.rsplit(":", 1)[1])
+    outboxes = [f"/g/{world.group_handles[0]}/outbox?page=true"]
+    profiler = cProfile.Profile() if profile else None
+    figures = []
+    for page in pages(world, port, outboxes):
+        headers = dict(h.split(": ", 1) for h in page.headers.split("\r\n") if ": " in h)
+        paths = [page.paths[n % len(page.paths)] for n in range(renders)]
+        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+            for path in paths[:5]:
+                await client.get(path, headers=headers)  # warm: templates compiled, caches filled
+            if profiler is not None and page.name in ("thread page", "/home"):
+                profiler.enable()
+            started = time.process_time()
+            for path in paths:
+                await client.get(path, headers=headers)
+            spent = time.process_time() - started
+            if profiler is not None:
+                profiler.disable()
+        figures.append(f"{page.name} {spent / renders * 1000:.2f}")
+    print(f"CPU ms per rendering ({renders} each, load {load()}): " + ", ".join(figures))
+    if profiler is not None:
+        profiler.dump_stats(profile)
+
+
 def line(name: str, statuses: Counter[int], latencies: list[float], elapsed: float) -> str:
     def ms(value: float) -> str:
         return f"{value * 1000:6.1f}"
@@ -452,6 +484,8 @@ async def bench(
     processes: list[int],
     profile: str,
     show_sql: bool,
+    renders: int,
+    cpu_profile: str,
 ) -> None:
     async with migrated_database(database) as settings:
         started = time.perf_counter()
@@ -461,6 +495,7 @@ async def bench(
         if database == "postgres":
             await Post._meta.db.execute_script("ANALYZE")
         await queries_per_page(settings, world, show_sql)
+        await cpu_per_page(settings, world, renders, cpu_profile)
         for number in processes:
             await measure(
                 settings, world, number, requests, concurrency, profile if number == 1 else ""
@@ -476,6 +511,10 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2", help="web process counts to measure")
     parser.add_argument("--profile", default="", help="write the one-process cProfile here")
     parser.add_argument("--show-sql", action="store_true", help="print each page's statements")
+    parser.add_argument("--renders", type=int, default=300, help="in-process renderings a page")
+    parser.add_argument(
+        "--cpu-profile", default="", help="write the in-process thread page and /home cProfile"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",") if n]
     uvloop.install()
@@ -488,6 +527,8 @@ def main() -> None:
             counts,
             args.profile,
             args.show_sql,
+            args.renders,
+            args.cpu_profile,
         )
     )
 

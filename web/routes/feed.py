@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.content import plain_text
-from server.models import Post
 from server.page_cache import share_page
 from server.services import notifications, posts
 from server.services.feeds import TAG_RE
@@ -21,7 +23,17 @@ from web.session import current_account, require_account
 EXCERPT_CHARS = 160
 
 
-def excerpts(items: list[Post]) -> dict[str, str]:
+class Excerpted(Protocol):
+    """A post, or a small record of one (`listed.ListedThread`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def content_html(self) -> str: ...
+
+
+def excerpts(items: Sequence[Excerpted]) -> dict[str, str]:
     """A short plain-text preview of each post, for lists."""
     return {post.id: plain_text(post.content_html, EXCERPT_CHARS) for post in items}
 
