@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -35,7 +37,25 @@ class Excerpted(Protocol):
 
 def excerpts(items: Sequence[Excerpted]) -> dict[str, str]:
     """A short plain-text preview of each post, for lists."""
-    return {post.id: plain_text(post.content_html, EXCERPT_CHARS) for post in items}
+    return {post.id: excerpt(post.content_html) for post in items}
+
+
+# Excerpts made lately, by a digest of the HTML: /home and the front page show the same
+# threads again and again, and stripping a post's HTML costs more than the rest of its row.
+_excerpts: OrderedDict[bytes, str] = OrderedDict()
+EXCERPTS_KEPT = 4096
+
+
+def excerpt(content_html: str) -> str:
+    key = hashlib.blake2b(content_html.encode(), digest_size=16).digest()
+    found = _excerpts.get(key)
+    if found is None:
+        found = _excerpts[key] = plain_text(content_html, EXCERPT_CHARS)
+        if len(_excerpts) > EXCERPTS_KEPT:
+            _excerpts.popitem(last=False)
+    else:
+        _excerpts.move_to_end(key)
+    return found
 
 
 async def home(request: Request) -> Response:
