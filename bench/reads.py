@@ -20,8 +20,42 @@ Targets (issue 13): p95 <= 50 ms for every page at concurrency 16, actor JSON an
 >= 0.5 of the static response, web process RSS <= 150 MB.
 
 Run: `.venv/bin/python -m bench.reads [--database sqlite|postgres] [--posts 100000]
-[--concurrency 16] [--requests 600] [--processes 1,2] [--profile FILE]`
-(`--profile` writes the one-process server's cProfile stats.)
+[--concurrency 16] [--requests 600] [--processes 1,2] [--profile FILE] [--renders 300]
+[--cpu-profile FILE]`
+(`--profile` writes the one-process server's cProfile stats. Before the HTTP runs, each page is
+rendered `--renders` times in this process, page cache off, and its CPU time per rendering
+printed: the figure a shared machine disturbs least; `--cpu-profile` writes the cProfile of
+the thread page's and /home's renderings. `--processes ""` stops there.)
+
+Thread page and /home, CPU first (2026-12-05, branch reads2 at 8d760c3 against main at ad342ef,
+back to back on the shared machine, load average 7.5-10.8 for both, `--requests 4000`).
+CPU ms per rendering in process (300 renderings), before -> after:
+                  SQLite         PostgreSQL
+  thread page     6.62 -> 1.75   7.90 -> 2.42
+  /home           15.6 -> 4.50   13.9 -> 4.37
+  group page      12.1 -> 8.79   11.6 -> 8.49
+p95 in ms and requests/s over HTTP, one / two web processes, before -> after:
+  SQLite    thread page  494 / 295 -> 129 / 86 ms      112 / 187 -> 325 / 597/s
+            /home        1180 / 939 -> 241 / 335 ms    33 / 49 -> 170 / 179/s
+  Postgres  thread page  772 / 498 -> 296 / 224 ms     45 / 80 -> 159 / 226/s
+            /home        1078 / 1275 -> 381 / 262 ms   32 / 32 -> 86 / 123/s
+(The other pages as before within the noise; RSS 131-136 MB both times.) Statements: thread
+page 5 -> 4 (the post's group is reused), /home 5.
+Where the CPU went (cProfile and py-spy of the render loop): Tortoise compiling each query to
+SQL (pypika copying and formatting its terms: about 0.5-1 ms a statement, more than the
+statement takes to run), then building model objects (on SQLite every date parsed from text:
+/home built 84 models of 20-odd columns for 21 threads), then stripping each listed post's
+HTML for its excerpt (nh3, 30-70 us a post), and Jinja last (/home's template 0.7-0.8 ms).
+What changed: the pages' lookups (session, unread count, post, thread, group, topics, badges,
+/home's groups, candidates and rows) keep their compiled SQL per shape and run it again with
+new values (`server/services/_prepared.py`); /home reads its threads with `.values()` into
+small records (`server/services/listed.py`); excerpts are kept by a digest of the HTML. Python
+versions of the list macros (author link, time, counts) were tried and dropped: Markup.format
+made them slower than Jinja's compiled macros, and f-strings into Markup are what the linter
+forbids. At 1.8-2.4 ms of CPU the thread page is at the budget the issue set (about 2 ms for
+p95 <= 50 ms at concurrency 16 on two cores); /home at 4.4 is not yet: what is left is five
+statements (each a hop to aiosqlite's thread on SQLite), three models for the session, and the
+template. Rerun on an idle machine for the p95s.
 
 Idle machine (2026-12-05 03:52-03:58, load average 1.1-1.6, page cache on, its default 10 s),
 100,000 posts, concurrency 16, `--requests 4000`: p95 in ms, one / two web processes
