@@ -20,8 +20,42 @@ Targets (issue 13): p95 <= 50 ms for every page at concurrency 16, actor JSON an
 >= 0.5 of the static response, web process RSS <= 150 MB.
 
 Run: `.venv/bin/python -m bench.reads [--database sqlite|postgres] [--posts 100000]
-[--concurrency 16] [--requests 600] [--processes 1,2] [--profile FILE]`
-(`--profile` writes the one-process server's cProfile stats.)
+[--concurrency 16] [--requests 600] [--processes 1,2] [--profile FILE] [--renders 300]
+[--cpu-profile FILE]`
+(`--profile` writes the one-process server's cProfile stats. Before the HTTP runs, each page is
+rendered `--renders` times in this process, page cache off, and its CPU time per rendering
+printed: the figure a shared machine disturbs least; `--cpu-profile` writes the cProfile of
+the thread page's and /home's renderings. `--processes ""` stops there.)
+
+Thread page and /home, CPU first (2026-12-05, branch reads2 at 8d760c3 against main at ad342ef,
+back to back on the shared machine, load average 7.5-10.8 for both, `--requests 4000`).
+CPU ms per rendering in process (300 renderings), before -> after:
+                  SQLite         PostgreSQL
+  thread page     6.62 -> 1.75   7.90 -> 2.42
+  /home           15.6 -> 4.50   13.9 -> 4.37
+  group page      12.1 -> 8.79   11.6 -> 8.49
+p95 in ms and requests/s over HTTP, one / two web processes, before -> after:
+  SQLite    thread page  494 / 295 -> 129 / 86 ms      112 / 187 -> 325 / 597/s
+            /home        1180 / 939 -> 241 / 335 ms    33 / 49 -> 170 / 179/s
+  Postgres  thread page  772 / 498 -> 296 / 224 ms     45 / 80 -> 159 / 226/s
+            /home        1078 / 1275 -> 381 / 262 ms   32 / 32 -> 86 / 123/s
+(The other pages as before within the noise; RSS 131-136 MB both times.) Statements: thread
+page 5 -> 4 (the post's group is reused), /home 5.
+Where the CPU went (cProfile and py-spy of the render loop): Tortoise compiling each query to
+SQL (pypika copying and formatting its terms: about 0.5-1 ms a statement, more than the
+statement takes to run), then building model objects (on SQLite every date parsed from text:
+/home built 84 models of 20-odd columns for 21 threads), then stripping each listed post's
+HTML for its excerpt (nh3, 30-70 us a post), and Jinja last (/home's template 0.7-0.8 ms).
+What changed: the pages' lookups (session, unread count, post, thread, group, topics, badges,
+/home's groups, candidates and rows) keep their compiled SQL per shape and run it again with
+new values (`server/services/_prepared.py`); /home reads its threads with `.values()` into
+small records (`server/services/listed.py`); excerpts are kept by a digest of the HTML. Python
+versions of the list macros (author link, time, counts) were tried and dropped: Markup.format
+made them slower than Jinja's compiled macros, and f-strings into Markup are what the linter
+forbids. At 1.8-2.4 ms of CPU the thread page is at the budget the issue set (about 2 ms for
+p95 <= 50 ms at concurrency 16 on two cores); /home at 4.4 is not yet: what is left is five
+statements (each a hop to aiosqlite's thread on SQLite), three models for the session, and the
+template. Rerun on an idle machine for the p95s.
 
 Idle machine (2026-12-05 03:52-03:58, load average 1.1-1.6, page cache on, its default 10 s),
 100,000 posts, concurrency 16, `--requests 4000`: p95 in ms, one / two web processes
@@ -108,6 +142,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import random
 import signal
@@ -389,6 +424,37 @@ async def queries_per_page(settings: Settings, world: World, verbose: bool) -> N
     print("SQL statements per rendering (second fetch, time in SQL): " + ", ".join(counts))
 
 
+async def cpu_per_page(settings: Settings, world: World, renders: int, profile: str) -> None:
+    """CPU time of one rendering of each page in this process (the ASGI app over httpx's ASGI
+    transport, page cache off, `renders` different paths where the page has them): the figure
+    wall-clock latency on a shared machine hides. `profile` writes the loop's cProfile stats."""
+    app = create_app(settings.model_copy(update={"page_cache_seconds": 0}), manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    base = settings.base_url
+    port = int(base.rsplit(":", 1)[1])
+    outboxes = [f"/g/{world.group_handles[0]}/outbox?page=true"]
+    profiler = cProfile.Profile() if profile else None
+    figures = []
+    for page in pages(world, port, outboxes):
+        headers = dict(h.split(": ", 1) for h in page.headers.split("\r\n") if ": " in h)
+        paths = [page.paths[n % len(page.paths)] for n in range(renders)]
+        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+            for path in paths[:5]:
+                await client.get(path, headers=headers)  # warm: templates compiled, caches filled
+            if profiler is not None and page.name in ("thread page", "/home"):
+                profiler.enable()
+            started = time.process_time()
+            for path in paths:
+                await client.get(path, headers=headers)
+            spent = time.process_time() - started
+            if profiler is not None:
+                profiler.disable()
+        figures.append(f"{page.name} {spent / renders * 1000:.2f}")
+    print(f"CPU ms per rendering ({renders} each, load {load()}): " + ", ".join(figures))
+    if profiler is not None:
+        profiler.dump_stats(profile)
+
+
 def line(name: str, statuses: Counter[int], latencies: list[float], elapsed: float) -> str:
     def ms(value: float) -> str:
         return f"{value * 1000:6.1f}"
@@ -452,6 +518,8 @@ async def bench(
     processes: list[int],
     profile: str,
     show_sql: bool,
+    renders: int,
+    cpu_profile: str,
 ) -> None:
     async with migrated_database(database) as settings:
         started = time.perf_counter()
@@ -461,6 +529,7 @@ async def bench(
         if database == "postgres":
             await Post._meta.db.execute_script("ANALYZE")
         await queries_per_page(settings, world, show_sql)
+        await cpu_per_page(settings, world, renders, cpu_profile)
         for number in processes:
             await measure(
                 settings, world, number, requests, concurrency, profile if number == 1 else ""
@@ -476,6 +545,10 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2", help="web process counts to measure")
     parser.add_argument("--profile", default="", help="write the one-process cProfile here")
     parser.add_argument("--show-sql", action="store_true", help="print each page's statements")
+    parser.add_argument("--renders", type=int, default=300, help="in-process renderings a page")
+    parser.add_argument(
+        "--cpu-profile", default="", help="write the in-process thread page and /home cProfile"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",") if n]
     uvloop.install()
@@ -488,6 +561,8 @@ def main() -> None:
             counts,
             args.profile,
             args.show_sql,
+            args.renders,
+            args.cpu_profile,
         )
     )
 

@@ -108,15 +108,19 @@ class GroupPage:
         }
 
 
-async def load_group_page(request: Request, handle: str) -> GroupPage:
+async def load_group_page(
+    request: Request, handle: str, *, group: Group | None = None
+) -> GroupPage:
     """The group named in the URL (`name`, or `name@host` for a group elsewhere that we know),
-    or 404; the viewer's membership, if logged in.
+    or 404; the viewer's membership, if logged in. A page that has the group already (an
+    active one, with its actor: a post's) passes it as `group`, saving the lookup.
 
     A group that is not active (waiting for an admin, or suspended) is shown only to admins and
     to its own moderators, so an owner can follow up on a group waiting for approval.
     """
     account = await current_account(request)
-    group = await groups.get_group(handle, include_hidden=account is not None)
+    if group is None:
+        group = await groups.get_group(handle, include_hidden=account is not None)
     membership = await groups.membership_of(group, account.actor_id) if account else None
     page = GroupPage(group, await groups.topics_of(group), account, membership)
     if page.is_hidden and not (page.can_moderate or (account is not None and account.is_admin)):

@@ -12,7 +12,7 @@ import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
@@ -80,7 +80,17 @@ def older_than(query: QuerySet[M], field: str, cursor: str | None) -> QuerySet[M
     return query.filter(Q(**older) | Q(**same_time_lower_id))
 
 
-def page_of(rows: list[M], limit: int, key: Callable[[M], datetime]) -> Page[M]:
+class Keyed(Protocol):
+    """A row with an id (`pk`): a model, or a small record of one."""
+
+    @property
+    def pk(self) -> Any: ...
+
+
+R = TypeVar("R", bound=Keyed)
+
+
+def page_of(rows: list[R], limit: int, key: Callable[[R], datetime]) -> Page[R]:
     """A page of the first `limit` of `rows` (up to `limit + 1` of them, newest first)."""
     more = len(rows) > limit
     rows = rows[:limit]

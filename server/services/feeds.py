@@ -17,7 +17,7 @@ from typing import Any
 
 from pypika_tortoise.queries import QueryBuilder
 from pypika_tortoise.terms import Parameterizer
-from tortoise.queryset import QuerySet, ValuesListQuery
+from tortoise.queryset import QuerySet, QuerySetSingle, ValuesListQuery, ValuesQuery
 
 from server.models import (
     Account,
@@ -31,8 +31,10 @@ from server.models import (
     Reaction,
     ReactionKind,
 )
+from server.services import _prepared
 from server.services._paging import Page, keyset_page, older_than, page_of
 from server.services.errors import NotFound
+from server.services.listed import COLUMNS, ListedThread, listed
 from server.services.reading import readable_posts
 
 __all__ = [
@@ -78,16 +80,20 @@ class ResourceLibrary:
 
 async def get_post(post_id: str) -> Post:
     """A post of an active group by id, whatever its state (pages decide what to show)."""
-    post = None
+    post: Post | None = None
     if POST_ID_RE.fullmatch(post_id):
-        post = (
-            await Post.filter(id=post_id, group__state=GroupState.ACTIVE)
-            .select_related("author", "group__actor")
-            .first()
-        )
+        post = await _prepared.run("post by id", _post_by_id, post_id=post_id)
     if post is None:
         raise NotFound("There is no post at this address.")
     return post
+
+
+def _post_by_id(post_id: str) -> QuerySetSingle[Post | None]:
+    return (
+        Post.filter(id=post_id, group__state=GroupState.ACTIVE)
+        .select_related("author", "group__actor")
+        .first()
+    )
 
 
 async def list_threads(
@@ -172,11 +178,19 @@ async def thread(post: Post, *, viewer_id: str = "") -> ThreadNode | None:
     None when nothing of it can be shown (its root is gone and no visible reply remains).
     The viewer's own held posts count as shown, so they can see what waits for a moderator.
     """
-    root = post if post.is_top_level else await Post.get(id=post.thread_id)
-    if root is not post:
-        await root.fetch_related("author")
-    replies = (
-        await Post.filter(root_id=root.id).select_related("author").order_by("created_at", "id")
+    root = post
+    if not post.is_top_level:
+        root = await _prepared.run(
+            "thread root",
+            lambda root_id: Post.filter(id=root_id).select_related("author").get(),
+            root_id=post.thread_id,
+        )
+    replies: list[Post] = await _prepared.run(
+        "thread replies",
+        lambda root_id: (
+            Post.filter(root_id=root_id).select_related("author").order_by("created_at", "id")
+        ),
+        root_id=root.id,
     )
     nodes = {root.id: ThreadNode(root)}
     for reply in replies:
@@ -204,46 +218,76 @@ def is_own_held(post: Post, viewer_id: str) -> bool:
 
 async def home_feed(
     account: Account, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
-) -> Page[Post]:
+) -> Page[ListedThread]:
     """Threads of every group the account belongs to, by latest activity.
 
     Each group's newest threads are read from its own index (a short, ordered range), and
     merged here: one query over all the groups at once would read and sort every thread of
-    them all, since no index orders the threads of several groups together.
+    them all, since no index orders the threads of several groups together. The threads come
+    as the list shows them (`listed`).
     """
-    group_ids = await Membership.filter(
-        actor_id=account.actor_id, state=MembershipState.ACCEPTED, group__state=GroupState.ACTIVE
-    ).values_list("group_id", flat=True)
+    group_ids: list[str] = await _prepared.run(
+        "home groups",
+        lambda actor: Membership.filter(
+            actor_id=actor, state=MembershipState.ACCEPTED, group__state=GroupState.ACTIVE
+        ).values_list("group_id", flat=True),
+        actor=account.actor_id,
+    )
     # Candidates only: the read policy decides on the rows loaded below.
-    each_group = [
-        older_than(
-            Post.filter(group_id=group_id, state=PostState.PUBLISHED, parent_id__isnull=True),
-            "last_activity_at",
-            cursor,
-        )
-        .order_by("-last_activity_at", "-id")
-        .limit(limit + 1)
-        .values_list("last_activity_at", "id")
-        for group_id in group_ids
-    ]
-    newest: list[tuple[datetime | None, str]] = await _union_all(each_group)
+    newest = await _newest_threads([str(group_id) for group_id in group_ids], cursor, limit)
     newest.sort(key=_newest_first, reverse=True)
     chosen = [str(post_id) for _, post_id in newest[: limit + 1]]
     if not chosen:
         return Page([], None)
-    loaded = await Post.filter(readable_posts(account), id__in=chosen).select_related(
-        "author", "group__actor"
+    ids = {f"post{number}": post_id for number, post_id in enumerate(chosen)}
+
+    def rows(actor: str, **posts: str) -> ValuesQuery[Any]:
+        reader = Account(actor_id=actor, is_admin=account.is_admin)
+        return Post.filter(readable_posts(reader), id__in=list(posts.values())).values(*COLUMNS)
+
+    loaded: list[dict[str, Any]] = await _prepared.run(
+        ("home rows", len(chosen), account.is_admin), rows, actor=account.actor_id, **ids
     )
-    by_id = {post.id: post for post in loaded}
+    by_id = {row["id"]: listed(row) for row in loaded}
     return page_of([by_id[post_id] for post_id in chosen if post_id in by_id], limit, _activity)
 
 
-async def _union_all(queries: list[ValuesListQuery[Any]]) -> list[tuple[Any, str]]:
+async def _newest_threads(
+    group_ids: list[str], cursor: str | None, limit: int
+) -> list[tuple[Any, str]]:
+    """(last activity, id) of the newest `limit + 1` threads of each group (after `cursor`)."""
+
+    def each_group(**groups: str) -> list[ValuesListQuery[Any]]:
+        return [
+            older_than(
+                Post.filter(group_id=group_id, state=PostState.PUBLISHED, parent_id__isnull=True),
+                "last_activity_at",
+                cursor,
+            )
+            .order_by("-last_activity_at", "-id")
+            .limit(limit + 1)
+            .values_list("last_activity_at", "id")
+            for group_id in groups.values()
+        ]
+
+    groups = {f"group{number}": group_id for number, group_id in enumerate(group_ids)}
+    if cursor:  # older pages are rare: their statement is not kept
+        return await _union_all(*_union_sql(each_group(**groups)))
+    return await _union_all(
+        *_prepared.statement(
+            ("home newest", len(groups), limit),
+            lambda **marks: _union_sql(each_group(**marks)),
+            **groups,
+        )
+    )
+
+
+def _union_sql(queries: list[ValuesListQuery[Any]]) -> tuple[str, list[Any]]:
     """The rows of every query in one statement (each one ordered and limited, so each reads
     its own index range): on SQLite every statement is a round trip to the connection's
-    thread, and /home would send one per group. Values come as the database stores them."""
+    thread, and /home would send one per group."""
     if not queries:
-        return []
+        return "", []
     for query in queries:
         query._choose_db_if_not_chosen()
         query._make_query()
@@ -255,9 +299,14 @@ async def _union_all(queries: list[ValuesListQuery[Any]]) -> list[tuple[Any, str
         for number, part in enumerate(built)
     ]
     assert context.parameterizer is not None
-    _, rows = await Post._meta.db.execute_query(
-        " UNION ALL ".join(parts), context.parameterizer.values
-    )
+    return " UNION ALL ".join(parts), list(context.parameterizer.values)
+
+
+async def _union_all(sql: str, values: list[Any]) -> list[tuple[Any, str]]:
+    """The rows of a statement of `_union_sql`, values as the database stores them."""
+    if not sql:
+        return []
+    _, rows = await Post._meta.db.execute_query(sql, values)
     return [(row[0], str(row[1])) for row in rows]
 
 
@@ -308,5 +357,5 @@ def _newest_first(row: tuple[datetime | None, str]) -> tuple[bool, datetime | in
     return (at is not None, at if at is not None else 0, post_id)
 
 
-def _activity(post: Post) -> datetime:
+def _activity(post: Post | ListedThread) -> datetime:
     return post.last_activity_at or post.created_at

@@ -35,7 +35,7 @@ from server.models import (
     Topic,
     utcnow,
 )
-from server.services import audit, instance, join_questions
+from server.services import _prepared, audit, instance, join_questions
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.handles import ensure_handle_free, validate_handle
 from server.services.images import ImageKind, delete_image, store_image
@@ -281,7 +281,13 @@ async def _set_topics(group: Group, topics: tuple[str, ...]) -> None:
 
 
 async def topics_of(group: Group) -> list[str]:
-    links = await GroupTopic.filter(group=group).select_related("topic").order_by("topic__name")
+    links: list[GroupTopic] = await _prepared.run(
+        "group topics",
+        lambda group_id: (
+            GroupTopic.filter(group_id=group_id).select_related("topic").order_by("topic__name")
+        ),
+        group_id=group.id,
+    )
     return [link.topic.name for link in links]
 
 
@@ -296,10 +302,12 @@ async def get_group(handle: str, *, include_hidden: bool = False) -> Group:
     if at:
         group = await _remote_group(name, domain.lower())
     else:
-        group = (
-            await Group.filter(actor__username=handle.lower(), actor__domain="")
-            .select_related("actor")
-            .first()
+        group = await _prepared.run(
+            "local group by name",
+            lambda name: (
+                Group.filter(actor__username=name, actor__domain="").select_related("actor").first()
+            ),
+            name=handle.lower(),
         )
     if group is None or (not include_hidden and group.state != GroupState.ACTIVE):
         raise NotFound("There is no group with that handle.")

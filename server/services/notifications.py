@@ -14,7 +14,7 @@ rejection names it in `text` and does not point at it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from tortoise.expressions import Q
 
@@ -39,7 +39,7 @@ from server.models import (
     WatchLevel,
     utcnow,
 )
-from server.services import holds, reading, watches
+from server.services import _prepared, holds, reading, watches
 from server.services._paging import Page, keyset_page
 from server.services.errors import NotFound
 
@@ -97,7 +97,15 @@ async def list_notifications(
 
 async def unread_count(account: Account) -> int:
     """How many shown notifications are unread: one COUNT, for the header of every page."""
-    return await Notification.filter(_shown(account), read_at__isnull=True).count()
+
+    def build(recipient: str, actor: str) -> Any:
+        reader = Account(id=recipient, actor_id=actor, is_admin=account.is_admin)
+        return Notification.filter(_shown(reader), read_at__isnull=True).count()
+
+    count: int = await _prepared.run(
+        ("unread count", account.is_admin), build, recipient=account.id, actor=account.actor_id
+    )
+    return count
 
 
 async def open_notification(account: Account, notification_id: str) -> Notification:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from server.models import Account, AccountState, Session, utcnow
+from server.services import _prepared
 
 __all__ = [
     "ACTIVE_EVERY",
@@ -78,8 +79,11 @@ async def find_account(
     """
     if not token or len(token) > 128:
         return None
-    session = await Session.get_or_none(token_hash=token_hash(token)).select_related(
-        "account__actor"
+    # On every logged-in request: the SQL is kept (`_prepared`).
+    session: Session | None = await _prepared.run(
+        "session by token",
+        lambda hashed: Session.filter(token_hash=hashed).select_related("account__actor").first(),
+        hashed=token_hash(token),
     )
     now = utcnow()
     if session is None or session.expires_at <= now:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from server.models import Actor, JoinPolicy, Membership, Notification
-from server.services import groups
+from server.services import groups, posts
 from tests.helpers import csrf, join_as_member, log_in, make_account, make_group, make_post
 from tests.helpers import make_reply as reply_to
 
@@ -40,6 +40,22 @@ async def test_home__shows_threads_of_the_members_groups_only(client: httpx.Asyn
     assert "In my group" in response.text and "Not my group" not in response.text
     assert 'href="/g/rustlings">Rustlings</a>' in response.text
     assert "Some preview text" in response.text
+
+
+async def test_home__an_edited_thread_shows_its_new_preview(client: httpx.AsyncClient) -> None:
+    # Given a member who saw a thread on their home page (its preview is kept)
+    owner = await make_account("teacher")
+    group = await make_group(owner, "rustlings")
+    student = await make_account("student")
+    await join_as_member(group, student)
+    post = await make_post(owner, group, title="Week one", body="Read chapter one")
+    await log_in(client, "student")
+    assert "Read chapter one" in (await client.get("/home")).text
+    # When its author edits it
+    await posts.edit_post(owner, post, title="Week one", source="Read chapter two")
+    # Then the home page shows the new text
+    response = await client.get("/home")
+    assert "Read chapter two" in response.text and "Read chapter one" not in response.text
 
 
 async def test_notifications__lists_a_reply_and_marks_all_read(client: httpx.AsyncClient) -> None:

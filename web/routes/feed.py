@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.content import plain_text
-from server.models import Post
 from server.page_cache import share_page
 from server.services import notifications, posts
 from server.services.feeds import TAG_RE
@@ -21,9 +25,37 @@ from web.session import current_account, require_account
 EXCERPT_CHARS = 160
 
 
-def excerpts(items: list[Post]) -> dict[str, str]:
+class Excerpted(Protocol):
+    """A post, or a small record of one (`listed.ListedThread`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def content_html(self) -> str: ...
+
+
+def excerpts(items: Sequence[Excerpted]) -> dict[str, str]:
     """A short plain-text preview of each post, for lists."""
-    return {post.id: plain_text(post.content_html, EXCERPT_CHARS) for post in items}
+    return {post.id: excerpt(post.content_html) for post in items}
+
+
+# Excerpts made lately, by a digest of the HTML: /home and the front page show the same
+# threads again and again, and stripping a post's HTML costs more than the rest of its row.
+_excerpts: OrderedDict[bytes, str] = OrderedDict()
+EXCERPTS_KEPT = 4096
+
+
+def excerpt(content_html: str) -> str:
+    key = hashlib.blake2b(content_html.encode(), digest_size=16).digest()
+    found = _excerpts.get(key)
+    if found is None:
+        found = _excerpts[key] = plain_text(content_html, EXCERPT_CHARS)
+        if len(_excerpts) > EXCERPTS_KEPT:
+            _excerpts.popitem(last=False)
+    else:
+        _excerpts.move_to_end(key)
+    return found
 
 
 async def home(request: Request) -> Response:

@@ -48,7 +48,7 @@ async def front_page(request: Request) -> Response:
             "threads": feed.items,
             "more_threads": feed.next_cursor is not None,
             "unanswered": unanswered,
-            "excerpts": excerpts(feed.items + unanswered),
+            "excerpts": excerpts([*feed.items, *unanswered]),
         }
     return web(request).templates.TemplateResponse(request, "home.html", context)
 

@@ -48,7 +48,8 @@ async def _render_thread(
     status: int = 200,
 ) -> Response:
     account = await current_account(request)
-    page = await load_group_page(request, group_slug(post.group.actor))
+    # The post was read with its group, which must be active (`posts.get_post`).
+    page = await load_group_page(request, group_slug(post.group.actor), group=post.group)
     page.require_readable()
     viewer = account.actor_id if account else ""
     tree = await posts.thread(post, viewer_id=viewer)

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from server.models import Account, BadgeAward, Group
-from server.services import reading
+from server.services import _prepared, reading
 from server.services.recognition.standing import standing
 
 __all__ = ["ProfileRecognition", "badges_in_group", "profile_badges", "profile_recognition"]
@@ -27,10 +28,19 @@ async def badges_in_group(actor_ids: Iterable[str], group: Group) -> dict[str, l
     ids = list(dict.fromkeys(actor_ids))
     if not ids:
         return {}
-    awards = await (
-        BadgeAward.filter(Q(group_id__isnull=True) | Q(group_id=group.id), actor_id__in=ids)
-        .select_related("badge")
-        .order_by("created_at")
+    people = {f"actor{number}": actor_id for number, actor_id in enumerate(ids)}
+
+    def build(group_id: str, **actors: str) -> QuerySet[BadgeAward]:
+        return (
+            BadgeAward.filter(
+                Q(group_id__isnull=True) | Q(group_id=group_id), actor_id__in=list(actors.values())
+            )
+            .select_related("badge")
+            .order_by("created_at")
+        )
+
+    awards: list[BadgeAward] = await _prepared.run(
+        ("badges in group", len(ids)), build, group_id=group.id, **people
     )
     held: dict[str, list[BadgeAward]] = defaultdict(list)
     for given in awards:
