@@ -19,6 +19,7 @@ import copy
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import date, time
 from typing import Any, TypeVar
 
 from tortoise import Tortoise
@@ -104,6 +105,12 @@ def _parameters(
     missing = set(marks.values()) - {name for name, _ in parameters if name is not None}
     if missing or "\x00" in sql:
         raise ValueError(f"arguments not passed as parameters: {sorted(missing)} in {sql}")
+    # A time compiled into the shape would be kept with it: an expiry checked against the
+    # moment of the first run, for as long as the process lives.
+    if any(isinstance(fixed, date | time) for name, fixed in parameters if name is None):
+        raise ValueError(
+            f"a date or time would be kept with the SQL: pass it as an argument: {sql}"
+        )
     return parameters
 
 

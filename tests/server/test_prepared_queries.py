@@ -8,7 +8,7 @@ import pytest
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from server.models import Post
+from server.models import Post, utcnow
 from server.services import _prepared
 from tests.helpers import make_account, make_group, make_post, make_reply
 
@@ -103,6 +103,16 @@ async def test_run__refuses_an_argument_that_is_not_a_parameter() -> None:
             "test pattern",
             lambda word: Post.filter(title__icontains=word),
             word="proof",
+        )
+
+
+async def test_run__refuses_a_time_fixed_in_the_shape() -> None:
+    # A moment compiled into the kept SQL would stay the first run's moment for every later run.
+    with pytest.raises(ValueError, match="date or time would be kept"):
+        await _prepared.run(
+            "test moment",
+            lambda author: Post.filter(author_id=author, created_at__lt=utcnow()).count(),
+            author="someone",
         )
 
 
