@@ -449,6 +449,11 @@ async def _recount_group(group: Group, *, last_post_at: datetime | None = None) 
 
 
 async def _recount_replies(root_id: str, *, last_activity_at: datetime | None = None) -> None:
+    # Lock the thread's first post, as `_recount_group` locks the group, for the same reason:
+    # two replies stored at once each counted without the other. Callers lock threads before
+    # groups, each kind in id order, so two such transactions never wait on each other in turn.
+    if Post._meta.db.capabilities.dialect == "postgres":
+        await Post.select_for_update(no_key=True).filter(id=root_id).only("id")
     count = await Post.filter(root_id=root_id, state=PostState.PUBLISHED).count()
     changes: dict[str, object] = {"reply_count": count}
     if last_activity_at is not None:

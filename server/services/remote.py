@@ -350,10 +350,12 @@ async def receive_posts(drafts: Sequence[PostDraft]) -> list[Post]:
             await PostHashtag.bulk_create(tag_rows)
         if mention_rows:
             await PostMention.bulk_create(mention_rows)
-        for root_id in dict.fromkeys(post.root_id for post in made if post.root_id):
+        # Threads, then groups, each in id order: the locks `_recount_*` take, in one order.
+        for root_id in sorted({post.root_id for post in made if post.root_id}):
             await _recount_replies(root_id, last_activity_at=now)
-        for group in {draft.group.id: draft.group for draft in drafts}.values():
-            await _recount_group(group, last_post_at=now)
+        groups = {draft.group.id: draft.group for draft in drafts}
+        for group_id in sorted(groups):
+            await _recount_group(groups[group_id], last_post_at=now)
         await events.bus.publish_many(
             [
                 events.PostCreated(post.id, events.StoredPost(post, tags, mentioned))
