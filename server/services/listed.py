@@ -37,7 +37,8 @@ COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class ListedActor:
-    """An author or a group as a list names them (what `author_link` and `group_path` use)."""
+    """An author or a group as a list or a search result names them (what `author_link` and
+    `group_path` use)."""
 
     username: str
     domain: str

@@ -15,11 +15,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server.models import Account, AccountState, ActorKind, Group, Post, PostKind, PostState
 from server.services import reading
+from server.services.listed import ListedActor, ListedGroup
 from server.services.search._sql import Placeholders, compiled, ids_of, viewer_key
 
 __all__ = [
-    "FoundActor",
-    "FoundGroup",
     "FoundPost",
     "FoundThread",
     "SideLists",
@@ -29,30 +28,6 @@ __all__ = [
 ]
 
 SIDE_RESULTS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class FoundActor:
-    """A person or group as a result shows it (the fields `author_link` and `group_path` use)."""
-
-    username: str
-    domain: str
-    display_name: str
-    url: str
-    ap_id: str | None
-
-    @property
-    def is_local(self) -> bool:
-        return self.domain == ""
-
-    @property
-    def name(self) -> str:
-        return self.display_name or self.username
-
-
-@dataclass(frozen=True, slots=True)
-class FoundGroup:
-    actor: FoundActor
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +51,8 @@ class FoundPost:
     accepted_answer_id: str | None
     parent_id: str | None
     created_at: datetime
-    author: FoundActor
-    group: FoundGroup
+    author: ListedActor
+    group: ListedGroup
     root: FoundThread | None
 
     @property
@@ -87,8 +62,8 @@ class FoundPost:
 
 @dataclass
 class SideLists:
-    groups: list[FoundGroup] = field(default_factory=list)
-    people: list[FoundActor] = field(default_factory=list)
+    groups: list[ListedGroup] = field(default_factory=list)
+    people: list[ListedActor] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
 
@@ -125,11 +100,11 @@ async def load_posts(db: BaseDBAsyncClient, ids: list[str]) -> dict[str, FoundPo
             accepted_answer_id=row["accepted_answer_id"],
             parent_id=row["parent_id"],
             created_at=to_datetime(row["created_at"]),
-            author=FoundActor(
+            author=ListedActor(
                 row["username"], row["domain"], row["display_name"], row["url"], row["ap_id"]
             ),
-            group=FoundGroup(
-                FoundActor(
+            group=ListedGroup(
+                ListedActor(
                     row["g_username"],
                     row["g_domain"],
                     row["g_display_name"],
@@ -223,11 +198,13 @@ async def load_side_lists(
     found = SideLists()
     # UNION ALL need not keep each part's order: each row says its place.
     ordered = sorted(rows, key=lambda row: int(row["position"]))
-    found.groups = [FoundGroup(_actor(row)) for row in ordered if row["list"] == "group"]
+    found.groups = [ListedGroup(_actor(row)) for row in ordered if row["list"] == "group"]
     found.people = [_actor(row) for row in ordered if row["list"] == "person"]
     found.tags = sorted({str(row["username"]) for row in rows if row["list"] == "tag"})
     return found
 
 
-def _actor(row: Any) -> FoundActor:
-    return FoundActor(row["username"], row["domain"], row["display_name"], row["url"], row["ap_id"])
+def _actor(row: Any) -> ListedActor:
+    return ListedActor(
+        row["username"], row["domain"], row["display_name"], row["url"], row["ap_id"]
+    )

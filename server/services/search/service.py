@@ -24,11 +24,10 @@ from server.models import Account, Post, PostKind
 from server.read_connections import read_connection
 from server.services import reading
 from server.services.errors import Invalid
+from server.services.listed import ListedActor, ListedGroup
 from server.services.search._backends import Match, backend_for
 from server.services.search._found import (
     SIDE_RESULTS,
-    FoundActor,
-    FoundGroup,
     FoundPost,
     load_posts,
     load_side_lists,
@@ -88,8 +87,8 @@ class PostHit:
 class SearchPage:
     terms: SearchTerms
     posts: list[PostHit] = field(default_factory=list)
-    groups: list[FoundGroup] = field(default_factory=list)
-    people: list[FoundActor] = field(default_factory=list)
+    groups: list[ListedGroup] = field(default_factory=list)
+    people: list[ListedActor] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     next_cursor: str | None = None
 
