@@ -122,6 +122,7 @@ import httpx
 import uvloop
 
 from bench._fleet import Fleet, start_fleet
+from bench._instance import instance_environment
 from federation import urls
 from server import db, events
 from server.assembly import subscribe_all, worker_runtime
@@ -341,20 +342,7 @@ async def seed(
 
 def worker_env(settings: Settings) -> dict[str, str]:
     # Tuning variables given to the bench reach the workers; nothing else of the caller's.
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("LYCEUM_") or key in PASSED_ON
-    }
-    env.update(
-        LYCEUM_BASE_URL=settings.base_url,
-        LYCEUM_DATA_DIR=str(settings.data_dir),
-        LYCEUM_DATABASE_URL=settings.resolved_database_url,
-        LYCEUM_SECRET_KEY=settings.secret_key,
-        LYCEUM_FEDERATION_ALLOW_HTTP="true",
-        LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
-    )
-    return env
+    return instance_environment(settings, passed_on=PASSED_ON)
 
 
 def start_workers(settings: Settings, count: int, log: Path) -> list[subprocess.Popen[bytes]]:

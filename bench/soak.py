@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import socket
 import subprocess
@@ -44,6 +43,7 @@ import httpx
 
 from bench._database import POSTGRES_ADMIN
 from bench._fleet import Fleet, start_fleet
+from bench._instance import instance_environment
 from bench.inbox import AS2, new_keypair
 from federation.httpsig import CavageAuth
 from server import db
@@ -351,20 +351,14 @@ async def soak(args: argparse.Namespace) -> int:
         federation_allow_http=True,
         federation_allowed_networks="127.0.0.0/8",
     )
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-    env.update(
-        LYCEUM_BASE_URL=base,
-        LYCEUM_DATA_DIR=str(workdir),
-        LYCEUM_DATABASE_URL=settings.database_url,
-        LYCEUM_SECRET_KEY="soak-" + "x" * 40,
-        LYCEUM_EMBEDDED_WORKER="false",
-        LYCEUM_FEDERATION_ALLOW_HTTP="true",
-        LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
-        LYCEUM_LOG_LEVEL="warning",
+    env = instance_environment(
+        settings,
+        secret_key="soak-" + "x" * 40,
+        log_level="warning",
         # One remote member posts all the incoming load: counted, as always, never reached.
-        LYCEUM_INBOX_ACTOR_RATE_LIMIT="1000000/minute",
-        LYCEUM_INBOX_DOMAIN_RATE_LIMIT="1000000/minute",
-        LYCEUM_POST_RATE_LIMIT="1000000/minute",
+        inbox_actor_rate_limit="1000000/minute",
+        inbox_domain_rate_limit="1000000/minute",
+        post_rate_limit="1000000/minute",
     )
     layout = Layout(env, workdir)
     fleet: Fleet | None = None
