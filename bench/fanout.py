@@ -115,6 +115,8 @@ threads 0.04 ms, the SQLite thread 0.05 ms; total 0.57 -> 0.60 ms. Pairs run bac
     SQLite, embedded, 4.8-5.5       781/s  0.76  0.58 ms       2,360/s  2.02  0.52 ms
     SQLite, embedded, 9-10          696/s  0.77  0.77 ms         688/s  0.88  0.85 ms
     SQLite, embedded, 8-9           695/s  0.74  0.52 ms       1,055/s  1.33  0.53 ms
+    SQLite, embedded, 7-7.5         924/s  0.66  0.50 ms       1,076/s  1.00  0.56 ms
+      the same, with LYCEUM_DELIVERY_SIGNING_PROCESSES=0:        775/s  0.68  0.51 ms
     PostgreSQL, 1 worker, 7-8.5     452/s  0.67  0.67 ms       1,346/s  1.14  0.50 ms
     PostgreSQL, 2 workers, 7-8.5    762/s  0.88  0.70 ms         824/s  1.06  0.73 ms
 
