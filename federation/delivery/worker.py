@@ -103,7 +103,7 @@ class DeliveryWorker:
         self._domain_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_domain_concurrency)
         )
-        self._signers: dict[str, httpx.Auth] = {}
+        self._signers: dict[str, asyncio.Future[httpx.Auth]] = {}  # by signing actor's id
         self._bodies: dict[str, bytes] = {}  # payload -> its bytes, encoded once
         self._healthy: set[str] = set()
         self._done: list[tuple[Attempt, asyncio.Future[None]]] = []  # successes to write
@@ -231,11 +231,20 @@ class DeliveryWorker:
         return body
 
     async def _signer_for(self, actor_id: str) -> httpx.Auth:
-        auth = self._signers.get(actor_id)
-        if auth is None:
-            actor = await Actor.get(id=actor_id)
-            auth = self._signers[actor_id] = self.signer(actor)
-        return auth
+        # One lookup per signer, awaited by every delivery that needs it while it runs: a
+        # fan-out's first batch starts `concurrency` deliveries at once, all by the same group.
+        signer = self._signers.get(actor_id)
+        if signer is None:
+            signer = self._signers[actor_id] = asyncio.ensure_future(self._load_signer(actor_id))
+        try:
+            return await asyncio.shield(signer)  # one delivery's cancellation is not the others'
+        except Exception:
+            if self._signers.get(actor_id) is signer:
+                del self._signers[actor_id]  # the next delivery looks again
+            raise
+
+    async def _load_signer(self, actor_id: str) -> httpx.Auth:
+        return self.signer(await Actor.get(id=actor_id))
 
     async def _record_done(self, attempt: Attempt) -> None:
         """Write a success, together with those that complete while another write runs: the

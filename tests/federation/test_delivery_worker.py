@@ -259,3 +259,53 @@ async def test_worker__refused_address_is_final(signer_actor: Actor) -> None:
     row = await Delivery.get()
     assert row.state == DeliveryState.FAILED
     assert "RefusedAddress" in row.last_error
+
+
+async def test_worker__looks_up_a_signer_once_for_a_batch_that_starts_together(
+    signer_actor: Actor,
+) -> None:
+    receiver = Receiver([])
+    made: list[str] = []
+
+    def counting_signer(actor: Actor) -> httpx.Auth:
+        made.append(actor.id)
+        return httpx.Auth()
+
+    async with serve(receiver.app()) as base:
+        # Given one activity queued for ten inboxes, all delivered at once
+        await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox?n={n}" for n in range(10)])
+        client = httpx.AsyncClient(timeout=5)
+        worker = DeliveryWorker(client, counting_signer, concurrency=16, allow_http=True)
+        # When the worker runs once
+        async with client:
+            assert await worker.run_once() == 10
+    # Then every inbox got the activity, signed by a signer made once
+    assert len(receiver.bodies) == 10
+    assert made == [signer_actor.id]
+
+
+async def test_worker__a_failed_signer_lookup_is_tried_again_for_later_deliveries(
+    signer_actor: Actor,
+) -> None:
+    receiver = Receiver([])
+    attempts: list[str] = []
+
+    def signer_failing_once(actor: Actor) -> httpx.Auth:
+        attempts.append(actor.id)
+        if len(attempts) == 1:
+            raise ValueError("the key could not be read")
+        return httpx.Auth()
+
+    async with serve(receiver.app()) as base:
+        client = httpx.AsyncClient(timeout=5)
+        worker = DeliveryWorker(client, signer_failing_once, allow_http=True)
+        async with client:
+            # Given a delivery whose signer could not be made
+            await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox?n=1"])
+            assert await worker.run_once() == 1
+            # When another delivery by the same actor comes
+            await enqueue(ACTIVITY, signer_actor.id, [f"{base}/inbox?n=2"])
+            assert await worker.run_once() == 1
+    # Then the signer was made again, and that delivery went out
+    assert attempts == [signer_actor.id, signer_actor.id]
+    assert len(receiver.bodies) == 1
