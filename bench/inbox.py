@@ -148,6 +148,7 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tortoise import Tortoise
 from tortoise.expressions import Q
 
 from bench._database import migrated_database
@@ -385,6 +386,19 @@ def total_cpu(processes: list[subprocess.Popen[str]]) -> float | None:
     return None if None in seconds else sum(s for s in seconds if s is not None)
 
 
+async def database_cpu() -> float | None:
+    """CPU used so far by the PostgreSQL backends serving the benchmark's database (a local
+    server whose `/proc` this process reads; None on SQLite, whose work is the processes')."""
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect != "postgres":
+        return None
+    rows = await connection.execute_query_dict(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    )
+    seconds = [cpu_seconds(int(row["pid"])) for row in rows]
+    return sum(s for s in seconds if s is not None)
+
+
 async def bench(
     database: str, activities: int, connections: int, web_processes: int, profile: str
 ) -> None:
@@ -515,13 +529,13 @@ async def end_to_end(
             await fire(port, requests[:WARM_UP], 4)
             await wait_handled(WARM_UP, running)
             queued_before = await Delivery.all().count()
-            cpu_before = total_cpu(servers + running)
+            cpu_before = [total_cpu(servers), total_cpu(running), await database_cpu()]
             started = time.perf_counter()
             statuses, _ = await fire(port, requests[WARM_UP:], connections)
             stored = time.perf_counter() - started
             await wait_handled(WARM_UP + posts, running)
             elapsed = time.perf_counter() - started
-            cpu_after = total_cpu(servers + running)
+            cpu_after = [total_cpu(servers), total_cpu(running), await database_cpu()]
         finally:
             stop(servers + running)
         queued = await Delivery.all().count() - queued_before
@@ -551,9 +565,17 @@ async def end_to_end(
         f"posts stored: {posted}; deliveries queued: {queued} ({queued / posts:.1f} a post); "
         f"rows with an error: {failed}" + (f" (e.g. {example.error!r})" if example else "")
     )
-    if cpu_before is not None and cpu_after is not None:
-        per = (cpu_after - cpu_before) / posts
-        print(f"CPU of the web and worker processes: {per * 1000:.2f} ms per post")
+    per = [
+        (after - before) / posts * 1000
+        for before, after in zip(cpu_before, cpu_after, strict=True)
+        if before is not None and after is not None
+    ]
+    if len(per) >= 2:
+        print(
+            f"CPU of the web and worker processes: {per[0] + per[1]:.2f} ms per post "
+            f"(web {per[0]:.2f}, workers {per[1]:.2f})"
+            + (f"; PostgreSQL's backends {per[2]:.2f}" if len(per) == 3 else "")
+        )
 
 
 async def handling(database: str, posts: int, profile: str) -> None:
