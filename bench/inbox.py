@@ -618,6 +618,7 @@ async def handling(database: str, posts: int, profile: str) -> None:
         level = logger.level
         logger.setLevel(logging.DEBUG)
         profiler = cProfile.Profile() if profile else None
+        database_before = await database_cpu()
         cpu, started = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
@@ -627,6 +628,7 @@ async def handling(database: str, posts: int, profile: str) -> None:
             profiler.disable()
             profiler.dump_stats(profile)
         cpu, elapsed = time.process_time() - cpu, time.perf_counter() - started
+        database_after = await database_cpu()
         logger.removeHandler(counter)
         logger.setLevel(level)
         queued = await Delivery.all().count() - queued_before
@@ -637,6 +639,9 @@ async def handling(database: str, posts: int, profile: str) -> None:
         f"handled {posts} in {elapsed:.2f} s → {posts / elapsed:.0f} posts/s by one worker; "
         f"CPU {cpu / posts * 1000:.2f} ms a post; {len(sent) / posts:.1f} SQL statements a post"
     )
+    if database_before is not None and database_after is not None:
+        database = (database_after - database_before) / posts * 1000
+        print(f"CPU of PostgreSQL's backends: {database:.2f} ms a post")
     print(
         f"deliveries queued: {queued} ({queued / posts:.1f} a post); rows with an error: {failed}"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 import time
@@ -11,10 +10,11 @@ from datetime import UTC, datetime
 from tortoise import fields
 from tortoise.models import Model
 
-# Base32's alphabet to Crockford's (a ULID's), in lower case.
-_CROCKFORD = bytes.maketrans(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghjkmnpqrstvwxyz"
-)
+# Crockford's Base32 (a ULID's), in lower case, two characters (ten bits) at a time.
+_PAIRS = [
+    a + b for a in "0123456789abcdefghjkmnpqrstvwxyz" for b in "0123456789abcdefghjkmnpqrstvwxyz"
+]
+_SHIFTS = tuple(range(120, -1, -10))  # 13 pairs: 130 bits, the top two always 0
 _MAX_RANDOMNESS = (1 << 80) - 1
 _lock = threading.Lock()
 _previous = [0, 0]  # the millisecond and the randomness of the last id made
@@ -34,8 +34,13 @@ def new_id() -> str:
         else:
             randomness = int.from_bytes(os.urandom(10), "big")
         _previous[0], _previous[1] = millisecond, randomness
-    value = (millisecond << 80 | randomness).to_bytes(20, "big")  # 160 bits: 32 characters
-    return base64.b32encode(value).translate(_CROCKFORD)[6:].decode("ascii")  # the last 26
+    return _ulid_text(millisecond << 80 | randomness)
+
+
+def _ulid_text(value: int) -> str:
+    """A 128-bit ULID's 26 characters. (base64.b32encode, a loop in Python, took 3 of
+    `new_id`'s 4 µs: the inbox worker makes 21 ids a post Announced to 21 inboxes.)"""
+    return "".join([_PAIRS[value >> shift & 1023] for shift in _SHIFTS])
 
 
 def utcnow() -> datetime:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+from hypothesis import given
+from hypothesis import strategies as st
 from ulid import ULID
 
 from server.models import new_id
+from server.models._base import _ulid_text
 
 
 def test_new_id__is_a_ulid_of_the_moment_it_was_made() -> None:
@@ -27,3 +30,10 @@ def test_new_id__ids_made_in_a_row_are_distinct_and_sort_in_that_order() -> None
     # millisecond, as python-ulid's strict monotonic policy does)
     assert len(set(made)) == len(made)
     assert made == sorted(made)
+
+
+@given(st.integers(min_value=0, max_value=(1 << 128) - 1))
+def test_ulid_text__is_python_ulids_text_in_lower_case(value: int) -> None:
+    # Given any 128-bit value (48 bits of time, 80 of randomness)
+    # Then its text is python-ulid's, in lower case
+    assert _ulid_text(value) == str(ULID.from_int(value)).lower()
