@@ -386,13 +386,15 @@ def total_cpu(processes: list[subprocess.Popen[str]]) -> float | None:
 
 
 async def database_cpu() -> float | None:
-    """CPU used so far by the PostgreSQL backends serving the benchmark's database (a local
-    server whose `/proc` this process reads; None on SQLite, whose work is the processes')."""
+    """CPU used so far by the PostgreSQL backends serving the benchmark's database but for
+    this process's own (its polls are the benchmark's, not Lyceum's), on a local server whose
+    `/proc` this process reads; None on SQLite, whose work is the processes'."""
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect != "postgres":
         return None
     rows = await connection.execute_query_dict(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
     seconds = [cpu_seconds(int(row["pid"])) for row in rows]
     return sum(s for s in seconds if s is not None)
