@@ -385,16 +385,17 @@ def total_cpu(processes: list[subprocess.Popen[str]]) -> float | None:
     return None if None in seconds else sum(s for s in seconds if s is not None)
 
 
-async def database_cpu() -> float | None:
-    """CPU used so far by the PostgreSQL backends serving the benchmark's database but for
-    this process's own (its polls are the benchmark's, not Lyceum's), on a local server whose
-    `/proc` this process reads; None on SQLite, whose work is the processes'."""
+async def database_cpu(*, own: bool = False) -> float | None:
+    """CPU used so far by the PostgreSQL backends serving the benchmark's database, but for
+    this process's own unless `own` (end to end, its polls are the benchmark's, not Lyceum's),
+    on a local server whose `/proc` this process reads; None on SQLite, whose work is the
+    processes'."""
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect != "postgres":
         return None
     rows = await connection.execute_query_dict(
-        "SELECT pid FROM pg_stat_activity"
-        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        + ("" if own else " AND pid <> pg_backend_pid()")
     )
     seconds = [cpu_seconds(int(row["pid"])) for row in rows]
     return sum(s for s in seconds if s is not None)
@@ -620,7 +621,7 @@ async def handling(database: str, posts: int, profile: str) -> None:
         level = logger.level
         logger.setLevel(logging.DEBUG)
         profiler = cProfile.Profile() if profile else None
-        database_before = await database_cpu()
+        database_before = await database_cpu(own=True)
         cpu, started = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
@@ -630,7 +631,7 @@ async def handling(database: str, posts: int, profile: str) -> None:
             profiler.disable()
             profiler.dump_stats(profile)
         cpu, elapsed = time.process_time() - cpu, time.perf_counter() - started
-        database_after = await database_cpu()
+        database_after = await database_cpu(own=True)
         logger.removeHandler(counter)
         logger.setLevel(level)
         queued = await Delivery.all().count() - queued_before
