@@ -643,8 +643,8 @@ async def handling(database: str, posts: int, profile: str) -> None:
         f"CPU {cpu / posts * 1000:.2f} ms a post; {len(sent) / posts:.1f} SQL statements a post"
     )
     if database_before is not None and database_after is not None:
-        database = (database_after - database_before) / posts * 1000
-        print(f"CPU of PostgreSQL's backends: {database:.2f} ms a post")
+        backends = (database_after - database_before) / posts * 1000
+        print(f"CPU of PostgreSQL's backends: {backends:.2f} ms a post")
     print(
         f"deliveries queued: {queued} ({queued / posts:.1f} a post); rows with an error: {failed}"
     )
