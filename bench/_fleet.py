@@ -19,8 +19,9 @@ class Fleet:
     async def reset(self, client: httpx.AsyncClient) -> None:
         (await client.post(f"{self.control}/reset")).raise_for_status()
 
-    async def stats(self, client: httpx.AsyncClient) -> dict[str, float]:
-        answer = await client.get(f"{self.control}/stats")
+    async def stats(self, client: httpx.AsyncClient, at_least: int = 0) -> dict[str, float]:
+        """The receiver's counts, once `at_least` deliveries are verified (or after a second)."""
+        answer = await client.get(f"{self.control}/stats", params={"at_least": at_least})
         answer.raise_for_status()
         return {str(name): float(value) for name, value in answer.json().items()}
 

@@ -8,16 +8,17 @@ a sender can share no connection between two inboxes. It prints one line per inb
 killed. A POST whose signature or digest does not verify is answered 401, so only verified
 deliveries count.
 
-On the control address: `POST /reset` forgets the counts; `GET /stats` answers the verified
-deliveries, how many inboxes got more than one (duplicates), the 401s, and the
-`time.monotonic()` of the first and last verified delivery (the clock is system-wide on
-Linux, so the benchmark compares it with its own); `GET /received` the verified deliveries
-per inbox.
+On the control address: `POST /reset` forgets the counts; `GET /stats[?at_least=N]` answers
+(once N are verified, or after a second) the verified deliveries, how many inboxes got more
+than one (duplicates), the 401s, and the `time.monotonic()` of the first and last verified
+delivery (the clock is system-wide on Linux, so the benchmark compares it with its own);
+`GET /received` the verified deliveries per inbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import sys
 import time
@@ -32,6 +33,8 @@ from starlette.routing import Route
 
 from federation.httpsig import verify_request
 
+WAIT_SECONDS = 1.0  # longest a /stats?at_least= request waits
+
 
 def loopback_address(index: int) -> str:
     """The address of inbox `index`: 127.0.1.1, 127.0.1.2 … 127.0.1.250, 127.0.2.1 …"""
@@ -41,13 +44,35 @@ def loopback_address(index: int) -> str:
 class Tally:
     def __init__(self) -> None:
         self.received: Counter[str] = Counter()
+        self.verified = 0
         self.refused = 0
         self.first = 0.0
         self.last = 0.0
+        self.waiting: list[tuple[int, asyncio.Event]] = []  # (verified deliveries, set then)
+
+    def count(self, inbox: str) -> None:
+        self.received[inbox] += 1
+        self.verified += 1
+        for target, reached in self.waiting:
+            if self.verified >= target:
+                reached.set()
+
+    async def wait_for(self, target: int, seconds: float) -> None:
+        """Return once `target` deliveries are verified, or after `seconds`."""
+        if self.verified >= target:
+            return
+        entry = (target, asyncio.Event())
+        self.waiting.append(entry)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(entry[1].wait(), seconds)
+        finally:
+            with contextlib.suppress(ValueError):  # a reset emptied the list
+                self.waiting.remove(entry)
 
     def stats(self) -> dict[str, float | int]:
         return {
-            "verified": sum(self.received.values()),
+            "verified": self.verified,
             "inboxes": len(self.received),
             "duplicates": sum(1 for count in self.received.values() if count > 1),
             "refused": self.refused,
@@ -71,7 +96,7 @@ def build_app(public_pem: str, tally: Tally) -> Starlette:
         now = time.monotonic()
         tally.first = tally.first or now
         tally.last = now
-        tally.received[f"{request.url.netloc}{request.url.path}"] += 1
+        tally.count(f"{request.url.netloc}{request.url.path}")
         return Response(status_code=202)
 
     async def reset(request: Request) -> Response:
@@ -79,6 +104,10 @@ def build_app(public_pem: str, tally: Tally) -> Starlette:
         return PlainTextResponse("reset")
 
     async def stats(request: Request) -> Response:
+        # ?at_least=N answers once N deliveries are verified (or after a second): a benchmark
+        # waits here instead of asking again and again from the process it measures.
+        at_least = int(request.query_params.get("at_least", "0"))
+        await tally.wait_for(at_least, WAIT_SECONDS)
         return JSONResponse(tally.stats())
 
     async def received(request: Request) -> Response:

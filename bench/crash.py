@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 import httpx
 
 from bench._fleet import Fleet, start_fleet
+from bench._instance import instance_environment
 from federation.delivery import enqueue
 from federation.delivery.worker import DEFAULT_CONCURRENCY
 from server import db
@@ -40,15 +40,7 @@ from server.settings import Settings
 
 
 def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-    env.update(
-        LYCEUM_BASE_URL=settings.base_url,
-        LYCEUM_DATA_DIR=str(settings.data_dir),
-        LYCEUM_DATABASE_URL=settings.resolved_database_url,
-        LYCEUM_SECRET_KEY=settings.secret_key,
-        LYCEUM_FEDERATION_ALLOW_HTTP="true",
-        LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
-    )
+    env = instance_environment(settings)
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "server.cli", "worker"],

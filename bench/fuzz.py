@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import re
 import signal
@@ -52,6 +51,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bench._instance import instance_environment
 from bench.inbox import new_keypair, wait_until_ready
 from federation.httpsig import CavageAuth
 from server import db
@@ -410,21 +410,21 @@ async def prepare(workdir: Path, database_url: str) -> Settings:
 
 
 def start_server(workdir: Path, database_url: str) -> tuple[subprocess.Popen[str], int]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-    env.update(
-        LYCEUM_DATA_DIR=str(workdir),
-        LYCEUM_DATABASE_URL=database_url,
-        LYCEUM_EMBEDDED_WORKER="true",
-        LYCEUM_LOG_LEVEL="error",
-        LYCEUM_SECRET_KEY="fuzz-" + "x" * 32,
-        LYCEUM_FEDERATION_ALLOW_HTTP="true",
-        LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
-        LYCEUM_INBOX_ACTOR_RATE_LIMIT=UNLIMITED,
-        LYCEUM_INBOX_DOMAIN_RATE_LIMIT=UNLIMITED,
-        LYCEUM_POST_RATE_LIMIT=UNLIMITED,
-        LYCEUM_REPORT_RATE_LIMIT=UNLIMITED,
-        LYCEUM_LOGIN_RATE_LIMIT=UNLIMITED,
+    settings = Settings(
+        data_dir=workdir,
+        database_url=database_url,
+        embedded_worker=True,
+        log_level="error",
+        secret_key="fuzz-" + "x" * 32,
+        federation_allow_http=True,
+        federation_allowed_networks="127.0.0.0/8",
+        inbox_actor_rate_limit=UNLIMITED,
+        inbox_domain_rate_limit=UNLIMITED,
+        post_rate_limit=UNLIMITED,
+        report_rate_limit=UNLIMITED,
+        login_rate_limit=UNLIMITED,
     )
+    env = instance_environment(settings)
     process = subprocess.Popen(
         [sys.executable, "-m", "bench._inbox_server"], env=env, stdout=subprocess.PIPE, text=True
     )

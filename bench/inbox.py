@@ -151,6 +151,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tortoise import Tortoise
 
 from bench._database import migrated_database
+from bench._instance import instance_environment
 from federation.httpsig import CavageAuth
 from federation.inbox import InboxProcessor
 from federation.runtime import FederationRuntime
@@ -202,21 +203,18 @@ async def store_remote_actor(public_pem: str, ap_id: str = ALICE) -> None:
     )
 
 
-def server_environment(settings: Settings) -> dict[str, str]:
-    """This process's environment without its `LYCEUM_*`, plus the benchmark's own."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-    env.update(
-        LYCEUM_DATA_DIR=str(settings.data_dir),
-        LYCEUM_DATABASE_URL=settings.resolved_database_url,
-        LYCEUM_EMBEDDED_WORKER="false",
-        LYCEUM_LOG_LEVEL="warning",
-        LYCEUM_SECRET_KEY="benchmark-" + "x" * 32,
+def server_environment(settings: Settings, **given: object) -> dict[str, str]:
+    return instance_environment(
+        settings,
+        **given,
+        embedded_worker=False,
+        log_level="warning",
+        secret_key="benchmark-" + "x" * 32,
         # Every activity comes from one actor: raise the inbox's limits (300 and 1,200 a
         # minute by default) so that they are counted, as always, but never reached.
-        LYCEUM_INBOX_ACTOR_RATE_LIMIT="1000000/minute",
-        LYCEUM_INBOX_DOMAIN_RATE_LIMIT="1000000/minute",
+        inbox_actor_rate_limit="1000000/minute",
+        inbox_domain_rate_limit="1000000/minute",
     )
-    return env
 
 
 def start_server(
@@ -483,7 +481,7 @@ def start_workers(
             command[1:1] = ["-m", "cProfile", "-o", f"{profile}.{n}" if n else profile]
         worker = subprocess.Popen(
             command,
-            env={**server_environment(settings), "LYCEUM_BASE_URL": base},
+            env=server_environment(settings, base_url=base),
             stdout=subprocess.PIPE,
             text=True,
         )

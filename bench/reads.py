@@ -162,6 +162,7 @@ import uvloop
 from tortoise import Tortoise
 
 from bench._database import migrated_database
+from bench._instance import instance_environment
 from bench._read_world import World, build
 from server.app import create_app
 from server.models import Post
@@ -214,13 +215,8 @@ def static_command(port: int, processes: int) -> list[str]:
 
 
 def start(command: list[str], settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-    env.update(
-        LYCEUM_DATA_DIR=str(settings.data_dir),
-        LYCEUM_DATABASE_URL=settings.database_url,
-        LYCEUM_BASE_URL=f"http://127.0.0.1:{port}",
-        LYCEUM_EMBEDDED_WORKER="false",
-        LYCEUM_LOG_LEVEL="warning",
+    env = instance_environment(
+        settings, base_url=f"http://127.0.0.1:{port}", embedded_worker=False, log_level="warning"
     )
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 

@@ -58,7 +58,6 @@ import argparse
 import asyncio
 import cProfile
 import itertools
-import os
 import pstats
 import random
 import statistics
@@ -70,6 +69,7 @@ import time
 import httpx
 
 from bench._database import migrated_database
+from bench._instance import instance_environment
 from bench.inbox import wait_until_ready
 from server import events
 from server.models import Post, PostKind, PostState, utcnow
@@ -237,14 +237,12 @@ async def searches(text: Text, count: int, concurrency: int, profile_lines: int 
 def start_web_process(settings: Settings) -> tuple[subprocess.Popen[str], int]:
     """A real Lyceum web process (`bench._inbox_server`: `create_app` under uvicorn) on the
     benchmark's database, on a loopback port the OS picks."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-    env.update(
-        LYCEUM_DATA_DIR=str(settings.data_dir),
-        LYCEUM_DATABASE_URL=settings.database_url,
-        LYCEUM_EMBEDDED_WORKER="false",
-        LYCEUM_LOG_LEVEL="warning",
-        LYCEUM_SECRET_KEY="benchmark-" + "x" * 32,
-        LYCEUM_SEARCH_LANGUAGE=LANGUAGE,
+    env = instance_environment(
+        settings,
+        embedded_worker=False,
+        log_level="warning",
+        secret_key="benchmark-" + "x" * 32,
+        search_language=LANGUAGE,
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "bench._inbox_server"], env=env, stdout=subprocess.PIPE, text=True

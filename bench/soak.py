@@ -26,12 +26,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -39,14 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import asyncpg
 import httpx
 
-from bench._database import POSTGRES_ADMIN
+from bench._database import migrated_database
 from bench._fleet import Fleet, start_fleet
+from bench._instance import instance_environment
 from bench.inbox import AS2, new_keypair
 from federation.httpsig import CavageAuth
-from server import db
 from server.app import create_app
 from server.models import (
     Account,
@@ -336,84 +333,71 @@ async def delivery_books(fleet: Fleet) -> tuple[int, int, int, int]:
 
 
 async def soak(args: argparse.Namespace) -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="lyceum-soak-"))
-    name = f"lyceum_soak_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        base_url=base,
-        data_dir=workdir,
-        database_url=f"postgres://postgres@127.0.0.1:5432/{name}",
-        embedded_worker=False,
-        federation_allow_http=True,
-        federation_allowed_networks="127.0.0.0/8",
-    )
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LYCEUM_")}
-    env.update(
-        LYCEUM_BASE_URL=base,
-        LYCEUM_DATA_DIR=str(workdir),
-        LYCEUM_DATABASE_URL=settings.database_url,
-        LYCEUM_SECRET_KEY="soak-" + "x" * 40,
-        LYCEUM_EMBEDDED_WORKER="false",
-        LYCEUM_FEDERATION_ALLOW_HTTP="true",
-        LYCEUM_FEDERATION_ALLOWED_NETWORKS="127.0.0.0/8",
-        LYCEUM_LOG_LEVEL="warning",
-        # One remote member posts all the incoming load: counted, as always, never reached.
-        LYCEUM_INBOX_ACTOR_RATE_LIMIT="1000000/minute",
-        LYCEUM_INBOX_DOMAIN_RATE_LIMIT="1000000/minute",
-        LYCEUM_POST_RATE_LIMIT="1000000/minute",
-    )
-    layout = Layout(env, workdir)
     fleet: Fleet | None = None
     tally = Tally()
-    try:
-        await db.migrate(settings)
-        await db.open_database(settings)
-        create_app(settings, manage_database=False)  # this process's posts queue deliveries
-        alice_private, alice_public = new_keypair()
-        owner, group, group_pem = await make_group(settings)
-        fleet = start_fleet(group_pem, args.followers + 1, workdir)
-        alice, thread_id = await seed(settings, owner, group, fleet.inboxes, alice_public)
-        layout.start("web", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
-        layout.start("worker 1", "worker")
-        layout.start("worker 2", "worker")
-        await wait_until_ready(base, layout)
-        group_url = f"{base}/g/physics"
-        paths = [
-            ("/", "text/html"),
-            ("/g/physics", "text/html"),
-            (f"/p/{thread_id}", "text/html"),
-            ("/g/physics", AS2),
-            (f"/.well-known/webfinger?resource=acct:physics@{settings.domain}", "*/*"),
-        ]
-        started = time.monotonic()
-        warm_until = started + WARM_UP_SECONDS
-        until = started + args.minutes * 60
-        loads = [
-            read_load(base, paths, args.reads_per_second, until, tally),
-            post_load(base, group_url, alice, alice_private, args.posts_per_second, until, tally),
-            fanout_load(settings, owner, group, args.fanout_every, until, tally),
-        ]
-        running = asyncio.gather(*loads)
-        await asyncio.sleep(max(0.0, warm_until - time.monotonic()))
-        rss_start = layout.rss()
-        await running
-        drained = await drain(DRAIN_SECONDS)
-        rss_end = layout.rss()
-        done, not_done, lost, duplicated = await delivery_books(fleet)
-        unhandled = await InboxActivity.filter(processed_at__isnull=True).count()
-        exited = layout.exited()
-    finally:
-        layout.stop()
-        if fleet is not None:
-            fleet.stop()
-        await db.close_database()
-        admin = await asyncpg.connect(POSTGRES_ADMIN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with migrated_database("postgres") as fresh:
+        settings = fresh.model_copy(
+            update={
+                "base_url": base,
+                "federation_allow_http": True,
+                "federation_allowed_networks": "127.0.0.0/8",
+            }
+        )
+        workdir = settings.data_dir
+        env = instance_environment(
+            settings,
+            secret_key="soak-" + "x" * 40,
+            log_level="warning",
+            # One remote member posts all the incoming load: counted, as always, never reached.
+            inbox_actor_rate_limit="1000000/minute",
+            inbox_domain_rate_limit="1000000/minute",
+            post_rate_limit="1000000/minute",
+        )
+        layout = Layout(env, workdir)
+        try:
+            create_app(settings, manage_database=False)  # this process's posts queue deliveries
+            alice_private, alice_public = new_keypair()
+            owner, group, group_pem = await make_group(settings)
+            fleet = start_fleet(group_pem, args.followers + 1, workdir)
+            alice, thread_id = await seed(settings, owner, group, fleet.inboxes, alice_public)
+            serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+            layout.start("web", *serve)
+            layout.start("worker 1", "worker")
+            layout.start("worker 2", "worker")
+            await wait_until_ready(base, layout)
+            group_url = f"{base}/g/physics"
+            paths = [
+                ("/", "text/html"),
+                ("/g/physics", "text/html"),
+                (f"/p/{thread_id}", "text/html"),
+                ("/g/physics", AS2),
+                (f"/.well-known/webfinger?resource=acct:physics@{settings.domain}", "*/*"),
+            ]
+            started = time.monotonic()
+            warm_until = started + WARM_UP_SECONDS
+            until = started + args.minutes * 60
+            loads = [
+                read_load(base, paths, args.reads_per_second, until, tally),
+                post_load(
+                    base, group_url, alice, alice_private, args.posts_per_second, until, tally
+                ),
+                fanout_load(settings, owner, group, args.fanout_every, until, tally),
+            ]
+            running = asyncio.gather(*loads)
+            await asyncio.sleep(max(0.0, warm_until - time.monotonic()))
+            rss_start = layout.rss()
+            await running
+            drained = await drain(DRAIN_SECONDS)
+            rss_end = layout.rss()
+            done, not_done, lost, duplicated = await delivery_books(fleet)
+            unhandled = await InboxActivity.filter(processed_at__isnull=True).count()
+            exited = layout.exited()
+        finally:
+            layout.stop()
+            if fleet is not None:
+                fleet.stop()
 
     error_lines = layout.error_lines()
     read_errors = sum(count for status, count in tally.reads.items() if status != 200)

@@ -21,6 +21,7 @@ from federation.delivery import DeliveryWorker, wake
 from federation.delivery.sender import AiohttpSender
 from federation.fetch import Fetcher, make_client
 from federation.httpsig import CavageAuth
+from federation.httpsig.signing_processes import SigningProcesses
 from server.models import Actor
 from server.settings import Settings
 
@@ -49,6 +50,7 @@ class FederationRuntime:
                 allowed_networks=networks,
                 extra_ca_bundle=settings.federation_ca_bundle or None,
                 limit=max(DELIVERY_CONNECTIONS, settings.delivery_concurrency),
+                signing=SigningProcesses(settings.delivery_signing_processes),
             ),
             self.signer_for,
             concurrency=settings.delivery_concurrency,

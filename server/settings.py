@@ -197,6 +197,14 @@ class Settings(BaseSettings):
         "server); each holds a leased row, so a worker killed mid-send sends at most this many "
         "twice.",
     )
+    delivery_signing_processes: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="Helper processes a worker process (embedded or `lyceum worker`) signs its "
+        "deliveries in, so that it uses another core while it sends; 0 signs in the worker's "
+        "own process.",
+    )
     worker_poll_seconds: float = Field(
         1.0,
         gt=0,

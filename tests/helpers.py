@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
+from server import events
 from server.app import create_app
 from server.models import Account, Actor, OutgoingMail, Post, Role
 from server.services import accounts, groups, posts
@@ -159,3 +160,16 @@ async def make_remote_actor(
         software=software,
         public_key_pem="",
     )
+
+
+def record_events(*kinds: type[events.Event]) -> list[events.Event]:
+    """The events of these kinds published from now on, in order (each test starts with an
+    empty bus)."""
+    seen: list[events.Event] = []
+
+    async def handler(event: events.Event) -> None:
+        seen.append(event)
+
+    for kind in kinds:
+        events.bus.subscribe(kind, handler)
+    return seen

@@ -10,6 +10,7 @@ at most `MAX_ANSWER_BYTES` of an answer are read: an inbox's answer carries noth
 - `AiohttpSender`: the worker's own guarded aiohttp session (`fetch.aiohttp_client`), made on
   first use inside the running loop. Measured with `bench/fanout.py`: at fan-out concurrency
   it POSTs two to three times as fast as httpx on the same machine (README, "Outgoing HTTP").
+  It signs in helper processes when given `SigningProcesses` (the worker's runtime does).
 - `HttpxSender`: the shared httpx client; what unit tests use with `httpx.MockTransport`.
 """
 
@@ -28,6 +29,7 @@ from federation.fetch.addresses import IPNetwork
 from federation.fetch.aiohttp_client import make_aiohttp_session
 from federation.fetch.errors import Unreachable
 from federation.httpsig.auth import _SigningAuth
+from federation.httpsig.signing_processes import SigningProcesses
 
 __all__ = ["MAX_ANSWER_BYTES", "AiohttpSender", "HttpxSender", "Sender", "Sent"]
 
@@ -92,7 +94,9 @@ class AiohttpSender:
         extra_ca_bundle: str | Path | None = None,
         limit: int = 100,
         limit_per_host: int = 0,
+        signing: SigningProcesses | None = None,
     ) -> None:
+        self.signing = signing or SigningProcesses(0)
         self._make: Callable[[], aiohttp.ClientSession] = lambda: make_aiohttp_session(
             allowed_networks=allowed_networks,
             extra_ca_bundle=extra_ca_bundle,
@@ -109,7 +113,7 @@ class AiohttpSender:
             raise TypeError(f"the aiohttp sender signs with CavageAuth/Rfc9421Auth, not {auth!r}")
         if self._session is None:
             self._session = self._make()
-        headers = auth.signed_headers("POST", url, body, _HEADERS)
+        headers = await auth.signed_headers_by(self.signing.sign, "POST", url, body, _HEADERS)
         try:
             return await self._post(url, body, headers, timeouts)
         except aiohttp.ServerDisconnectedError:
@@ -153,6 +157,7 @@ class AiohttpSender:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        await self.signing.aclose()
 
 
 def _unreachable(error: BaseException, url: str) -> Unreachable:

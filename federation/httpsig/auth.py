@@ -16,13 +16,13 @@ keeps one per actor anyway.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, MutableMapping
+from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from datetime import UTC, datetime
 from functools import lru_cache
 
 import httpx
 
-from federation.httpsig import cavage, rfc9421
+from federation.httpsig import _algorithms, cavage, rfc9421
 from federation.httpsig._message import (
     Fields,
     authority,
@@ -36,6 +36,8 @@ from federation.httpsig.keys import load_private_key
 __all__ = ["CavageAuth", "Rfc9421Auth"]
 
 Clock = Callable[[], datetime]
+# (private key PEM, algorithm, data) -> the signature's bytes, made elsewhere (another process)
+KeySigner = Callable[[str, str, bytes], Awaitable[bytes]]
 
 
 def _utcnow() -> datetime:
@@ -47,6 +49,7 @@ class _SigningAuth(httpx.Auth):
 
     def __init__(self, key_id: str, private_key_pem: str, *, clock: Clock = _utcnow) -> None:
         self.key_id = key_id
+        self.private_key_pem = private_key_pem
         self.key = load_private_key(private_key_pem)
         self.clock = clock
         self._last_body: bytes | None = None
@@ -63,8 +66,20 @@ class _SigningAuth(httpx.Auth):
         """`headers` plus `Host`, `Date`, the digest and the signature, for a client other
         than httpx (the delivery worker's aiohttp path). A plain dict throughout: this runs
         once per delivery of a fan-out."""
-        signed = {name: value for name, value in headers.items() if name.lower() not in _SET}
+        signed = _unsigned(headers)
         self.sign_headers(method, url, body, signed)
+        return signed
+
+    async def signed_headers_by(
+        self, signer: KeySigner, method: str, url: str, body: bytes, headers: dict[str, str]
+    ) -> dict[str, str]:
+        """`signed_headers`, with the private-key operation made by `signer` (in a helper
+        process: `signing_processes`)."""
+        signed = _unsigned(headers)
+        now = self.clock()
+        signed["Host"] = _authority(url)
+        signed["Date"] = self._date_header(now)
+        await self.sign_by(signer, method, url, body, signed, now)
         return signed
 
     def sign_headers(
@@ -80,6 +95,18 @@ class _SigningAuth(httpx.Auth):
         self, method: str, url: str, body: bytes, headers: MutableMapping[str, str], now: datetime
     ) -> None:
         raise NotImplementedError
+
+    async def sign_by(
+        self,
+        signer: KeySigner,
+        method: str,
+        url: str,
+        body: bytes,
+        headers: MutableMapping[str, str],
+        now: datetime,
+    ) -> None:
+        """`sign` by `signer`; a scheme that does not split its signing signs here."""
+        self.sign(method, url, body, headers, now)
 
     def _date_header(self, now: datetime) -> str:
         # A fan-out signs hundreds of requests in the same second: format its Date once.
@@ -97,6 +124,11 @@ class _SigningAuth(httpx.Auth):
 
 
 _SET = frozenset(("host", "date", "digest", "content-digest", "signature", "signature-input"))
+
+
+def _unsigned(headers: dict[str, str]) -> dict[str, str]:
+    """A copy of `headers` less those the signing sets."""
+    return {name: value for name, value in headers.items() if name.lower() not in _SET}
 
 
 def _fields(headers: MutableMapping[str, str]) -> Fields:
@@ -118,6 +150,30 @@ class CavageAuth(_SigningAuth):
     def sign(
         self, method: str, url: str, body: bytes, headers: MutableMapping[str, str], now: datetime
     ) -> None:
+        fields, names = self._covered(method, body, headers)
+        headers["Signature"] = cavage.sign(
+            method, _path_and_query(url), fields, names, self.key, self.key_id
+        )
+
+    async def sign_by(
+        self,
+        signer: KeySigner,
+        method: str,
+        url: str,
+        body: bytes,
+        headers: MutableMapping[str, str],
+        now: datetime,
+    ) -> None:
+        fields, names = self._covered(method, body, headers)
+        text = cavage.signing_string(method, _path_and_query(url), fields, names)
+        algorithm = _algorithms.default_algorithm(self.key)
+        raw = await signer(self.private_key_pem, algorithm, text.encode("utf-8"))
+        headers["Signature"] = cavage.signature_value(raw, algorithm, names, self.key_id)
+
+    def _covered(
+        self, method: str, body: bytes, headers: MutableMapping[str, str]
+    ) -> tuple[Fields, tuple[str, ...]]:
+        """The request's fields (with the digest of a body set) and the names signed."""
         names: tuple[str, ...] = (cavage.REQUEST_TARGET, "host", "date")
         if body or method in ("POST", "PUT", "PATCH"):
             headers["Digest"] = self._digest(body, digest_header)
@@ -129,9 +185,7 @@ class CavageAuth(_SigningAuth):
             fields = _fields(headers)
             if "accept" in fields:
                 names += ("accept",)
-        headers["Signature"] = cavage.sign(
-            method, _path_and_query(url), fields, names, self.key, self.key_id
-        )
+        return fields, names
 
 
 class Rfc9421Auth(_SigningAuth):

@@ -23,7 +23,15 @@ from federation.httpsig._message import Fields, field_value
 from federation.httpsig.errors import MalformedSignature, MissingComponent, UnsupportedComponent
 from federation.httpsig.keys import PrivateKey, PublicKey
 
-__all__ = ["CavageSignature", "find", "parse", "sign", "signing_string", "verify"]
+__all__ = [
+    "CavageSignature",
+    "find",
+    "parse",
+    "sign",
+    "signature_value",
+    "signing_string",
+    "verify",
+]
 
 REQUEST_TARGET = "(request-target)"
 CREATED = "(created)"
@@ -163,6 +171,19 @@ def sign(
     algorithm = _algorithms.default_algorithm(key)
     text = signing_string(method, target, fields, headers, created=created, expires=expires)
     raw = _algorithms.sign(algorithm, key, text.encode("utf-8"))
+    return signature_value(raw, algorithm, headers, key_id, created=created, expires=expires)
+
+
+def signature_value(
+    raw: bytes,
+    algorithm: str,
+    headers: tuple[str, ...],
+    key_id: str,
+    *,
+    created: int | None = None,
+    expires: int | None = None,
+) -> str:
+    """The `Signature` header of `sign` around the signature bytes `raw` (made elsewhere)."""
     plain_rsa = algorithm == _algorithms.RSA_V1_5_SHA256 and created is None and expires is None
     name = "rsa-sha256" if plain_rsa else "hs2019"
     times = "".join(

@@ -24,14 +24,11 @@ from federation.delivery.policy import MAX_ATTEMPTS
 from server import leases
 from server.models import Actor, ActorKind, Delivery, DeliveryState, utcnow
 from tests.federation.loopback import serve
+from tests.refusing_writes import Unrecordable, break_updates_of
 
 BATCH = 5
 MIDDLE = 2  # the row that fails
 BAD_TEXT = "bad\x00key \ud800!"  # what a database cannot store: a NUL byte, a lone surrogate
-
-
-class Unrecordable(Exception):
-    pass
 
 
 @dataclass
@@ -77,35 +74,6 @@ async def batch(database: None) -> AsyncIterator[Batch]:
 
         made = Batch(DeliveryWorker(client, signer_for, allow_http=True), rows)
         yield made
-
-
-def break_updates_of(monkeypatch: pytest.MonkeyPatch, row_id: str) -> None:
-    """Make every write of an outcome that includes `row_id` fail (the claim, which counts the
-    attempt, still works): the way one row's record can fail."""
-    original = Delivery.filter.__func__  # type: ignore[attr-defined]
-
-    class Refusing:
-        def __init__(self, queryset: Any) -> None:
-            self.queryset = queryset
-
-        def __await__(self) -> Any:
-            return self.queryset.__await__()
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.queryset, name)
-
-        async def update(self, **changes: Any) -> int:
-            if "attempts" in changes:  # the claim
-                return int(await self.queryset.update(**changes))
-            raise Unrecordable("the database refused this row")
-
-    def refusing_filter(cls: type[Delivery], *args: Any, **kwargs: Any) -> Any:
-        queryset = original(cls, *args, **kwargs)
-        if kwargs.get("id") == row_id or row_id in kwargs.get("id__in", []):
-            return Refusing(queryset)
-        return queryset
-
-    monkeypatch.setattr(Delivery, "filter", classmethod(refusing_filter))
 
 
 async def assert_others_done(batch: Batch) -> None:
@@ -170,7 +138,7 @@ async def test_delivery_batch__a_row_whose_record_fails_costs_only_itself(
     batch.broken_signer = outcome == "failure"
     if outcome == "success":
         await Delivery.filter(id=batch.middle.id).update(inbox_url=batch.rows[0].inbox_url)
-    break_updates_of(monkeypatch, batch.middle.id)
+    break_updates_of(monkeypatch, Delivery, batch.middle.id)
     # When the worker runs
     assert await batch.worker.run_once() == BATCH
     # Then that row keeps its lease and its counted try, to be taken up when the lease ends
@@ -186,7 +154,7 @@ async def test_delivery_batch__a_row_never_recorded_is_given_up_after_max_attemp
     batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a row whose outcome can never be written
-    break_updates_of(monkeypatch, batch.middle.id)
+    break_updates_of(monkeypatch, Delivery, batch.middle.id)
     rounds = 0
     # When the worker claims it again each time its lease runs out
     while await batch.worker.run_once():

@@ -19,6 +19,7 @@ from federation.delivery import DeliveryWorker, enqueue
 from federation.delivery.sender import AiohttpSender
 from federation.fetch import RefusedAddress, Unreachable
 from federation.httpsig import CavageAuth, verify_request
+from federation.httpsig.signing_processes import SigningProcesses
 from federation.runtime import FederationRuntime
 from server.models import Actor, ActorKind, Delivery, DeliveryState
 from server.settings import Settings
@@ -100,6 +101,26 @@ async def test_sender__posts_a_signed_body_that_verifies(
     # Then the receiver verified signature and digest both times
     assert (first.status, second.status) == (202, 202)
     assert [ok for ok, _ in receiver.checks] == [True, True]
+
+
+async def test_sender__signs_in_helper_processes_what_verifies(
+    inbox: tuple[Inbox, str],
+) -> None:
+    receiver, base = inbox
+    # Given a sender that signs in a helper process
+    signing = SigningProcesses(1)
+    helped = AiohttpSender(allowed_networks=LOOPBACK, signing=signing)
+    try:
+        # When it posts to several inboxes at once
+        sent = await asyncio.gather(
+            *(helped.post(f"{base}/inbox", BODY, AUTH, TIMEOUT) for _ in range(5))
+        )
+    finally:
+        await helped.aclose()
+    # Then the receiver verified every signature and digest, and the helper stopped with it
+    assert [answer.status for answer in sent] == [202] * 5
+    assert [ok for ok, _ in receiver.checks] == [True] * 5
+    assert signing._executor is None
 
 
 async def test_sender__a_changed_body_gets_its_own_digest(
@@ -264,17 +285,21 @@ async def test_worker_over_aiohttp__a_refused_address_is_final(
 async def test_runtime__delivers_over_aiohttp_with_the_configured_concurrency(
     tmp_path: Path,
 ) -> None:
-    # Given settings asking for 40 deliveries in flight and allowing loopback
+    # Given settings asking for 40 deliveries in flight, signed in 2 helper processes, and
+    # allowing loopback
     settings = Settings(
         data_dir=tmp_path,
         delivery_concurrency=40,
+        delivery_signing_processes=2,
         federation_allowed_networks="127.0.0.0/8",
     )
     runtime = FederationRuntime(settings)
     try:
-        # Then the worker sends over aiohttp, 40 at once, and fetches stay on httpx
+        # Then the worker sends over aiohttp, 40 at once, signing in 2 helpers, and fetches
+        # stay on httpx
         assert isinstance(runtime.delivery.sender, AiohttpSender)
         assert runtime.delivery.concurrency == 40
+        assert runtime.delivery.sender.signing.processes == 2
         assert isinstance(runtime.client, httpx.AsyncClient)
     finally:
         await runtime.aclose()

@@ -24,6 +24,7 @@ from tests.federation._inbox_peer import (
     deliver,
     post_activity,
 )
+from tests.refusing_writes import break_updates_of
 
 
 @pytest.mark.parametrize(
@@ -131,10 +132,6 @@ MIDDLE = 2  # the row that fails
 BAD_TEXT = "bad\x00id \ud800!"  # what a database cannot store: a NUL byte, a lone surrogate
 
 
-class Unrecordable(Exception):
-    pass
-
-
 async def store_batch(peer: RemotePeer, middle: dict[str, Any] | None = None) -> list[str]:
     """Five stored Lock activities from bob (each dropped as unsupported when handled), the
     middle one replaced by `middle` if given; returns their row ids, oldest first."""
@@ -163,35 +160,6 @@ async def assert_others_processed(ids: list[str]) -> None:
     assert [(row.processed_at is not None, row.attempts, row.error) for row in others] == [
         (True, 1, "unsupported: Lock")
     ] * (BATCH - 1)
-
-
-def break_updates_of(monkeypatch: pytest.MonkeyPatch, row_id: str) -> None:
-    """Make every write of an outcome naming `row_id` fail (the claim, which counts the
-    attempt, still works): the way one row's record can fail."""
-    original = InboxActivity.filter.__func__  # type: ignore[attr-defined]
-
-    class Refusing:
-        def __init__(self, queryset: Any) -> None:
-            self.queryset = queryset
-
-        def __await__(self) -> Any:
-            return self.queryset.__await__()
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.queryset, name)
-
-        async def update(self, **changes: Any) -> int:
-            if "attempts" in changes:  # the claim
-                return int(await self.queryset.update(**changes))
-            raise Unrecordable("the database refused this row")
-
-    def refusing_filter(cls: type[InboxActivity], *args: Any, **kwargs: Any) -> Any:
-        queryset = original(cls, *args, **kwargs)
-        if kwargs.get("id") == row_id or row_id in kwargs.get("id__in", []):
-            return Refusing(queryset)
-        return queryset
-
-    monkeypatch.setattr(InboxActivity, "filter", classmethod(refusing_filter))
 
 
 async def test_processor_batch__a_handler_that_raises_fails_only_its_row(
@@ -239,7 +207,7 @@ async def test_processor_batch__a_row_whose_record_fails_costs_only_itself(
 ) -> None:
     # Given a batch whose middle row's outcome cannot be written
     ids = await store_batch(peer)
-    break_updates_of(monkeypatch, ids[MIDDLE])
+    break_updates_of(monkeypatch, InboxActivity, ids[MIDDLE])
     # When the worker runs
     assert await InboxProcessor(peer.runtime).run_once() == BATCH
     monkeypatch.undo()
@@ -256,7 +224,7 @@ async def test_processor_batch__a_row_never_recorded_is_dead_after_max_attempts(
 ) -> None:
     # Given a row whose outcome can never be written
     ids = await store_batch(peer)
-    break_updates_of(monkeypatch, ids[MIDDLE])
+    break_updates_of(monkeypatch, InboxActivity, ids[MIDDLE])
     processor = InboxProcessor(peer.runtime)
     rounds = 0
     # When the worker claims it again each time its lease runs out

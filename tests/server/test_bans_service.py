@@ -25,20 +25,10 @@ from tests.helpers import (
     make_post,
     make_remote_actor,
     make_reply,
+    record_events,
 )
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-def record(*kinds: type[events.Event]) -> list[events.Event]:
-    seen: list[events.Event] = []
-
-    async def handler(event: events.Event) -> None:
-        seen.append(event)
-
-    for kind in kinds:
-        events.bus.subscribe(kind, handler)
-    return seen
 
 
 async def club() -> tuple[Group, Account, Account, Account]:
@@ -56,7 +46,7 @@ async def club() -> tuple[Group, Account, Account, Account]:
 async def test_ban__moderator_bans_a_member(database: None) -> None:
     # Given a group with a moderator and a member
     group, _, mina, bert = await club()
-    seen = record(events.MembershipEnded, events.MemberBanned)
+    seen = record_events(events.MembershipEnded, events.MemberBanned)
     # When the moderator bans the member, with a reason
     ban = await bans.ban(mina.actor, group, bert.actor, "  Spam links  ")
     # Then the ban is stored, the membership is gone and no longer counted
@@ -90,7 +80,7 @@ async def test_ban__remote_follower_event_carries_their_follow(database: None) -
     group, owner, _, _ = await club()
     alice = await make_remote_actor("alice", "mastodon.example")
     await groups.request_membership(group, alice, follow_ap_id="https://mastodon.example/f/1")
-    seen = record(events.MemberBanned)
+    seen = record_events(events.MemberBanned)
     await bans.ban(owner.actor, group, alice)
     assert seen == [events.MemberBanned(group.id, alice.id, "https://mastodon.example/f/1")]
 
@@ -141,7 +131,7 @@ async def test_ban__the_owner_or_an_admin_bans_a_moderator(database: None) -> No
     group, owner, mina, bert = await club()
     await groups.set_role(group, owner.actor, bert.actor_id, MemberRole.MODERATOR)
     admin = await make_account("ada", admin=True)
-    changed = record(events.ModeratorChanged)
+    changed = record_events(events.ModeratorChanged)
     await bans.ban(owner.actor, group, mina.actor)
     await bans.ban(admin.actor, group, bert.actor)
     assert await Ban.filter(group=group).count() == 2
@@ -225,7 +215,7 @@ async def test_banned__cannot_join_again_nor_post(database: None) -> None:
 async def test_unban__lifts_the_ban_and_logs_it(database: None) -> None:
     group, owner, mina, bert = await club()
     await bans.ban(owner.actor, group, bert.actor)
-    seen = record(events.MemberUnbanned)
+    seen = record_events(events.MemberUnbanned)
     await bans.unban(mina.actor, group, bert.actor)
     assert not await groups.is_banned(group, bert.actor_id)
     assert seen == [events.MemberUnbanned(group.id, bert.actor_id, mina.actor_id)]

@@ -10,20 +10,9 @@ from server.models import Account, AuditEntry, Group, MemberRole, Membership
 from server.services import groups
 from server.services.errors import Conflict, Forbidden, NotFound
 from server.services.groups import GroupForm
-from tests.helpers import make_account, make_group, make_remote_actor
+from tests.helpers import make_account, make_group, make_remote_actor, record_events
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-def record(*kinds: type[events.Event]) -> list[events.Event]:
-    seen: list[events.Event] = []
-
-    async def handler(event: events.Event) -> None:
-        seen.append(event)
-
-    for kind in kinds:
-        events.bus.subscribe(kind, handler)
-    return seen
 
 
 async def club() -> tuple[Group, Account, Account]:
@@ -44,7 +33,7 @@ async def role_of(group: Group, account: Account) -> MemberRole:
 
 async def test_set_role__owner_appoints_and_removes_with_log_and_events() -> None:
     group, owner, bert = await club()
-    seen = record(events.ModeratorChanged, events.GroupUpdated)
+    seen = record_events(events.ModeratorChanged, events.GroupUpdated)
     await groups.set_role(group, owner.actor, bert.actor_id, MemberRole.MODERATOR)
     await groups.set_role(group, owner.actor, bert.actor_id, MemberRole.MEMBER)
     entries = await AuditEntry.filter(group=group).order_by("created_at", "id")
@@ -82,7 +71,7 @@ async def test_set_role__a_moderator_may_not() -> None:
 
 async def test_set_role__same_role_again_logs_nothing() -> None:
     group, owner, bert = await club()
-    seen = record(events.ModeratorChanged)
+    seen = record_events(events.ModeratorChanged)
     await groups.set_role(group, owner.actor, bert.actor_id, MemberRole.MEMBER)
     assert seen == []
     assert not await AuditEntry.exists()
@@ -95,7 +84,7 @@ async def test_transfer__owner_hands_over_to_a_moderator() -> None:
     # Given a group whose owner appointed a moderator
     group, owner, bert = await club()
     await groups.set_role(group, owner.actor, bert.actor_id, MemberRole.MODERATOR)
-    seen = record(events.GroupUpdated)
+    seen = record_events(events.GroupUpdated)
     # When the owner hands the group over
     await groups.transfer_ownership(owner.actor, group, bert.actor_id)
     # Then the moderator owns it and the old owner stays on as a moderator

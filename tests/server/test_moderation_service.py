@@ -29,20 +29,10 @@ from tests.helpers import (
     make_post,
     make_remote_actor,
     make_reply,
+    record_events,
 )
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-def record(*event_types: type[events.Event]) -> list[events.Event]:
-    seen: list[events.Event] = []
-
-    async def handler(event: events.Event) -> None:
-        seen.append(event)
-
-    for event_type in event_types:
-        events.bus.subscribe(event_type, handler)
-    return seen
 
 
 async def group_with_member(**options: object) -> tuple[Account, Account, Group]:
@@ -66,7 +56,7 @@ async def test_remove_post__moderator_removes_with_reason_audit_and_event() -> N
     post = await make_post(member, group, title="Spam here")
     reply = await make_reply(owner, post)
     await posts.pin_post(owner, post)
-    seen = record(events.PostRemoved)
+    seen = record_events(events.PostRemoved)
     # When the owner removes the thread with a reason
     await moderation.remove_post(owner.actor, post, "  off topic  ")
     # Then it is removed, unpinned, counted out, audited and announced as removed
@@ -96,7 +86,7 @@ async def test_remove_post__reply_recounts_its_thread_and_labels_with_text() -> 
 async def test_remove_post__member_is_refused_and_nothing_changes() -> None:
     owner, member, group = await group_with_member()
     post = await make_post(owner, group)
-    seen = record(events.PostRemoved)
+    seen = record_events(events.PostRemoved)
     with pytest.raises(Forbidden):
         await moderation.remove_post(member.actor, post, "mine now")
     assert (await Post.get(id=post.id)).state == PostState.PUBLISHED
@@ -166,7 +156,7 @@ async def test_restore_post__back_where_it_was_with_audit_and_event() -> None:
     owner, member, group = await group_with_member()
     post = await make_post(member, group)
     await moderation.remove_post(owner.actor, post, "mistake")
-    seen = record(events.PostRestored, events.PostCreated)
+    seen = record_events(events.PostRestored, events.PostCreated)
     await moderation.restore_post(owner.actor, post)
     stored = await Post.get(id=post.id)
     assert stored.state == PostState.PUBLISHED
@@ -204,7 +194,7 @@ async def test_restore_post__suspended_authors_post_stays_removed() -> None:
 async def test_hold_first_posts__first_post_and_reply_wait_until_one_is_published() -> None:
     # Given a group that holds first posts
     owner, member, group = await group_with_member(hold_first_posts=True)
-    created = record(events.PostCreated)
+    created = record_events(events.PostCreated)
     # When a member starts a thread
     post = await make_post(member, group)
     # Then it is held, counted nowhere, and publishes nothing
@@ -278,7 +268,7 @@ async def test_hold__remote_first_post_into_local_group_is_held() -> None:
     _, _, group = await group_with_member(hold_first_posts=True)
     alice = await make_remote_actor("alice", "mastodon.example")
     await groups.request_membership(group, alice, follow_ap_id="https://mastodon.example/f/1")
-    created = record(events.PostCreated)
+    created = record_events(events.PostCreated)
     # When their first post arrives through the inbox
     incoming = remote.IncomingPost(
         ap_id="https://mastodon.example/notes/1", content_html="<p>Hello https://x.example</p>"
@@ -295,7 +285,7 @@ async def test_hold__remote_first_post_into_local_group_is_held() -> None:
 async def test_approve_held_post__publishes_counts_audits_and_announces() -> None:
     owner, member, group = await group_with_member(hold_first_posts=True)
     post = await make_post(member, group)
-    created = record(events.PostCreated)
+    created = record_events(events.PostCreated)
     await moderation.approve_held_post(owner.actor, post)
     stored = await Post.get(id=post.id)
     assert (stored.state, stored.held_reason) == (PostState.PUBLISHED, "")
@@ -331,7 +321,7 @@ async def test_approve_held_post__a_suspended_authors_post_cannot_be_approved() 
 async def test_reject_held_post__removed_with_reason_and_no_event() -> None:
     owner, member, group = await group_with_member(hold_first_posts=True)
     post = await make_post(member, group)
-    seen = record(events.PostRemoved, events.PostCreated)
+    seen = record_events(events.PostRemoved, events.PostCreated)
     await moderation.reject_held_post(owner.actor, post, "spam")
     stored = await Post.get(id=post.id)
     assert (stored.state, stored.removal_reason) == (PostState.REMOVED, "spam")
@@ -344,7 +334,7 @@ async def test_restore_post__of_a_rejected_post_is_its_first_publication() -> No
     owner, member, group = await group_with_member(hold_first_posts=True)
     post = await make_post(member, group)
     await moderation.reject_held_post(owner.actor, post)
-    seen = record(events.PostRestored, events.PostCreated)
+    seen = record_events(events.PostRestored, events.PostCreated)
     await moderation.restore_post(owner.actor, post)
     assert seen == [events.PostCreated(post.id)]
     assert (await Post.get(id=post.id)).held_reason == ""

@@ -23,19 +23,16 @@ from server.models import (
 )
 from server.services import groups, posts
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
-from tests.helpers import join_as_member, make_account, make_group, make_post, make_reply
+from tests.helpers import (
+    join_as_member,
+    make_account,
+    make_group,
+    make_post,
+    make_reply,
+    record_events,
+)
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-def record(event_type: type[events.Event]) -> list[events.Event]:
-    seen: list[events.Event] = []
-
-    async def handler(event: events.Event) -> None:
-        seen.append(event)
-
-    events.bus.subscribe(event_type, handler)
-    return seen
 
 
 async def group_with_member(handle: str = "maths") -> tuple[Account, Account, Group]:
@@ -58,7 +55,7 @@ async def test_create_post__stores_rendered_post_with_mentions_tags_and_counts()
     # Given a member, another local person and a group
     _, member, group = await group_with_member()
     await make_account("ada")
-    created = record(events.PostCreated)
+    created = record_events(events.PostCreated)
     # When the member writes a discussion mentioning @ada, @maths and @nobody with a #tag
     post = await posts.create_post(
         member, group, "discussion", "  Hello   all ", "Hi @ada and @maths, not @nobody #Algebra"
@@ -184,7 +181,7 @@ async def test_edit_post__author_changes_content_and_it_is_marked_edited() -> No
     # Given a post with a hashtag
     _, member, group = await group_with_member()
     post = await make_post(member, group, body="Old #first")
-    edited = record(events.PostEdited)
+    edited = record_events(events.PostEdited)
     # When the author edits it
     await posts.edit_post(member, post, title="New title", source="New **bold** #second")
     # Then the content is re-rendered, tags replaced, and it is marked edited
@@ -212,7 +209,7 @@ async def test_delete_post__clears_content_and_leaves_lists_but_replies_stay() -
     root = await make_post(owner, group, body="#tag text")
     middle = await make_reply(member, root, "Middle")
     leaf = await make_reply(owner, middle, "Leaf")
-    deleted = record(events.PostDeleted)
+    deleted = record_events(events.PostDeleted)
     # When the middle reply's author deletes it
     await posts.delete_post(member, middle)
     # Then its content is gone, the thread keeps a placeholder for it, and the leaf stays
@@ -265,7 +262,7 @@ async def test_accept_answer__asker_marks_replaces_and_toggles() -> None:
     question = await make_post(asker, group, kind="question", title="Why?")
     first = await make_reply(owner, question, "Because")
     second = await make_reply(owner, question, "Also because")
-    accepted = record(events.AnswerAccepted)
+    accepted = record_events(events.AnswerAccepted)
     # When the asker accepts one, then the other, then that one again
     await posts.accept_answer(question, first, asker)
     assert (await Post.get(id=question.id)).accepted_answer_id == first.id
@@ -322,7 +319,7 @@ async def test_like__counts_once_per_person_and_unlike_takes_it_back() -> None:
     post = await make_post(owner, group)
     other = await make_account("other")
     await join_as_member(group, other)
-    reacted, unreacted = record(events.PostReacted), record(events.PostUnreacted)
+    reacted, unreacted = record_events(events.PostReacted), record_events(events.PostUnreacted)
     await posts.like(member, post)
     await posts.like(member, post)
     await posts.like(other, post)

@@ -18,7 +18,7 @@ from server.models import (
 )
 from server.services import groups, remote, remote_groups
 from server.services.errors import Forbidden, Invalid, NotFound
-from tests.helpers import make_account, make_group, make_remote_actor
+from tests.helpers import make_account, make_group, make_remote_actor, record_events
 
 DOMAIN = "a.example:8001"
 
@@ -36,16 +36,6 @@ async def _remote_group(name: str = "main", **policies: bool) -> Group:
 
 async def _local_person(name: str = "ada") -> Actor:
     return await Actor.get(id=(await make_account(name)).actor_id)
-
-
-def _record(kind: type[events.Event]) -> list[events.Event]:
-    seen: list[events.Event] = []
-
-    async def handler(event: events.Event) -> None:
-        seen.append(event)
-
-    events.bus.subscribe(kind, handler)
-    return seen
 
 
 async def test_track_remote_group__policies_follow_the_actor_document(database: None) -> None:
@@ -82,7 +72,10 @@ async def test_request_membership__a_remote_open_group_waits_for_its_server(
     database: None,
 ) -> None:
     group = await _remote_group()
-    requested, accepted = _record(events.MembershipRequested), _record(events.MembershipAccepted)
+    requested, accepted = (
+        record_events(events.MembershipRequested),
+        record_events(events.MembershipAccepted),
+    )
     membership = await groups.request_membership(group, await _local_person())
     assert membership.state == MembershipState.PENDING
     assert len(requested) == 1
@@ -125,7 +118,7 @@ async def test_leave_group__the_event_names_the_follow(database: None) -> None:
     ada = await _local_person()
     membership = await groups.request_membership(group, ada)
     await remote_groups.record_follow(membership, "http://lyceum.test/u/ada#follows/1")
-    ended = _record(events.MembershipEnded)
+    ended = record_events(events.MembershipEnded)
     await groups.leave_group(group, ada.id)
     assert ended == [events.MembershipEnded(group.id, ada.id, "http://lyceum.test/u/ada#follows/1")]
 

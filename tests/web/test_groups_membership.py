@@ -8,7 +8,7 @@ import pytest
 from server import events
 from server.models import Account, Actor, Group, JoinPolicy, MemberRole, Membership, MembershipState
 from server.services import groups
-from tests.helpers import csrf, log_in, make_account, make_group
+from tests.helpers import csrf, log_in, make_account, make_group, record_events
 
 
 async def as_person(client: httpx.AsyncClient, username: str) -> tuple[Account, str]:
@@ -34,16 +34,6 @@ async def approval_group_with_request(
     return group, request, await csrf(client, "/groups")
 
 
-def record(event_type: type[events.Event]) -> list[events.Event]:
-    seen: list[events.Event] = []
-
-    async def handler(event: events.Event) -> None:
-        seen.append(event)
-
-    events.bus.subscribe(event_type, handler)
-    return seen
-
-
 # --- join -------------------------------------------------------------------------------------
 
 
@@ -52,7 +42,7 @@ async def test_join__open_group_makes_a_member_at_once(client: httpx.AsyncClient
     owner = await make_account("olga")
     group = await make_group(owner, "open")
     ada, token = await as_person(client, "ada")
-    accepted = record(events.MembershipAccepted)
+    accepted = record_events(events.MembershipAccepted)
     # When they press Join
     response = await client.post("/g/open/join", data={"csrf_token": token})
     # Then they are a member, counted, and the event was published
@@ -72,7 +62,7 @@ async def test_join__approval_group_files_a_pending_request_with_message(
     owner = await make_account("olga")
     group = await make_group(owner, "closed", join_policy=JoinPolicy.APPROVAL)
     ada, token = await as_person(client, "ada")
-    requested = record(events.MembershipRequested)
+    requested = record_events(events.MembershipRequested)
     form = await client.get("/g/closed/join")
     assert form.status_code == 200
     assert '<label for="message"' in form.text
@@ -144,7 +134,7 @@ async def test_leave__member_leaves_and_is_uncounted(client: httpx.AsyncClient) 
     group = await make_group(owner, "open")
     ada, token = await as_person(client, "ada")
     await groups.request_membership(group, ada.actor)
-    ended = record(events.MembershipEnded)
+    ended = record_events(events.MembershipEnded)
     confirm = await client.get("/g/open/leave")
     assert confirm.status_code == 200
     response = await client.post("/g/open/leave", data={"csrf_token": token})
@@ -187,7 +177,7 @@ async def test_leave__non_member_is_404(client: httpx.AsyncClient) -> None:
 async def test_requests__owner_sees_the_queue_and_accepts(client: httpx.AsyncClient) -> None:
     # Given an approval group with a request, its owner logged in
     group, request, token = await approval_group_with_request(client, viewer="olga")
-    accepted = record(events.MembershipAccepted)
+    accepted = record_events(events.MembershipAccepted)
     # When the owner opens the queue
     queue = await client.get("/g/closed/requests")
     # Then the request is listed with its message
@@ -210,7 +200,7 @@ async def test_requests__owner_sees_the_queue_and_accepts(client: httpx.AsyncCli
 
 async def test_requests__reject(client: httpx.AsyncClient) -> None:
     group, request, token = await approval_group_with_request(client, viewer="olga")
-    rejected = record(events.MembershipRejected)
+    rejected = record_events(events.MembershipRejected)
     response = await client.post(
         f"/g/closed/requests/{request.id}/reject", data={"csrf_token": token}
     )
