@@ -10,6 +10,7 @@ that address, until stopped. The caller polls it until it answers.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 
@@ -30,7 +31,9 @@ def main() -> None:
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, backlog=4096, proxy_headers=False
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    # The benchmark stops it with SIGINT, which uvicorn raises again once it has shut down.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from federation.inbox.context import InboxContext, block_of
 from federation.inbox.create import draft_create
 from federation.inbox.memo import BatchMemo
 from federation.inbox.parse import Create
-from federation.inbox.readable import read_row
 from server.models import Actor, DomainBlockSeverity, InboxActivity, Post
 from server.services import domain_blocks, remote
 from server.settings import Settings
@@ -108,7 +107,7 @@ async def _leading_creates(
     for row in chain:
         if row.activity_type != "Create":
             break
-        activity = read_row(row)
+        activity = memo.activity(row)
         if not isinstance(activity, Create) or activity.post is None:
             break
         actor = memo.actors.get(activity.actor) or await Actor.get_or_none(

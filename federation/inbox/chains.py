@@ -7,11 +7,15 @@ other rows of the batch. So a Create and the Delete, Update, Like or reply of it
 Follow and its Undo, an actor's activities and its own Update or Delete, and a group's Announce
 and the author's own Create of the post fall in one chain; unrelated activities do not. A row
 whose payload cannot be read is a chain of its own (the worker records why).
+
+`documents`: the rows' parsed payloads by row id, when the caller has them (the worker reads
+each row once: `readable.read_rows`); None for a row that is not JSON.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from server.models import InboxActivity
@@ -22,7 +26,9 @@ NAMING_KEYS = ("id", "actor", "object", "inReplyTo", "target", "attributedTo")
 MAX_DEPTH = 4  # Announce{Create{Note{inReplyTo}}} is as deep as real shapes go
 
 
-def split(rows: list[InboxActivity]) -> list[list[InboxActivity]]:
+def split(
+    rows: list[InboxActivity], documents: Mapping[str, Any] | None = None
+) -> list[list[InboxActivity]]:
     """The rows in chains; each chain keeps the rows' order, the first chains hold the oldest."""
     parent = list(range(len(rows)))
 
@@ -34,7 +40,8 @@ def split(rows: list[InboxActivity]) -> list[list[InboxActivity]]:
 
     owner: dict[str, int] = {}
     for n, row in enumerate(rows):
-        for name in _names(row):
+        document = documents[row.id] if documents is not None else _parsed(row.payload)
+        for name in _names(row, document):
             if name in owner:
                 first, this = root(owner[name]), root(n)
                 parent[max(first, this)] = min(first, this)
@@ -46,13 +53,17 @@ def split(rows: list[InboxActivity]) -> list[list[InboxActivity]]:
     return list(chains.values())
 
 
-def _names(row: InboxActivity) -> set[str]:
-    names = {row.actor_ap_id, row.ap_id}
+def _parsed(payload: str) -> Any:
     try:
-        document = json.loads(row.payload)
+        return json.loads(payload)
     except ValueError:
-        return names
-    _collect(document, names, 0)
+        return None
+
+
+def _names(row: InboxActivity, document: Any) -> set[str]:
+    names = {row.actor_ap_id, row.ap_id}
+    if document is not None:
+        _collect(document, names, 0)
     return names
 
 

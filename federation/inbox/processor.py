@@ -56,7 +56,7 @@ from federation.inbox.chains import split
 from federation.inbox.context import Dropped, InboxContext, block_of
 from federation.inbox.dispatch import dispatch
 from federation.inbox.memo import MEMO_KEEPING_TYPES, BatchMemo
-from federation.inbox.readable import ERROR_MAX_CHARS, read_row
+from federation.inbox.readable import ERROR_MAX_CHARS, read_rows
 from federation.inbox.refusals import log_refusal
 from server.leases import Leases
 from server.models import Actor, DomainBlockSeverity, InboxActivity, utcnow
@@ -106,8 +106,8 @@ class InboxProcessor:
         """Process one batch of waiting activities, oldest first; return how many."""
         async with self.leases.kept():
             rows = await self._claim()
-            chains = split(rows)
-            memo = BatchMemo()
+            memo = BatchMemo(readings=read_rows(rows))
+            chains = split(rows, {row.id: memo.readings[row.id].document for row in rows})
             taken = await take_ordinary_posts(
                 self.runtime.settings, self._actors(), self.runtime.fetcher, chains, memo
             )
@@ -218,7 +218,7 @@ class InboxProcessor:
                 log.exception("could not record the outcome of inbox activity %s", row_id)
 
     async def _handle(self, row: InboxActivity, memo: BatchMemo) -> str:
-        activity = read_row(row)
+        activity = memo.activity(row)
         if isinstance(activity, str):
             return activity
         settings = self.runtime.settings

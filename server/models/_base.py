@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from tortoise import fields
 from tortoise.models import Model
 
-# Crockford's base32 (a ULID's), in lower case: each 10 bits of an id are two of these letters.
-_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-_PAIRS = [first + second for first in _CROCKFORD for second in _CROCKFORD]
-_SHIFTS = tuple(range(120, -1, -10))  # 26 letters: the 130 lowest bits, the highest first
+# Crockford's Base32 (a ULID's), in lower case, two characters (ten bits) at a time.
+_PAIRS = [
+    a + b for a in "0123456789abcdefghjkmnpqrstvwxyz" for b in "0123456789abcdefghjkmnpqrstvwxyz"
+]
+_SHIFTS = tuple(range(120, -1, -10))  # 13 pairs: 130 bits, the top two always 0
 _MAX_RANDOMNESS = (1 << 80) - 1
 _lock = threading.Lock()
 _previous = [0, 0]  # the millisecond and the randomness of the last id made
@@ -23,7 +24,7 @@ def new_id() -> str:
     """A ULID in lower case: 48 bits of Unix milliseconds, then 80 random bits, which within
     one millisecond count up from the first id's (python-ulid's strict monotonic policy), so
     ids made in a row sort in that order. Made here in one step: `str(ULID()).lower()` cost a
-    busy inbox 17 µs an activity, and `base64.b32encode` 2 µs where these lookups take 1."""
+    busy inbox 17 µs an activity."""
     with _lock:
         millisecond = time.time_ns() // 1_000_000
         if millisecond == _previous[0]:
@@ -33,8 +34,13 @@ def new_id() -> str:
         else:
             randomness = int.from_bytes(os.urandom(10), "big")
         _previous[0], _previous[1] = millisecond, randomness
-    value = millisecond << 80 | randomness
-    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+    return _ulid_text(millisecond << 80 | randomness)
+
+
+def _ulid_text(value: int) -> str:
+    """A 128-bit ULID's 26 characters. (base64.b32encode, a loop in Python, took 3 of
+    `new_id`'s 4 µs: the inbox worker makes 21 ids a post Announced to 21 inboxes.)"""
+    return "".join([_PAIRS[value >> shift & 1023] for shift in _SHIFTS])
 
 
 def utcnow() -> datetime:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ulid import ULID
 
 from server.models import new_id
+from server.models._base import _ulid_text
 
 
 def test_new_id__is_a_ulid_of_the_moment_it_was_made() -> None:
@@ -49,3 +52,10 @@ def test_new_id__spells_every_bit_of_its_time_and_randomness_as_python_ulid_does
         # Then it is python-ulid's spelling of those 128 bits, in lower case
         expected = ULID.from_bytes(millisecond.to_bytes(6, "big") + randomness)
         assert made == str(expected).lower()
+
+
+@given(st.integers(min_value=0, max_value=(1 << 128) - 1))
+def test_ulid_text__is_python_ulids_text_in_lower_case(value: int) -> None:
+    # Given any 128-bit value (48 bits of time, 80 of randomness)
+    # Then its text is python-ulid's, in lower case
+    assert _ulid_text(value) == str(ULID.from_int(value)).lower()
