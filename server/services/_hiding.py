@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 from server import events
 from server.models import Group, Membership, MembershipState, Post, PostState, utcnow
+from server.services.counts import recount_group, recount_replies
 from server.services.groups import _recount_members
-from server.services.posts import _recount_group, _recount_replies
 
 __all__ = ["end_memberships", "remove_posts", "restore_posts"]
 
@@ -72,9 +72,9 @@ async def restore_posts(actor_ids: list[str], reason: str, *, restorer_id: str) 
 async def _recount(posts: list[Post]) -> None:
     groups: dict[str, Group] = {post.group_id: post.group for post in posts}
     for root_id in {post.root_id for post in posts if post.root_id}:
-        await _recount_replies(root_id)
+        await recount_replies(root_id)
     for group in groups.values():
-        await _recount_group(group)
+        await recount_group(group)
 
 
 async def end_memberships(actor_ids: list[str]) -> None:

@@ -23,8 +23,8 @@ from server import events
 from server.content import plain_text
 from server.models import Actor, Group, Post, PostState, utcnow
 from server.services import audit, groups
+from server.services.counts import recount_group, recount_replies
 from server.services.errors import Conflict, Forbidden, NotFound
-from server.services.posts import _recount_group, _recount_replies
 
 __all__ = [
     "approve_held_post",
@@ -171,8 +171,8 @@ async def _take_out(
 async def _recount(post: Post, group: Group, *, now: datetime | None = None) -> None:
     """Counts include PUBLISHED posts only; `now` moves the activity dates (on approval)."""
     if post.root_id:
-        await _recount_replies(post.root_id, last_activity_at=now)
-    await _recount_group(group, last_post_at=now)
+        await recount_replies(post.root_id, last_activity_at=now)
+    await recount_group(group, last_post_at=now)
 
 
 async def _record(by: Actor, action: str, post: Post, group: Group, reason: str = "") -> None:

@@ -17,8 +17,6 @@ re-exported here.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from tortoise.transactions import in_transaction
 
 from server import events
@@ -38,7 +36,7 @@ from server.models import (
     ReactionKind,
     utcnow,
 )
-from server.services import audit, groups, holds
+from server.services import audit, counts, groups, holds
 from server.services._post_rules import (
     TITLE_MAX_CHARS,
     TOP_LEVEL_KINDS,
@@ -141,7 +139,7 @@ async def create_post(
         )
         await _store_references(post, rendered, targets)
         if not held:
-            await _recount_group(group, last_post_at=now)
+            await counts.recount_group(group, last_post_at=now)
             await events.bus.publish(events.PostCreated(post.id))
         else:
             await events.bus.publish(events.PostHeld(post.id))
@@ -189,8 +187,8 @@ async def create_reply(
         )
         await _store_references(reply, rendered, targets)
         if not held:
-            await _recount_replies(root_id, last_activity_at=now)
-            await _recount_group(group, last_post_at=now)
+            await counts.recount_replies(root_id, last_activity_at=now)
+            await counts.recount_group(group, last_post_at=now)
             await events.bus.publish(events.PostCreated(reply.id))
         else:
             await events.bus.publish(events.PostHeld(reply.id))
@@ -260,8 +258,8 @@ async def delete_post(by: Account | Actor, post: Post) -> Post:
         await Notification.filter(post=post).delete()
         await Post.filter(accepted_answer_id=post.id).update(accepted_answer_id=None)
         if post.root_id:
-            await _recount_replies(post.root_id)
-        await _recount_group(group)
+            await counts.recount_replies(post.root_id)
+        await counts.recount_group(group)
         if not by_author:
             await audit.record(
                 actor,
@@ -428,37 +426,6 @@ async def _store_references(post: Post, rendered: Rendered, targets: dict[str, A
         await PostHashtag.create(post=post, tag=tag[:100])
     for actor_id in dict.fromkeys(actor.id for actor in targets.values()):
         await PostMention.create(post=post, actor_id=actor_id)
-
-
-async def _recount_group(group: Group, *, last_post_at: datetime | None = None) -> None:
-    """`post_count` counts visible threads; `last_post_at` moves on every new post or reply."""
-    # Lock the group first: two posts stored at once (the inbox worker's chains side by side,
-    # two workers) then count one after the other, the second seeing the first's committed
-    # post, instead of each counting only its own and the count ending one short. NO KEY: the
-    # posts' own inserts hold key locks on the group. (SQLite serialises writers.)
-    if Group._meta.db.capabilities.dialect == "postgres":
-        await Group.select_for_update(no_key=True).filter(id=group.id).only("id")
-    count = await Post.filter(
-        group_id=group.id, parent_id__isnull=True, state=PostState.PUBLISHED
-    ).count()
-    changes: dict[str, object] = {"post_count": count}
-    if last_post_at is not None:
-        changes["last_post_at"] = last_post_at
-    await Group.filter(id=group.id).update(**changes)
-    group.post_count = count
-
-
-async def _recount_replies(root_id: str, *, last_activity_at: datetime | None = None) -> None:
-    # Lock the thread's first post, as `_recount_group` locks the group, for the same reason:
-    # two replies stored at once each counted without the other. Callers lock threads before
-    # groups, each kind in id order, so two such transactions never wait on each other in turn.
-    if Post._meta.db.capabilities.dialect == "postgres":
-        await Post.select_for_update(no_key=True).filter(id=root_id).only("id")
-    count = await Post.filter(root_id=root_id, state=PostState.PUBLISHED).count()
-    changes: dict[str, object] = {"reply_count": count}
-    if last_activity_at is not None:
-        changes["last_activity_at"] = last_activity_at
-    await Post.filter(id=root_id).update(**changes)
 
 
 async def _recount_reactions(post: Post) -> None:

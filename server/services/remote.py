@@ -49,10 +49,10 @@ from server.models import (
     utcnow,
 )
 from server.services import domain_blocks, groups, holds, posts
-from server.services.errors import Forbidden, Invalid, NotFound
 
 # The counters are the posts service's own bookkeeping; remote posts must keep them the same way.
-from server.services.posts import _recount_group, _recount_replies
+from server.services.counts import recount_group, recount_replies
+from server.services.errors import Forbidden, Invalid, NotFound
 
 __all__ = [
     "IncomingPost",
@@ -244,11 +244,11 @@ async def receive_post(
         post = _new_post(draft, content, held, now)
         await post.save(force_create=True)
         if parent is not None and not held:
-            await _recount_replies(post.root_id or "", last_activity_at=now)
+            await recount_replies(post.root_id or "", last_activity_at=now)
         hashtags, mentioned = _references(incoming)
         await _store_references(post, hashtags, mentioned)
         if not held:  # a held post is announced (PostCreated) only when a moderator approves it
-            await _recount_group(group, last_post_at=now)
+            await recount_group(group, last_post_at=now)
             stored = events.StoredPost(post, hashtags, mentioned)
             await events.bus.publish(events.PostCreated(post.id, stored))
         else:
@@ -352,10 +352,10 @@ async def receive_posts(drafts: Sequence[PostDraft]) -> list[Post]:
             await PostMention.bulk_create(mention_rows)
         # Threads, then groups, each in id order: the locks `_recount_*` take, in one order.
         for root_id in sorted({post.root_id for post in made if post.root_id}):
-            await _recount_replies(root_id, last_activity_at=now)
+            await recount_replies(root_id, last_activity_at=now)
         groups = {draft.group.id: draft.group for draft in drafts}
         for group_id in sorted(groups):
-            await _recount_group(groups[group_id], last_post_at=now)
+            await recount_group(groups[group_id], last_post_at=now)
         await events.bus.publish_many(
             [
                 events.PostCreated(post.id, events.StoredPost(post, tags, mentioned))

@@ -39,11 +39,12 @@ from server.models import (
     utcnow,
 )
 from server.services import posts
+from server.services.counts import recount_group, recount_replies
 from server.services.errors import Forbidden, Invalid, NotFound
 
 # The counters are the owning services' bookkeeping; remote groups keep them the same way.
 from server.services.groups import _recount_members
-from server.services.posts import _recount_group, _recount_replies, remove_reaction
+from server.services.posts import remove_reaction
 
 __all__ = [
     "confirm_remote_membership",
@@ -153,8 +154,8 @@ async def remove_announced_post(group: Group, post: Post, *, reason: str = "") -
         post.removal_reason = reason.strip()[:2000]
         await post.save(update_fields=["state", "removed_at", "removal_reason"])
         if post.root_id:
-            await _recount_replies(post.root_id)
-        await _recount_group(group)
+            await recount_replies(post.root_id)
+        await recount_group(group)
         await events.bus.publish(events.PostRemoved(post.id, group_actor.id))
     return post
 
@@ -176,8 +177,8 @@ async def restore_announced_post(group: Group, post: Post) -> Post:
         post.removal_reason = ""
         await post.save(update_fields=["state", "removed_at", "removal_reason"])
         if post.root_id:
-            await _recount_replies(post.root_id)
-        await _recount_group(group)
+            await recount_replies(post.root_id)
+        await recount_group(group)
         await events.bus.publish(events.PostRestored(post.id, group_actor.id))
     return post
 

@@ -11,7 +11,7 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from server.models import Group, Post, PostKind
-from server.services.posts import _recount_group, _recount_replies
+from server.services.counts import recount_group, recount_replies
 from tests.helpers import make_account, make_group, make_post
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -45,7 +45,7 @@ async def test_recount_group__two_posts_stored_at_once_are_both_counted() -> Non
             await Post.create(
                 group_id=group.id, author_id=ada.actor_id, kind=PostKind.DISCUSSION, title=title
             )
-            await _recount_group(group)
+            await recount_group(group)
             if hold:
                 counted.set()
                 await release.wait()
@@ -80,7 +80,7 @@ async def test_recount_replies__two_replies_stored_at_once_are_both_counted() ->
                 parent_id=root.id,
                 root_id=root.id,
             )
-            await _recount_replies(root.id)
+            await recount_replies(root.id)
             if hold:
                 counted.set()
                 await release.wait()
