@@ -17,7 +17,7 @@ from typing import Any
 
 from pypika_tortoise.queries import QueryBuilder
 from pypika_tortoise.terms import Parameterizer
-from tortoise.queryset import QuerySet, QuerySetSingle, ValuesListQuery, ValuesQuery
+from tortoise.queryset import QuerySet, QuerySetSingle, ValuesListQuery
 
 from server.models import (
     Account,
@@ -241,14 +241,22 @@ async def home_feed(
         return Page([], None)
     ids = {f"post{number}": post_id for number, post_id in enumerate(chosen)}
 
-    def rows(actor: str, **posts: str) -> ValuesQuery[Any]:
+    def rows(actor: str, **posts: str) -> tuple[str, list[Any]]:
         reader = Account(actor_id=actor, is_admin=account.is_admin)
-        return Post.filter(readable_posts(reader), id__in=list(posts.values())).values(*COLUMNS)
+        query = Post.filter(readable_posts(reader), id__in=list(posts.values())).values(*COLUMNS)
+        if tuple(query._fields_for_select) != COLUMNS:  # `listed` reads the columns by position
+            raise RuntimeError("the listed columns are not selected in their order")
+        query._choose_db_if_not_chosen()
+        query._make_query()
+        sql, values = query.query.get_parameterized_sql()
+        return str(sql), list(values)
 
-    loaded: list[dict[str, Any]] = await _prepared.run(
+    # The rows as the database gives them, made into records here (`listed`).
+    sql, values = _prepared.statement(
         ("home rows", len(chosen), account.is_admin), rows, actor=account.actor_id, **ids
     )
-    by_id = {row["id"]: listed(row) for row in loaded}
+    _, loaded = await Post._meta.db.execute_query(sql, values)
+    by_id = {str(row[0]): listed(row) for row in loaded}
     return page_of([by_id[post_id] for post_id in chosen if post_id in by_id], limit, _activity)
 
 
