@@ -278,6 +278,10 @@ async def _newest_threads(
             for group_id in groups.values()
         ]
 
+    if not cursor and group_ids and Post._meta.db.capabilities.dialect == "postgres":
+        return await _union_all(
+            _NEWEST_EACH_GROUP_POSTGRES, [group_ids, PostState.PUBLISHED.value, limit + 1]
+        )
     groups = {f"group{number}": group_id for number, group_id in enumerate(group_ids)}
     if cursor:  # older pages are rare: their statement is not kept
         return await _union_all(*_union_sql(each_group(**groups)))
@@ -288,6 +292,18 @@ async def _newest_threads(
             **groups,
         )
     )
+
+
+# The first page's candidates on PostgreSQL: the same ordered range of each group's index as
+# `each_group` reads, in a statement of one shape for any number of groups. PostgreSQL plans
+# the UNION ALL of `_union_sql` anew at every run (its parameters get custom plans), and that
+# planning cost more than running it: 1.5 ms against 0.3 ms at ten groups.
+_NEWEST_EACH_GROUP_POSTGRES = (
+    'SELECT newest."0", newest."1" FROM unnest($1::varchar[]) AS chosen(group_id)'
+    ' CROSS JOIN LATERAL (SELECT "last_activity_at" "0", "id" "1" FROM "post"'
+    ' WHERE "group_id" = chosen.group_id AND "state" = $2 AND "parent_id" IS NULL'
+    ' ORDER BY "last_activity_at" DESC, "id" DESC LIMIT $3) AS newest'
+)
 
 
 def _union_sql(queries: list[ValuesListQuery[Any]]) -> tuple[str, list[Any]]:
