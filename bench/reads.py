@@ -57,6 +57,21 @@ p95 <= 50 ms at concurrency 16 on two cores); /home at 4.4 is not yet: what is l
 statements (each a hop to aiosqlite's thread on SQLite), three models for the session, and the
 template. Rerun on an idle machine for the p95s.
 
+/home, branch home against main at b6221cf (2026-12-05 08:49-09:00, back to back, before
+first; the shared machine at load average 6-11, so the p95s say little), `--requests 4000`:
+CPU ms per rendering in this process, /home (thread page as the yardstick of load):
+SQLite 9.41 (4.48) -> 5.39 (2.35), PostgreSQL 6.46 (2.85) -> 5.70 (2.78). Alternating runs
+of the app alone on a seeded world (median of 15 batches of 100, three pairs) said the same:
+SQLite 3.2, 3.9, 2.6 -> 2.4, 2.6, 1.8 ms; PostgreSQL 3.0, 2.5, 2.0 -> 2.8, 2.2, 1.7 ms (client
+side only: the LATERAL statement saves the server's CPU). /home p95, one / two web
+processes: SQLite 179 / 169 -> 86 / 22 ms, PostgreSQL 135 / 160 -> 128 / 196 ms.
+What changed: the rows made into records without `.values()`, ciso8601 for SQLite's dates,
+the counts of a listed thread in `thread_item`, and on PostgreSQL the first page's candidates
+in one LATERAL statement (the UNION ALL was planned at every run: 1.5 ms of the server's CPU
+against 0.3). What is left: a hop to aiosqlite's thread per statement (under load the
+largest item of a cProfile: the main thread waits in `put_nowait`), Jinja's macro calls
+(`when`, `kind_badge`, `author_link` per thread), the session's three models.
+
 Idle machine (2026-12-05 03:52-03:58, load average 1.1-1.6, page cache on, its default 10 s),
 100,000 posts, concurrency 16, `--requests 4000`: p95 in ms, one / two web processes
                   SQLite         PostgreSQL

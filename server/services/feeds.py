@@ -17,7 +17,7 @@ from typing import Any
 
 from pypika_tortoise.queries import QueryBuilder
 from pypika_tortoise.terms import Parameterizer
-from tortoise.queryset import QuerySet, QuerySetSingle, ValuesListQuery, ValuesQuery
+from tortoise.queryset import QuerySet, QuerySetSingle, ValuesListQuery
 
 from server.models import (
     Account,
@@ -241,14 +241,22 @@ async def home_feed(
         return Page([], None)
     ids = {f"post{number}": post_id for number, post_id in enumerate(chosen)}
 
-    def rows(actor: str, **posts: str) -> ValuesQuery[Any]:
+    def rows(actor: str, **posts: str) -> tuple[str, list[Any]]:
         reader = Account(actor_id=actor, is_admin=account.is_admin)
-        return Post.filter(readable_posts(reader), id__in=list(posts.values())).values(*COLUMNS)
+        query = Post.filter(readable_posts(reader), id__in=list(posts.values())).values(*COLUMNS)
+        if tuple(query._fields_for_select) != COLUMNS:  # `listed` reads the columns by position
+            raise RuntimeError("the listed columns are not selected in their order")
+        query._choose_db_if_not_chosen()
+        query._make_query()
+        sql, values = query.query.get_parameterized_sql()
+        return str(sql), list(values)
 
-    loaded: list[dict[str, Any]] = await _prepared.run(
+    # The rows as the database gives them, made into records here (`listed`).
+    sql, values = _prepared.statement(
         ("home rows", len(chosen), account.is_admin), rows, actor=account.actor_id, **ids
     )
-    by_id = {row["id"]: listed(row) for row in loaded}
+    _, loaded = await Post._meta.db.execute_query(sql, values)
+    by_id = {str(row[0]): listed(row) for row in loaded}
     return page_of([by_id[post_id] for post_id in chosen if post_id in by_id], limit, _activity)
 
 
@@ -270,6 +278,10 @@ async def _newest_threads(
             for group_id in groups.values()
         ]
 
+    if not cursor and group_ids and Post._meta.db.capabilities.dialect == "postgres":
+        return await _union_all(
+            _NEWEST_EACH_GROUP_POSTGRES, [group_ids, PostState.PUBLISHED.value, limit + 1]
+        )
     groups = {f"group{number}": group_id for number, group_id in enumerate(group_ids)}
     if cursor:  # older pages are rare: their statement is not kept
         return await _union_all(*_union_sql(each_group(**groups)))
@@ -280,6 +292,18 @@ async def _newest_threads(
             **groups,
         )
     )
+
+
+# The first page's candidates on PostgreSQL: the same ordered range of each group's index as
+# `each_group` reads, in a statement of one shape for any number of groups. PostgreSQL plans
+# the UNION ALL of `_union_sql` anew at every run (its parameters get custom plans), and that
+# planning cost more than running it: 1.5 ms against 0.3 ms at ten groups.
+_NEWEST_EACH_GROUP_POSTGRES = (
+    'SELECT newest."0", newest."1" FROM unnest($1::varchar[]) AS chosen(group_id)'
+    ' CROSS JOIN LATERAL (SELECT "last_activity_at" "0", "id" "1" FROM "post"'
+    ' WHERE "group_id" = chosen.group_id AND "state" = $2 AND "parent_id" IS NULL'
+    ' ORDER BY "last_activity_at" DESC, "id" DESC LIMIT $3) AS newest'
+)
 
 
 def _union_sql(queries: list[ValuesListQuery[Any]]) -> tuple[str, list[Any]]:
