@@ -116,14 +116,18 @@ class Layout:
         )
 
     def rss(self) -> dict[str, float]:
-        """RSS per process; the web server's own processes are its supervisor's children."""
+        """RSS per process; the web server's own processes are its supervisor's children, and
+        a worker's signing processes (`LYCEUM_DELIVERY_SIGNING_PROCESSES`) are its own."""
         sizes: dict[str, float] = {}
         for name, process in self.processes.items():
+            spawned = [pid for pid in web_processes(process.pid) if pid != process.pid]
             if name == "web":
-                for n, child in enumerate(web_processes(process.pid), start=1):
+                for n, child in enumerate(spawned or [process.pid], start=1):
                     sizes[f"web {n}"] = rss_mb(child)
-            else:
-                sizes[name] = rss_mb(process.pid)
+                continue
+            sizes[name] = rss_mb(process.pid)
+            for n, child in enumerate(spawned, start=1):
+                sizes[f"{name}, signing process {n}"] = rss_mb(child)
         return sizes
 
     def error_lines(self) -> list[str]:
