@@ -8,10 +8,12 @@ encoded as UTF-8 at all. These helpers are the one place that knows how to tell 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = [
     "LONE_SURROGATE",
     "MAX_ID_CHARS",
+    "holds_unstorable",
     "is_storable",
     "is_storable_id",
     "storable",
@@ -49,3 +51,19 @@ def is_storable_id(value: str) -> bool:
     """Whether an id or URL can be stored as it is: at most `MAX_ID_CHARS` characters, with
     neither a NUL character nor a lone surrogate."""
     return len(value) <= MAX_ID_CHARS and is_storable(value)
+
+
+def holds_unstorable(document: Any) -> bool:
+    """Whether a parsed JSON document holds, in any key or string, text that `is_storable`
+    refuses. Walked without recursion: a document may be as deep as its parser allowed."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and not is_storable(value):
+            return True
+    return False

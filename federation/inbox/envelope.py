@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from federation import jsondoc
 from federation.ld import get_id, get_list
-from server.text import MAX_ID_CHARS, is_storable
+from server.text import MAX_ID_CHARS, holds_unstorable
 
 __all__ = ["MAX_ID_CHARS", "Unstorable", "is_http_url", "plain_origin", "read_envelope"]
 
@@ -93,7 +93,7 @@ def read_envelope(body: bytes) -> dict[str, str]:
     actor = get_id(data.get("actor"))
     if actor is None:
         raise Unstorable("The activity needs an actor id.")
-    if b"\\u" in body and _has_unstorable_text(data):  # only an escape can make them
+    if b"\\u" in body and holds_unstorable(data):  # only an escape can make them
         raise Unstorable("The document holds a NUL character or a lone surrogate.")
     if not is_http_url(data["id"]):
         raise Unstorable("The activity id must be an http(s) URL of at most 2048 characters.")
@@ -106,20 +106,6 @@ def read_envelope(body: bytes) -> dict[str, str]:
     if len(kind) > 64 or not kind.isprintable():
         raise Unstorable("The activity type is not a plain name.")
     return {"id": data["id"], "type": kind, "actor": actor}
-
-
-def _has_unstorable_text(data: Any) -> bool:
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str) and not is_storable(value):
-            return True
-    return False
 
 
 def _stored_ids(data: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -12,7 +12,7 @@ from typing import Any
 from federation import jsondoc
 from federation.inbox.parse import Activity, ParseError, parse_activity
 from server.models import InboxActivity
-from server.text import is_storable
+from server.text import holds_unstorable, is_storable
 
 __all__ = ["ERROR_MAX_CHARS", "Reading", "read_row", "read_rows"]
 
@@ -58,14 +58,4 @@ def _unstorable_text(payload: str, document: object) -> bool:
     walked."""
     if "\\u" not in payload and is_storable(payload):
         return False
-    return _unstorable(document)
-
-
-def _unstorable(value: object) -> bool:
-    if isinstance(value, str):
-        return not is_storable(value)
-    if isinstance(value, dict):
-        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_unstorable(item) for item in value)
-    return False
+    return holds_unstorable(document)

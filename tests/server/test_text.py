@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from server.text import (
     MAX_ID_CHARS,
+    holds_unstorable,
     is_storable,
     is_storable_id,
     storable,
@@ -48,3 +49,13 @@ def test_is_storable_id__length_and_characters() -> None:
     assert not is_storable_id(url + "x" * (MAX_ID_CHARS - len(url) + 1))
     assert not is_storable_id(url + "\x00")
     assert not is_storable_id(url + "\udfff")
+
+
+def test_holds_unstorable__finds_bad_text_in_any_key_or_string_at_any_depth() -> None:
+    deep: object = "fine"
+    for _ in range(10_000):  # deeper than Python's recursion limit
+        deep = [deep]
+    assert not holds_unstorable({"a": ["b", {"c": 1, "d": None}], "e": deep})
+    assert holds_unstorable({"a": [{"b": "x\x00"}]})
+    assert holds_unstorable({"a\ud800": 1})
+    assert holds_unstorable([deep, "\udfff"])
