@@ -76,9 +76,7 @@ class _SigningAuth(httpx.Auth):
         """`signed_headers`, with the private-key operation made by `signer` (in a helper
         process: `signing_processes`)."""
         signed = _unsigned(headers)
-        now = self.clock()
-        signed["Host"] = _authority(url)
-        signed["Date"] = self._date_header(now)
+        now = self._stamp(url, signed)
         await self.sign_by(signer, method, url, body, signed, now)
         return signed
 
@@ -86,10 +84,15 @@ class _SigningAuth(httpx.Auth):
         self, method: str, url: str, body: bytes, headers: MutableMapping[str, str]
     ) -> None:
         """Set `Host`, `Date`, the digest and the signature of a request on `headers`."""
+        now = self._stamp(url, headers)
+        self.sign(method, url, body, headers, now)
+
+    def _stamp(self, url: str, headers: MutableMapping[str, str]) -> datetime:
+        """Set `Host` and `Date` on `headers`; the moment `Date` says."""
         now = self.clock()
         headers["Host"] = _authority(url)
         headers["Date"] = self._date_header(now)
-        self.sign(method, url, body, headers, now)
+        return now
 
     def sign(
         self, method: str, url: str, body: bytes, headers: MutableMapping[str, str], now: datetime
