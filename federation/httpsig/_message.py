@@ -53,7 +53,6 @@ def authority(url: str) -> str:
     return f"{host}:{port}"
 
 
-@lru_cache(maxsize=256)  # an inbox is asked for the same few URLs over and over
 def path_and_query(url: str) -> str:
     parts = urlsplit(url)
     path = parts.path or "/"

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from federation.httpsig import _algorithms, cavage, rfc9421
 from federation.httpsig._message import (
@@ -52,6 +53,10 @@ CAVAGE = "draft-cavage"
 RFC9421 = "rfc9421"
 
 KeyLookup = Callable[[str, bool], Awaitable[str | None]]
+
+# An inbox is asked for the same few URLs over and over (the signing side keeps its own, larger
+# memory of the inboxes it delivers to: `auth._path_and_query`).
+_path_and_query = lru_cache(maxsize=256)(path_and_query)
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ async def _verify_cavage(
         _check_digests(covered, fields, body)
     except _Refused as refusal:
         return signer.refused(str(refusal))
-    target = path_and_query(url)
+    target = _path_and_query(url)
 
     def verifies(key: PublicKey) -> bool:
         return cavage.verify(signature, method, target, fields, key)
@@ -202,7 +207,7 @@ def _covers_target(covered: set[str], url: str) -> bool:
     """`@target-uri` or `@request-target`; `@path` only with `@query` when there is a query."""
     if covered & {"@target-uri", "@request-target"}:
         return True
-    has_query = "?" in path_and_query(url)
+    has_query = "?" in _path_and_query(url)
     return "@path" in covered and (not has_query or "@query" in covered)
 
 
