@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, TypeVar
 
+from pypika_tortoise.queries import QueryBuilder
 from tortoise import Tortoise
 from tortoise.queryset import AwaitableQuery
 
-__all__ = ["run", "statement"]
+__all__ = ["built", "run", "statement"]
 
 T = TypeVar("T")
 CACHE_SIZE = 256
@@ -122,10 +123,16 @@ def _shape(key: Hashable, build: Callable[..., Any], names: list[str]) -> _Shape
         return found
     marks = {_MARK.format(name): name for name in names}
     query = build(**{name: mark for mark, name in marks.items()})
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    sql, values = query.query.get_parameterized_sql()
+    sql, values = built(query).get_parameterized_sql()
     found = _shapes[full_key] = _Shape(query, str(sql), _parameters(str(sql), values, marks))
     if len(_shapes) > CACHE_SIZE:
         _shapes.popitem(last=False)
     return found
+
+
+def built(query: AwaitableQuery[Any]) -> QueryBuilder:
+    """The query's SQL builder, made as Tortoise makes it before running it (for this run's
+    connection): for a statement to be sent by hand, or kept."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    return query.query

@@ -246,9 +246,7 @@ async def home_feed(
         query = Post.filter(readable_posts(reader), id__in=list(posts.values())).values(*COLUMNS)
         if tuple(query._fields_for_select) != COLUMNS:  # `listed` reads the columns by position
             raise RuntimeError("the listed columns are not selected in their order")
-        query._choose_db_if_not_chosen()
-        query._make_query()
-        sql, values = query.query.get_parameterized_sql()
+        sql, values = _prepared.built(query).get_parameterized_sql()
         return str(sql), list(values)
 
     # The rows as the database gives them, made into records here (`listed`).
@@ -312,10 +310,7 @@ def _union_sql(queries: list[ValuesListQuery[Any]]) -> tuple[str, list[Any]]:
     thread, and /home would send one per group."""
     if not queries:
         return "", []
-    for query in queries:
-        query._choose_db_if_not_chosen()
-        query._make_query()
-    built: list[QueryBuilder] = [query.query for query in queries]
+    built: list[QueryBuilder] = [_prepared.built(query) for query in queries]
     # One numbering of the parameters across the parts ($1, $2… on PostgreSQL).
     context = built[0].QUERY_CLS.SQL_CONTEXT.copy(parameterizer=Parameterizer())
     parts = [

@@ -19,6 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet, ValuesListQuery
 
 from server.models import Account
+from server.services import _prepared
 
 __all__ = ["CompiledSql", "Placeholders", "compiled", "renumbered", "viewer_key"]
 
@@ -71,10 +72,7 @@ def compiled(
     if found is not None:
         _cache.move_to_end(full_key)
         return found
-    query: Any = build()
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    sql, params = query.query.get_parameterized_sql()
+    sql, params = _prepared.built(build()).get_parameterized_sql()
     found = _cache[full_key] = (str(sql), tuple(params))
     if len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
