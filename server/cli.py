@@ -275,22 +275,24 @@ def worker() -> None:
 
 
 def metrics_server(settings: Settings) -> Any:
-    """A `lyceum worker`'s `/metrics` page, on LYCEUM_HOST:LYCEUM_WORKER_METRICS_PORT: a uvicorn
-    server in the worker's loop that leaves the signals to the worker."""
+    """A `lyceum worker`'s `/metrics` and `/healthz` pages, on
+    LYCEUM_HOST:LYCEUM_WORKER_METRICS_PORT: a uvicorn server in the worker's loop that leaves the
+    signals to the worker. Being in that loop, `/healthz` stops answering when the loop is stuck,
+    which is what a container's health check should see."""
     import contextlib
     from collections.abc import Iterator
 
     import uvicorn
     from starlette.applications import Starlette
 
-    from server import metrics
+    from server import health, metrics
 
     class QuietServer(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
             yield  # SIGTERM stops the worker, which then stops this server
 
-    app = Starlette(routes=metrics.routes)
+    app = Starlette(routes=[*metrics.routes, *health.liveness_routes])
     app.state.settings = settings
     app.state.metrics = metrics.Metrics()
     config = uvicorn.Config(

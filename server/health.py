@@ -19,7 +19,7 @@ from tortoise import Tortoise
 
 from server import db
 
-__all__ = ["routes"]
+__all__ = ["liveness_routes", "routes"]
 
 log = logging.getLogger("lyceum")
 
@@ -55,7 +55,5 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"ready": True}, headers=NO_STORE)
 
 
-routes = [
-    Route("/healthz", healthz, methods=["GET", "HEAD"]),
-    Route("/readyz", readyz, methods=["GET", "HEAD"]),
-]
+liveness_routes = [Route("/healthz", healthz, methods=["GET", "HEAD"])]
+routes = [*liveness_routes, Route("/readyz", readyz, methods=["GET", "HEAD"])]

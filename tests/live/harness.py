@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 import httpx
@@ -324,11 +324,21 @@ class Instance:
         return person
 
 
+class Site(Protocol):
+    """Where a `Person` is logged in: an `Instance` here, or an instance in containers
+    (tests/stack)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def handle(self, name: str) -> str: ...
+
+
 @dataclass
 class Person:
     """Someone logged in on one instance, acting through its pages."""
 
-    instance: Instance
+    instance: Site
     username: str
     client: httpx.AsyncClient
 

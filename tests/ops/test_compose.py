@@ -1,5 +1,5 @@
-"""compose.yaml, deploy/ and the Dockerfile hold together (no Docker engine is needed: this
-machine has none, so the stack itself is not started by the suite).
+"""compose.yaml, deploy/ and the Dockerfile hold together, read without a Docker engine (the
+stack itself is started and used in tests/stack).
 
 What is checked: the services and their order (migrate once, then web and workers), that every
 LYCEUM_* variable the file sets is a setting and that the values it gives validate, that each
@@ -202,3 +202,18 @@ def test_the_image_health_check_asks_healthz_with_valid_python() -> None:
     compile(command[2], "HEALTHCHECK", "exec")  # raises on a syntax error
     assert "/healthz" in command[2]
     assert "/healthz" in [route.path for route in health.routes]
+
+
+def test_the_worker_health_check_asks_the_worker_page_with_valid_python(
+    compose: dict[str, Any],
+) -> None:
+    from server.cli import metrics_server
+
+    worker = compose["services"]["worker"]
+    command = worker["healthcheck"]["test"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    compile(command[3], "healthcheck", "exec")  # raises on a syntax error
+    port = compose["x-lyceum"]["environment"]["LYCEUM_WORKER_METRICS_PORT"]
+    assert f"http://127.0.0.1:{port}/healthz" in command[3]
+    page = metrics_server(Settings(worker_metrics_port=int(port)))
+    assert "/healthz" in [route.path for route in page.config.app.routes]

@@ -1,7 +1,7 @@
 """deploy/roll replaces a compose service's containers new-first, against a stand-in `docker`
-(this machine has no Docker engine): it starts as many new containers as run, waits for their
-health, then stops and removes only the old ones; if the new ones never get healthy it stops
-nothing."""
+that can be told to never get healthy (tests/stack rolls a real stack): it starts as many new
+containers as run, waits for their health, then stops and removes only the old ones; if the new
+ones never get healthy it stops nothing."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""`lyceum worker` with LYCEUM_WORKER_METRICS_PORT serves /metrics (behind the token) while it
-works, and stops it with itself on SIGTERM. A real process on its own SQLite data directory."""
+"""`lyceum worker` with LYCEUM_WORKER_METRICS_PORT serves /metrics (behind the token) and /healthz
+(compose.yaml's health check of a worker) while it works, and stops them with itself on SIGTERM.
+A real process on its own SQLite data directory."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ def test_the_worker_serves_its_metrics_and_stops_with_them(tmp_path: Path) -> No
         assert 'lyceum_delivery_attempts_total{outcome="done"} 0.0' in page.text
         assert 'lyceum_deliveries{state="queued"} 0.0' in page.text
         assert httpx.get(url, timeout=5).status_code == 401
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert (health.status_code, health.text) == (200, "ok\n")
     finally:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
