@@ -270,6 +270,16 @@ def test_compose__every_service_is_up_and_healthy_behind_caddy(stack: Stack) -> 
         "web": [("running", "healthy", 0)] * 2,
         "worker": [("running", "healthy", 0)] * 2,
     }
+    # And the web containers and workers log JSON lines, as deploy/env.example sets
+    for container in stack.containers():
+        if container["Service"] not in ("web", "worker"):
+            continue
+        # (`docker logs` writes what the container wrote to stderr, the log, on its stderr)
+        lines = stack.run("sh", "-c", 'docker logs "$0" 2>&1', container["Name"]).splitlines()
+        assert lines, f"{container['Name']} logged nothing"
+        for line in lines:
+            assert line.startswith(b"{"), f"{container['Name']} logged {line[:200]!r}"
+            assert json.loads(line)["message"]
 
 
 async def test_compose__caddy_serves_https_and_the_metrics_behind_their_token(
@@ -303,10 +313,10 @@ def test_compose__each_worker_serves_its_metrics(stack: Stack) -> None:
         "'http://127.0.0.1:9100/metrics', headers={'Authorization': 'Bearer ' + sys.argv[1]}),"
         " timeout=5).read().decode())"
     )
-    for index in (1, 2):
-        page = stack.compose(
-            "exec", "-T", "--index", str(index), "worker", "python", "-c", fetch, token
-        ).decode()
+    workers = [c["Name"] for c in stack.containers() if c["Service"] == "worker"]
+    assert len(workers) == 2
+    for name in workers:
+        page = stack.run("docker", "exec", name, "python", "-c", fetch, token).decode()
         assert "lyceum_delivery_attempts_total" in page
 
 
@@ -341,7 +351,7 @@ async def _standing_is(person: Person, path: str, wanted: str) -> bool:
     return await flows.standing(person, path) == wanted
 
 
-async def test_compose__rolling_restarts_replace_every_container_and_keep_serving(
+async def test_compose__an_upgrade_migrates_once_then_rolls_every_container_while_serving(
     stack: Stack,
 ) -> None:
     # Given a client that keeps asking for a page through Caddy
@@ -359,7 +369,13 @@ async def test_compose__rolling_restarts_replace_every_container_and_keep_servin
 
     asking = asyncio.create_task(keep_asking())
     try:
-        # When deploy/roll replaces the web containers, then the workers
+        # When the README's upgrade runs: the image built, `lyceum migrate` once, then
+        # deploy/roll replacing the web containers, then the workers
+        await asyncio.to_thread(stack.compose, "build", timeout=COMPOSE_SECONDS)
+        migrated = await asyncio.to_thread(
+            stack.compose, "run", "--rm", "migrate", timeout=COMPOSE_SECONDS
+        )
+        assert b"The database is up to date." in migrated
         for service in ("web", "worker"):
             await asyncio.to_thread(
                 stack.run, "bash", "deploy/roll", service, timeout=COMPOSE_SECONDS
