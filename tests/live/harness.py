@@ -312,16 +312,7 @@ class Instance:
 
     async def person(self, username: str) -> Person:
         """A client logged in as `username` through the log-in form."""
-        person = Person(self, username, self.client())
-        page = await person.client.get("/login")
-        response = await person.client.post(
-            "/login",
-            data={"login": username, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
-        )
-        if response.status_code != 303:
-            await person.client.aclose()
-            raise LiveError(f"{username} could not log in on {self.name}: {response.status_code}")
-        return person
+        return await log_in(self, self.client(), username)
 
 
 class Site(Protocol):
@@ -367,6 +358,19 @@ class Person:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+async def log_in(site: Site, client: httpx.AsyncClient, username: str) -> Person:
+    """`username` logged in on `site` through its log-in form, with `client` (closed if the
+    log-in fails)."""
+    page = await client.get("/login")
+    response = await client.post(
+        "/login", data={"login": username, "password": PASSWORD, "csrf_token": csrf_from(page.text)}
+    )
+    if response.status_code != 303:
+        await client.aclose()
+        raise LiveError(f"{username} could not log in on {site.name}: {response.status_code}")
+    return Person(site, username, client)
 
 
 async def poll(

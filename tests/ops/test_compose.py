@@ -20,6 +20,7 @@ import yaml
 
 from server.cli import main as lyceum_cli
 from server.settings import Settings
+from tests.env_example import env_example
 
 ROOT = Path(__file__).parent.parent.parent
 LYCEUM_SERVICES = ("migrate", "web", "worker")
@@ -35,12 +36,7 @@ def compose() -> dict[str, Any]:
 
 def example_env() -> dict[str, str]:
     """deploy/env.example as a newcomer fills it in: the secrets and the domain given."""
-    values = {}
-    for line in (ROOT / "deploy" / "env.example").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            values[name] = value
-    return {**values, "POSTGRES_PASSWORD": "a-password", "LYCEUM_SECRET_KEY": "a-secret"}
+    return {**env_example(), "POSTGRES_PASSWORD": "a-password", "LYCEUM_SECRET_KEY": "a-secret"}
 
 
 def interpolate(value: object, env: dict[str, str]) -> str:

@@ -31,15 +31,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import csrf_from
+from tests.env_example import env_example
 from tests.live import flows
-from tests.live.harness import LiveError, Person, poll, unique
+from tests.live.harness import PASSWORD, LiveError, Person, log_in, poll, unique
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "lyceum.localhost"
 ADMIN = "operator"
-PASSWORD = "correct horse battery staple"
 GROUP = "physics"
+CADDY_ROOT_IN_CONTAINER = "/data/caddy/pki/authorities/local/root.crt"
 COMPOSE_SECONDS = 600  # a build that installs the locked packages, on a busy machine
 STEP_SECONDS = 180
 
@@ -146,11 +146,7 @@ class Peer:
 
 def example_environment(project: str, caddy_root: Path) -> dict[str, str]:
     """deploy/env.example as a newcomer fills it in, and the overlay's settings."""
-    values = {}
-    for line in (ROOT / "deploy" / "env.example").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            values[name] = value
+    values = env_example()
     values.update(
         DOMAIN=DOMAIN,
         POSTGRES_PASSWORD=secrets.token_urlsafe(24),
@@ -184,9 +180,6 @@ def start(stack: Stack, *services: str) -> None:
         else:
             stack.caddy_root.write_bytes(root)
             return
-
-
-CADDY_ROOT_IN_CONTAINER = "/data/caddy/pki/authorities/local/root.crt"
 
 
 def new_stack(root: Path, name: str) -> Stack:
@@ -230,16 +223,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         raise
     finally:
         stack.down()
-
-
-async def log_in(site: Stack | Peer, client: httpx.AsyncClient, username: str) -> Person:
-    page = await client.get("/login")
-    response = await client.post(
-        "/login", data={"login": username, "password": PASSWORD, "csrf_token": csrf_from(page.text)}
-    )
-    if response.status_code != 303:
-        raise LiveError(f"{username} could not log in on {site.name}: {response.status_code}")
-    return Person(site, username, client)
 
 
 @pytest.fixture
