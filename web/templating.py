@@ -19,6 +19,7 @@ from server.services.holds import explain as explain_hold
 from server.services.search import Segment
 from web.group_page import group_path
 from web.session import csrf_token
+from web.thread_items import ThreadItems
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -39,6 +40,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["marked"] = marked  # a search snippet, its matched words in <mark>
     env.globals["csrf_input"] = csrf_input
     env.globals["error_cue"] = error_cue
+    env.globals["thread_items"] = ThreadItems(env)  # a list's `thread_item`s, kept once rendered
     return templates
 
 

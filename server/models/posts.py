@@ -79,7 +79,8 @@ class Post(Entity):
         # What the pages filter and sort on (tests/server/test_query_plans.py checks they are used).
         indexes = (
             ("group_id", "state", "created_at"),
-            ("group_id", "parent_id", "state", "last_activity_at"),
+            # /home on SQLite: a group's newest threads read from this index alone (0013)
+            ("group_id", "parent_id", "state", "last_activity_at", "id"),
             ("root_id", "created_at"),
             ("parent_id",),
             ("author_id", "created_at"),
