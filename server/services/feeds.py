@@ -222,24 +222,38 @@ async def home_feed(
     """Threads of every group the account belongs to, by latest activity.
 
     Each group's newest threads are read from its own index (a short, ordered range), and
-    merged here: one query over all the groups at once would read and sort every thread of
-    them all, since no index orders the threads of several groups together. The threads come
-    as the list shows them (`listed`).
+    merged: one query over all the groups at once would read and sort every thread of them
+    all, since no index orders the threads of several groups together. The threads come as
+    the list shows them (`listed`).
     """
-    group_ids: list[str] = await _prepared.run(
-        "home groups",
-        lambda actor: Membership.filter(
-            actor_id=actor, state=MembershipState.ACCEPTED, group__state=GroupState.ACTIVE
-        ).values_list("group_id", flat=True),
-        actor=account.actor_id,
-    )
-    # Candidates only: the read policy decides on the rows loaded below.
-    newest = await _newest_threads([str(group_id) for group_id in group_ids], cursor, limit)
-    newest.sort(key=_newest_first, reverse=True)
-    chosen = [str(post_id) for _, post_id in newest[: limit + 1]]
-    if not chosen:
+    if not cursor and Post._meta.db.capabilities.dialect == "postgres":
+        # The groups, their newest threads and the order in one statement (`_HOME_POSTGRES`).
+        chosen = await _union_all(
+            _HOME_POSTGRES,
+            [
+                account.actor_id,
+                MembershipState.ACCEPTED.value,
+                GroupState.ACTIVE.value,
+                PostState.PUBLISHED.value,
+                limit + 1,
+            ],
+        )
+    else:
+        group_ids: list[str] = await _prepared.run(
+            "home groups",
+            lambda actor: Membership.filter(
+                actor_id=actor, state=MembershipState.ACCEPTED, group__state=GroupState.ACTIVE
+            ).values_list("group_id", flat=True),
+            actor=account.actor_id,
+        )
+        # Candidates only: the read policy decides on the rows loaded below.
+        newest = await _newest_threads([str(group_id) for group_id in group_ids], cursor, limit)
+        newest.sort(key=_newest_first, reverse=True)
+        chosen = newest[: limit + 1]
+    chosen_ids = [post_id for _, post_id in chosen]
+    if not chosen_ids:
         return Page([], None)
-    ids = {f"post{number}": post_id for number, post_id in enumerate(chosen)}
+    ids = {f"post{number}": post_id for number, post_id in enumerate(chosen_ids)}
 
     def rows(actor: str, **posts: str) -> tuple[str, list[Any]]:
         reader = Account(actor_id=actor, is_admin=account.is_admin)
@@ -251,11 +265,11 @@ async def home_feed(
 
     # The rows as the database gives them, made into records here (`listed`).
     sql, values = _prepared.statement(
-        ("home rows", len(chosen), account.is_admin), rows, actor=account.actor_id, **ids
+        ("home rows", len(chosen_ids), account.is_admin), rows, actor=account.actor_id, **ids
     )
     _, loaded = await Post._meta.db.execute_query(sql, values)
     by_id = {str(row[0]): listed(row) for row in loaded}
-    return page_of([by_id[post_id] for post_id in chosen if post_id in by_id], limit, _activity)
+    return page_of([by_id[post_id] for post_id in chosen_ids if post_id in by_id], limit, _activity)
 
 
 async def _newest_threads(
@@ -276,10 +290,6 @@ async def _newest_threads(
             for group_id in groups.values()
         ]
 
-    if not cursor and group_ids and Post._meta.db.capabilities.dialect == "postgres":
-        return await _union_all(
-            _NEWEST_EACH_GROUP_POSTGRES, [group_ids, PostState.PUBLISHED.value, limit + 1]
-        )
     groups = {f"group{number}": group_id for number, group_id in enumerate(group_ids)}
     if cursor:  # older pages are rare: their statement is not kept
         return await _union_all(*_union_sql(each_group(**groups)))
@@ -292,15 +302,20 @@ async def _newest_threads(
     )
 
 
-# The first page's candidates on PostgreSQL: the same ordered range of each group's index as
-# `each_group` reads, in a statement of one shape for any number of groups. PostgreSQL plans
-# the UNION ALL of `_union_sql` anew at every run (its parameters get custom plans), and that
-# planning cost more than running it: 1.5 ms against 0.3 ms at ten groups.
-_NEWEST_EACH_GROUP_POSTGRES = (
-    'SELECT newest."0", newest."1" FROM unnest($1::varchar[]) AS chosen(group_id)'
+# /home's first page on PostgreSQL, in one statement of one shape for any number of groups:
+# the member's groups, the same ordered range of each group's index as `each_group` reads, and
+# the newest `limit + 1` of them all (as `_newest_first` sorts: no activity time last). Built
+# from parts, the UNION ALL of `_union_sql` was planned anew at every run (its parameters get
+# custom plans), which cost more than running it (1.5 ms against 0.3 at ten groups), and the
+# groups were a statement of their own.
+_HOME_POSTGRES = (
+    'SELECT newest."0", newest."1" FROM "membership"'
+    ' JOIN "group" ON "group"."id" = "membership"."group_id"'
     ' CROSS JOIN LATERAL (SELECT "last_activity_at" "0", "id" "1" FROM "post"'
-    ' WHERE "group_id" = chosen.group_id AND "state" = $2 AND "parent_id" IS NULL'
-    ' ORDER BY "last_activity_at" DESC, "id" DESC LIMIT $3) AS newest'
+    ' WHERE "post"."group_id" = "membership"."group_id" AND "state" = $4'
+    ' AND "parent_id" IS NULL ORDER BY "last_activity_at" DESC, "id" DESC LIMIT $5) AS newest'
+    ' WHERE "membership"."actor_id" = $1 AND "membership"."state" = $2 AND "group"."state" = $3'
+    ' ORDER BY newest."0" DESC NULLS LAST, newest."1" DESC LIMIT $5'
 )
 
 
