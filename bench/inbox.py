@@ -146,6 +146,11 @@ which the PostgreSQL pair shows to be about 10%. Rates at that load: SQLite two 
 PostgreSQL's 0.25-0.27 ms did on the idle machine, is for an idle rerun: at 0.37 ms a request
 two processes need about 1.9 free cores for it, the load generator beside them.
 
+Connections, SQLite, two web processes (2026-12-05 14:50, idle): at `--connections 32` 4,604/s
+(0.320 ms of server CPU a request, p50 6.2 ms), at 64 5,411/s (0.276 ms, p50 10.7 ms). More
+requests in flight make bigger batches, whose commit more rows share: the CPU a request falls
+by a seventh. At both, the two cores were about 80 % busy (servers and load generator).
+
 Where a stored activity's CPU goes, issue #13 point 3 (2026-12-05 07:59-08:40, load 2.5-10 from
 other helpers' benchmarks, so rates say little). The benchmark now also prints the load
 generator's CPU (uvloop now, as the servers: 0.022-0.027 ms a request, 0.026-0.035 with

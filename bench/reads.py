@@ -27,6 +27,19 @@ rendered `--renders` times in this process, page cache off, and its CPU time per
 printed: the figure a shared machine disturbs least; `--cpu-profile` writes the cProfile of
 the thread page's and /home's renderings. `--processes ""` stops there.)
 
+/home, once more (2026-12-05 14:39-14:47, 11446e5 against this change, alternating, two
+rounds, load 0.6-1.3), CPU ms per rendering in this process, the thread page as yardstick:
+                  SQLite                      PostgreSQL
+  /home           2.99, 2.85 -> 2.30, 2.20    2.86, 3.14 -> 2.42, 2.09
+  thread page     1.78, 1.62 -> 1.63, 1.61    1.77, 1.91 -> 1.78, 1.80
+Time in SQL of a /home rendering: SQLite 1.1-1.5 -> 0.8-0.9 ms, PostgreSQL 3.3-3.8 -> 2.5-2.6.
+What changed: each listed thread's HTML is kept by what it shows (`web/thread_items.py`: half
+of /home's template time); SQLite reads each group's (last activity, id) from a covering index
+(migration 0013: without `id` each row went back to the table); on PostgreSQL the member's
+groups, their newest threads and the merge are one statement (5 -> 4). The machine's speed
+changed by half within the hour (the static response 12,950-27,916/s), so the p95s of one run
+say little alone: at the fast end, SQLite /home p95 67 / 42 ms (one / two web processes).
+
 Thread page and /home, CPU first (2026-12-05, branch reads2 at 8d760c3 against main at ad342ef,
 back to back on the shared machine, load average 7.5-10.8 for both, `--requests 4000`).
 CPU ms per rendering in process (300 renderings), before -> after:

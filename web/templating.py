@@ -30,6 +30,9 @@ def build_templates() -> Jinja2Templates:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # The code around the templates is loaded once too: a new version is a restart, so no
+    # rendering needs to look at the files' times (six `stat`s a page).
+    env.auto_reload = False
     env.filters["timeago"] = timeago
     env.filters["isodate"] = html_datetime
     env.filters["group_path"] = group_path  # /g/name, or /g/name@host for a group elsewhere
