@@ -89,6 +89,3 @@ class ThreadItems:
                 self._kept.move_to_end(key)
             items.append(item)
         return Markup("").join(items)
-
-    def clear(self) -> None:
-        self._kept.clear()
