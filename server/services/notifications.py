@@ -99,7 +99,7 @@ async def unread_count(account: Account) -> int:
     """How many shown notifications are unread: one COUNT, for the header of every page."""
 
     def build(recipient: str, actor: str) -> Any:
-        reader = Account(id=recipient, actor_id=actor, is_admin=account.is_admin)
+        reader = Account(id=recipient, actor_id=actor, role=account.role)
         return Notification.filter(_shown(reader), read_at__isnull=True).count()
 
     count: int = await _prepared.run(
