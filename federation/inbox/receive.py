@@ -48,9 +48,7 @@ from __future__ import annotations
 
 import functools
 import re
-import time
-from collections import OrderedDict
-from typing import Final, Generic, TypeVar
+from typing import Final
 from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect, Request
@@ -77,6 +75,7 @@ from server import (
     events,
     url_convertors,  # noqa: F401  (registers {x:id}, {x:name})
 )
+from server.expiring_memo import ExpiringMemo
 from server.models import DomainBlockSeverity, InboxActivity, inbox_dedup_key
 from server.process_memos import ProcessMemos
 from server.ratelimit import hot_path_limits
@@ -97,38 +96,6 @@ STATE_CHANGING = frozenset({"Follow", "Undo", "Accept", "Reject", "Block", "Dele
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _KEY_ID = re.compile(r'keyId="([^"]*)"|keyid="([^"]*)"')
 
-T = TypeVar("T")
-
-
-class _Memo(Generic[T]):
-    """A bounded in-memory map whose entries expire after `seconds` (per process, per app)."""
-
-    def __init__(self, seconds: float = MEMO_SECONDS, size: int = MEMO_SIZE) -> None:
-        self.seconds = seconds
-        self.size = size
-        self._entries: OrderedDict[str, tuple[float, T]] = OrderedDict()
-
-    def get(self, key: str) -> T | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] < time.monotonic():
-            del self._entries[key]
-            return None
-        return entry[1]
-
-    def put(self, key: str, value: T) -> None:
-        self._entries[key] = (time.monotonic() + self.seconds, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def forget(self, key: str) -> None:
-        self._entries.pop(key, None)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
 
 class _Refusal(Exception):
     def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
@@ -141,9 +108,12 @@ class _Refusal(Exception):
 class Inbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._keys: _Memo[tuple[str, str]] = _Memo()  # key id -> (PEM, owner's actor id)
-        self._alive: _Memo[bool] = _Memo()  # domains recently marked alive
-        self._blocks: _Memo[tuple[DomainBlockSeverity | None]] = _Memo(BLOCK_MEMO_SECONDS)
+        # key id -> (PEM, owner's actor id)
+        self._keys: ExpiringMemo[str, tuple[str, str]] = ExpiringMemo(MEMO_SECONDS, MEMO_SIZE)
+        self._alive: ExpiringMemo[str, bool] = ExpiringMemo(MEMO_SECONDS, MEMO_SIZE)  # domains
+        self._blocks: ExpiringMemo[str, tuple[DomainBlockSeverity | None]] = ExpiringMemo(
+            BLOCK_MEMO_SECONDS, MEMO_SIZE
+        )
         _block_memos.add(self._blocks)
         self._writer = GroupCommit(SeenSignatures(settings.signature_window_seconds))
         self._limits = hot_path_limits(settings.rate_limit_storage)
@@ -296,7 +266,7 @@ class Inbox:
 
 # A domain block changed here: this process's inboxes ask the database again. (A block covers
 # subdomains, so every remembered answer may be touched, not just the event's.)
-_block_memos: ProcessMemos[_Memo[tuple[DomainBlockSeverity | None]]] = ProcessMemos(
+_block_memos: ProcessMemos[ExpiringMemo[str, tuple[DomainBlockSeverity | None]]] = ProcessMemos(
     [events.DomainBlockChanged]
 )
 forget_blocks = _block_memos.forget

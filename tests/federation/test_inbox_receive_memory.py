@@ -1,4 +1,4 @@
-"""What the inbox remembers between requests (`receive._Memo`): verified keys and their owners,
+"""What the inbox remembers between requests (`ExpiringMemo`): verified keys and their owners,
 domains marked alive, domain blocks. Bounded, expiring, and forgotten when a key stops working.
 """
 
@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from federation.inbox import receive
-from federation.inbox.receive import _Memo
+from server import expiring_memo
 from server.models import Actor, DomainBlock, DomainBlockSeverity
 from server.services import domain_blocks
 from tests.federation._inbox_peer import (
@@ -35,43 +35,8 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(receive, "time", SimpleNamespace(monotonic=clock.monotonic))
+    monkeypatch.setattr(expiring_memo, "time", SimpleNamespace(monotonic=clock.monotonic))
     return clock
-
-
-def test_memo__keeps_an_entry_for_its_seconds_then_forgets_it(clock: Clock) -> None:
-    # Given an entry remembered for 60 s
-    memo: _Memo[str] = _Memo(seconds=60.0)
-    memo.put("key", "pem")
-    # Then it is known until the 60 s are over, and not after
-    clock.now += 60.0
-    assert memo.get("key") == "pem"
-    clock.now += 0.001
-    assert memo.get("key") is None
-    # And an expired entry stays gone, even when the clock is wound back
-    clock.now -= 30.0
-    assert memo.get("key") is None
-
-
-def test_memo__holds_at_most_its_size_dropping_the_oldest(clock: Clock) -> None:
-    # Given a memo of three entries, "a" written again last
-    memo: _Memo[int] = _Memo(size=3)
-    for name in ("a", "b", "c"):
-        memo.put(name, 1)
-    memo.put("a", 2)
-    # When a fourth comes
-    memo.put("d", 1)
-    # Then the entry written longest ago goes, and only it
-    assert [memo.get(name) for name in ("a", "b", "c", "d")] == [2, None, 1, 1]
-
-
-def test_memo__forget_drops_one_entry(clock: Clock) -> None:
-    memo: _Memo[int] = _Memo()
-    memo.put("a", 1)
-    memo.put("b", 2)
-    memo.forget("a")
-    memo.forget("never-there")
-    assert (memo.get("a"), memo.get("b")) == (None, 2)
 
 
 async def test_inbox__a_key_whose_refetch_failed_is_not_remembered(
