@@ -1,12 +1,12 @@
 """`{{ thread_items(threads, excerpts) }}`: a list's `thread_item`s, each rendered once per look.
 
-/home and the members' front page show the same threads to everybody in the same groups, again
-and again, and rendering one item (four macro calls, a dozen escapes) costs more than reading
-its row. An item is kept by everything it shows: the fields of the thread's record but its
-HTML (the excerpt stands for it), the list's options and the "5 minutes ago" of its time. So
-an edit, a new reply, a renamed author or the passing minute each make a new key, and no
-process ever has to be told that a kept item went stale. Only `ListedThread` records are kept:
-a model is mutable, and its hash is only its id.
+/home, the members' front page and a group's threads show the same threads to everybody in the
+same groups, again and again, and rendering one item (four macro calls, a dozen escapes) costs
+more than reading its row. An item is kept by everything it shows: the fields of the thread's
+record but its HTML (the excerpt stands for it), the list's options and the "5 minutes ago" of
+its time. So an edit, a new reply, a renamed author or the passing minute each make a new key,
+and no process ever has to be told that a kept item went stale. Only `ListedThread` records are
+kept: a model is mutable, and its hash is only its id.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ Lists are newest first with keyset cursors (see `_paging`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -105,19 +106,24 @@ async def list_threads(
     limit: int = DEFAULT_LIMIT,
     exclude_pinned: bool = False,
     viewer: Account | None = None,
-) -> Page[Post]:
-    """Threads by latest activity. `unanswered` means questions without an accepted answer;
-    `exclude_pinned` leaves out the pinned ones, for pages that show `pinned_threads` first."""
-    query = _threads(group, kind, unanswered, viewer)
-    if exclude_pinned:
-        query = query.filter(pinned_at__isnull=True)
-    return await keyset_page(
-        query.select_related("author"),
-        field="last_activity_at",
-        cursor=cursor,
-        limit=limit,
-        key=_activity,
-    )
+) -> Page[ListedThread]:
+    """Threads by latest activity, as the list shows them (`listed`). `unanswered` means
+    questions without an accepted answer; `exclude_pinned` leaves out the pinned ones, for
+    pages that show `pinned_threads` first."""
+
+    def newest(group_id: str, actor: str = "") -> QuerySet[Post]:
+        query = _threads(group_id, kind, unanswered, _reader(viewer, actor))
+        if exclude_pinned:
+            query = query.filter(pinned_at__isnull=True)
+        return (
+            older_than(query, "last_activity_at", cursor)
+            .order_by("-last_activity_at", "-id")
+            .limit(limit + 1)
+        )
+
+    shape = ("group threads", kind, unanswered, exclude_pinned, _viewer_shape(viewer), limit)
+    rows = await _listed_rows(shape, newest, cursor is None, group_id=group.id, **_actor(viewer))
+    return page_of(rows, limit, _activity)
 
 
 async def pinned_threads(
@@ -126,20 +132,57 @@ async def pinned_threads(
     kind: PostKind | None = None,
     unanswered: bool = False,
     viewer: Account | None = None,
-) -> list[Post]:
+) -> list[ListedThread]:
     """The group's pinned threads (matching the same filters), most recently pinned first."""
-    return (
-        await _threads(group, kind, unanswered, viewer)
-        .filter(pinned_at__isnull=False)
-        .select_related("author")
-        .order_by("-pinned_at", "-id")
-    )
+
+    def pinned(group_id: str, actor: str = "") -> QuerySet[Post]:
+        return (
+            _threads(group_id, kind, unanswered, _reader(viewer, actor))
+            .filter(pinned_at__isnull=False)
+            .order_by("-pinned_at", "-id")
+        )
+
+    shape = ("pinned threads", kind, unanswered, _viewer_shape(viewer))
+    return await _listed_rows(shape, pinned, True, group_id=group.id, **_actor(viewer))
+
+
+def _viewer_shape(viewer: Account | None) -> tuple[bool, bool]:
+    """What the read policy's SQL depends on about the viewer (their id is an argument)."""
+    return viewer is None, viewer is not None and viewer.is_admin
+
+
+def _actor(viewer: Account | None) -> dict[str, str]:
+    return {} if viewer is None else {"actor": viewer.actor_id}
+
+
+def _reader(viewer: Account | None, actor: str) -> Account | None:
+    """The viewer as the read policy sees them, their id being `actor` (a statement's mark)."""
+    return None if viewer is None else Account(actor_id=actor, role=viewer.role)
+
+
+async def _listed_rows(
+    shape: Hashable, build: Callable[..., QuerySet[Post]], keep: bool, **arguments: str
+) -> list[ListedThread]:
+    """The posts of the query `build(**arguments)` makes, in its order, as the list shows them
+    (`listed`: straight from the database's rows). With `keep`, its SQL is kept under `shape`,
+    which must name all that the SQL depends on but the arguments (`_prepared.statement`)."""
+
+    def sql(**marks: str) -> tuple[str, list[Any]]:
+        query = build(**marks).values(*COLUMNS)
+        if tuple(query._fields_for_select) != COLUMNS:  # `listed` reads the columns by position
+            raise RuntimeError("the listed columns are not selected in their order")
+        text, values = _prepared.built(query).get_parameterized_sql()
+        return str(text), list(values)
+
+    text, values = _prepared.statement(shape, sql, **arguments) if keep else sql(**arguments)
+    _, rows = await Post._meta.db.execute_query(text, values)
+    return [listed(row) for row in rows]
 
 
 def _threads(
-    group: Group, kind: PostKind | None, unanswered: bool, viewer: Account | None
+    group_id: str, kind: PostKind | None, unanswered: bool, viewer: Account | None
 ) -> QuerySet[Post]:
-    query = Post.filter(readable_posts(viewer), group=group, parent_id__isnull=True)
+    query = Post.filter(readable_posts(viewer), group_id=group_id, parent_id__isnull=True)
     if unanswered:
         kind = PostKind.QUESTION
         query = query.filter(accepted_answer_id__isnull=True)
@@ -255,20 +298,12 @@ async def home_feed(
         return Page([], None)
     ids = {f"post{number}": post_id for number, post_id in enumerate(chosen_ids)}
 
-    def rows(actor: str, **posts: str) -> tuple[str, list[Any]]:
-        reader = Account(actor_id=actor, is_admin=account.is_admin)
-        query = Post.filter(readable_posts(reader), id__in=list(posts.values())).values(*COLUMNS)
-        if tuple(query._fields_for_select) != COLUMNS:  # `listed` reads the columns by position
-            raise RuntimeError("the listed columns are not selected in their order")
-        sql, values = _prepared.built(query).get_parameterized_sql()
-        return str(sql), list(values)
+    def rows(actor: str, **posts: str) -> QuerySet[Post]:
+        return Post.filter(readable_posts(_reader(account, actor)), id__in=list(posts.values()))
 
-    # The rows as the database gives them, made into records here (`listed`).
-    sql, values = _prepared.statement(
-        ("home rows", len(chosen_ids), account.is_admin), rows, actor=account.actor_id, **ids
-    )
-    _, loaded = await Post._meta.db.execute_query(sql, values)
-    by_id = {str(row[0]): listed(row) for row in loaded}
+    shape = ("home rows", len(chosen_ids), account.is_admin)
+    loaded = await _listed_rows(shape, rows, True, actor=account.actor_id, **ids)
+    by_id = {thread.id: thread for thread in loaded}
     return page_of([by_id[post_id] for post_id in chosen_ids if post_id in by_id], limit, _activity)
 
 
