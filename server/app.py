@@ -35,6 +35,7 @@ from web.errors import EXCEPTION_HANDLERS
 from web.routes import web_routes
 from web.security_headers import SecurityHeaders
 from web.templating import build_templates
+from web.top_helpers import KeptTopHelpers
 from web.url_guard import ControlCharacterGuard
 
 log = logging.getLogger("lyceum")
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         settings=settings,
         templates=build_templates(),
         rate_limits=RateLimits(settings.rate_limit_storage),
+        top_helpers=KeptTopHelpers(settings.page_cache_seconds),
     )
 
     @asynccontextmanager

@@ -37,9 +37,17 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import events
-from server.process_memos import ProcessMemos
+from server.process_memos import Clearable, ProcessMemos
 
-__all__ = ["CHANGES", "UNSEEN", "CachedPages", "PageCache", "register", "share_page"]
+__all__ = [
+    "CHANGES",
+    "UNSEEN",
+    "CachedPages",
+    "PageCache",
+    "empty_with_pages",
+    "register",
+    "share_page",
+]
 
 MAX_ENTRIES = 2_000
 MAX_BYTES = 32 * 1024 * 1024
@@ -295,6 +303,12 @@ def _may_keep(scope: Scope, mark: _Shared, start: Message) -> bool:
     )
 
 
-_live: ProcessMemos[PageCache] = ProcessMemos(CHANGES)
+_live: ProcessMemos[Clearable] = ProcessMemos(CHANGES)
 forget_pages = _live.forget  # something a kept page may show changed: every cache emptied
 register = _live.register
+
+
+def empty_with_pages(memo: Clearable) -> None:
+    """Empty `memo` whenever this process's kept pages are emptied: for what a page shows
+    members as well as visitors, kept no longer than the page would be."""
+    _live.add(memo)

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.models import PostKind
 from server.page_cache import share_page
-from server.services import instance, posts, recognition, search
+from server.services import instance, posts, search
 from server.services.errors import Invalid
 from web.context import web
 from web.feed_links import FeedLink, feed_links
@@ -66,7 +66,7 @@ async def thread_list(request: Request) -> Response:
             "unanswered": unanswered,
             "first_page": first_page,
             "feed_links": _kind_feeds(page, "question" if unanswered else kind),
-            "top_helpers": await recognition.top_helpers(page.group, page.account)
+            "top_helpers": await web(request).top_helpers.of(page.group, page.account)
             if first_page and not unanswered
             else None,
         },
