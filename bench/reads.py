@@ -12,9 +12,10 @@ For SQLite (a temporary data dir) or PostgreSQL (`--database postgres`: a tempor
   prints median / p95 / p99 latency, requests/s and the ratio to the static response; then the
   resident memory (RSS) of each web process after the run.
 
-Pages: group page, thread page, `/home` (logged in), front page, tag page, actor JSON (people
-and groups, `Accept: application/activity+json`), WebFinger, group outbox pages (the first and
-older ones, through their cursors).
+Pages: group page (for visitors, then for the logged-in reader in one of their ten groups,
+which no page cache serves), thread page, `/home` (logged in), front page, tag page, actor JSON
+(people and groups, `Accept: application/activity+json`), WebFinger, group outbox pages (the
+first and older ones, through their cursors).
 
 Targets (issue 13): p95 <= 50 ms for every page at concurrency 16, actor JSON and WebFinger at
 >= 0.5 of the static response, web process RSS <= 150 MB.
@@ -191,7 +192,7 @@ from tortoise import Tortoise
 
 from bench._database import migrated_database
 from bench._instance import instance_environment
-from bench._read_world import World, build
+from bench._read_world import READER_GROUPS, World, build
 from server.app import create_app
 from server.models import Post
 from server.settings import Settings
@@ -375,6 +376,11 @@ def pages(world: World, port: int, outboxes: list[str]) -> list[Page]:
     authors = world.local_authors[:100]
     return [
         Page("group page", [f"/g/{handle}" for handle in world.group_handles]),
+        Page(
+            "group, member",
+            [f"/g/{handle}" for handle in world.group_handles[:READER_GROUPS]],
+            f"Cookie: {world.session_cookie}\r\n",
+        ),
         Page("thread page", [f"/p/{thread}" for thread in world.thread_ids[-20000:]]),
         Page("/home", ["/home"], f"Cookie: {world.session_cookie}\r\n"),
         Page("front page", ["/"]),
@@ -430,7 +436,7 @@ async def queries_per_page(settings: Settings, world: World, verbose: bool) -> N
         for page in pages(world, port, outboxes):
             headers = dict(h.split(": ", 1) for h in page.headers.split("\r\n") if ": " in h)
             path = page.paths[0]
-            # A client per page: only /home sends the session cookie, as in the run.
+            # A client per page: only the members' pages send the session cookie, as in the run.
             async with httpx.AsyncClient(transport=transport, base_url=base) as client:
                 await client.get(path, headers=headers)  # warm: caches filled, as in the run
                 sent.clear()
