@@ -11,7 +11,6 @@ Lists are newest first with keyset cursors (see `_paging`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,7 +34,7 @@ from server.models import (
 from server.services import _prepared
 from server.services._paging import Page, keyset_page, older_than, page_of
 from server.services.errors import NotFound
-from server.services.listed import COLUMNS, ListedThread, listed
+from server.services.listed import ListedThread, listed_rows, stand_in
 from server.services.reading import readable_posts
 
 __all__ = [
@@ -112,7 +111,7 @@ async def list_threads(
     pages that show `pinned_threads` first."""
 
     def newest(group_id: str, actor: str = "") -> QuerySet[Post]:
-        query = _threads(group_id, kind, unanswered, _reader(viewer, actor))
+        query = _threads(group_id, kind, unanswered, stand_in(viewer, actor))
         if exclude_pinned:
             query = query.filter(pinned_at__isnull=True)
         return (
@@ -122,7 +121,7 @@ async def list_threads(
         )
 
     shape = ("group threads", kind, unanswered, exclude_pinned, _viewer_shape(viewer), limit)
-    rows = await _listed_rows(shape, newest, cursor is None, group_id=group.id, **_actor(viewer))
+    rows = await listed_rows(shape, newest, cursor is None, group_id=group.id, **_actor(viewer))
     return page_of(rows, limit, _activity)
 
 
@@ -137,13 +136,13 @@ async def pinned_threads(
 
     def pinned(group_id: str, actor: str = "") -> QuerySet[Post]:
         return (
-            _threads(group_id, kind, unanswered, _reader(viewer, actor))
+            _threads(group_id, kind, unanswered, stand_in(viewer, actor))
             .filter(pinned_at__isnull=False)
             .order_by("-pinned_at", "-id")
         )
 
     shape = ("pinned threads", kind, unanswered, _viewer_shape(viewer))
-    return await _listed_rows(shape, pinned, True, group_id=group.id, **_actor(viewer))
+    return await listed_rows(shape, pinned, True, group_id=group.id, **_actor(viewer))
 
 
 def _viewer_shape(viewer: Account | None) -> tuple[bool, bool]:
@@ -153,30 +152,6 @@ def _viewer_shape(viewer: Account | None) -> tuple[bool, bool]:
 
 def _actor(viewer: Account | None) -> dict[str, str]:
     return {} if viewer is None else {"actor": viewer.actor_id}
-
-
-def _reader(viewer: Account | None, actor: str) -> Account | None:
-    """The viewer as the read policy sees them, their id being `actor` (a statement's mark)."""
-    return None if viewer is None else Account(actor_id=actor, role=viewer.role)
-
-
-async def _listed_rows(
-    shape: Hashable, build: Callable[..., QuerySet[Post]], keep: bool, **arguments: str
-) -> list[ListedThread]:
-    """The posts of the query `build(**arguments)` makes, in its order, as the list shows them
-    (`listed`: straight from the database's rows). With `keep`, its SQL is kept under `shape`,
-    which must name all that the SQL depends on but the arguments (`_prepared.statement`)."""
-
-    def sql(**marks: str) -> tuple[str, list[Any]]:
-        query = build(**marks).values(*COLUMNS)
-        if tuple(query._fields_for_select) != COLUMNS:  # `listed` reads the columns by position
-            raise RuntimeError("the listed columns are not selected in their order")
-        text, values = _prepared.built(query).get_parameterized_sql()
-        return str(text), list(values)
-
-    text, values = _prepared.statement(shape, sql, **arguments) if keep else sql(**arguments)
-    _, rows = await Post._meta.db.execute_query(text, values)
-    return [listed(row) for row in rows]
 
 
 def _threads(
@@ -299,10 +274,10 @@ async def home_feed(
     ids = {f"post{number}": post_id for number, post_id in enumerate(chosen_ids)}
 
     def rows(actor: str, **posts: str) -> QuerySet[Post]:
-        return Post.filter(readable_posts(_reader(account, actor)), id__in=list(posts.values()))
+        return Post.filter(readable_posts(stand_in(account, actor)), id__in=list(posts.values()))
 
     shape = ("home rows", len(chosen_ids), account.is_admin)
-    loaded = await _listed_rows(shape, rows, True, actor=account.actor_id, **ids)
+    loaded = await listed_rows(shape, rows, True, actor=account.actor_id, **ids)
     by_id = {thread.id: thread for thread in loaded}
     return page_of([by_id[post_id] for post_id in chosen_ids if post_id in by_id], limit, _activity)
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from tortoise.expressions import F, Subquery
 from tortoise.functions import Coalesce
+from tortoise.queryset import QuerySet
 
 from server.models import Account, Actor, Group, Membership, MembershipState, Post, PostKind
+from server.services import _prepared
+from server.services.listed import ListedThread, listed_rows, stand_in
 from server.services.reading import readable_groups, readable_posts
 
 __all__ = ["active_groups", "new_resources", "recently_answered", "unanswered_in_my_groups"]
@@ -63,23 +66,32 @@ async def new_resources(viewer: Account | None, *, limit: int = LISTED) -> list[
     )
 
 
-async def unanswered_in_my_groups(account: Account, *, limit: int = LISTED) -> list[Post]:
+async def unanswered_in_my_groups(account: Account, *, limit: int = LISTED) -> list[ListedThread]:
     """Questions without an accepted answer in the groups the member belongs to, newest first:
-    the cries for help they might answer."""
-    group_ids = await Membership.filter(
-        actor_id=account.actor_id, state=MembershipState.ACCEPTED
-    ).values_list("group_id", flat=True)
+    the cries for help they might answer (as the list shows them, `listed`)."""
+    group_ids: list[str] = await _prepared.run(
+        "member's groups",
+        lambda actor: Membership.filter(actor_id=actor, state=MembershipState.ACCEPTED).values_list(
+            "group_id", flat=True
+        ),
+        actor=account.actor_id,
+    )
     if not group_ids:
         return []
-    return (
-        await Post.filter(
-            readable_posts(account),
-            group_id__in=list(group_ids),
-            kind=PostKind.QUESTION,
-            parent_id__isnull=True,
-            accepted_answer_id__isnull=True,
+    groups = {f"group{number}": str(group_id) for number, group_id in enumerate(group_ids)}
+
+    def unanswered(actor: str, **groups: str) -> QuerySet[Post]:
+        return (
+            Post.filter(
+                readable_posts(stand_in(account, actor)),
+                group_id__in=list(groups.values()),
+                kind=PostKind.QUESTION,
+                parent_id__isnull=True,
+                accepted_answer_id__isnull=True,
+            )
+            .order_by("-created_at", "-id")
+            .limit(limit)
         )
-        .select_related("author", "group__actor")
-        .order_by("-created_at", "-id")
-        .limit(limit)
-    )
+
+    shape = ("unanswered in my groups", len(groups), account.is_admin, limit)
+    return await listed_rows(shape, unanswered, True, actor=account.actor_id, **groups)

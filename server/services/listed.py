@@ -5,18 +5,31 @@ A list of twenty threads built as models is eighty objects with every column con
 dozen dates a row on SQLite, each parsed from text): more Python than the page's statements
 take to run. These records hold what the list shows and nothing else, made straight from the
 database's rows: Tortoise's `.values()` resolves each column of each row through several
-calls, which cost a list of twenty more than its statements take to run.
+calls, which cost a list of twenty more than its statements take to run. `listed_rows` reads
+them, its SQL kept once made (`_prepared.statement`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from server.models import Post, PostKind
+from tortoise.queryset import QuerySet
 
-__all__ = ["COLUMNS", "ListedActor", "ListedGroup", "ListedThread", "listed"]
+from server.models import Account, Post, PostKind
+from server.services import _prepared
+
+__all__ = [
+    "COLUMNS",
+    "ListedActor",
+    "ListedGroup",
+    "ListedThread",
+    "listed",
+    "listed_rows",
+    "stand_in",
+]
 
 # The columns a listed thread is read from, through `Post`'s relations (`.values(*COLUMNS)`).
 _ACTOR = ("username", "domain", "display_name", "url", "ap_id")
@@ -115,3 +128,28 @@ def listed(row: Row) -> ListedThread:
         author=_actor(row, 11),
         group=ListedGroup(_actor(row, 11 + len(_ACTOR))),
     )
+
+
+async def listed_rows(
+    shape: Hashable, build: Callable[..., QuerySet[Post]], keep: bool, **arguments: str
+) -> list[ListedThread]:
+    """The posts of the query `build(**arguments)` makes, in its order, as the list shows them.
+    With `keep`, its SQL is kept under `shape`, which must name all that the SQL depends on but
+    the arguments (`_prepared.statement`)."""
+
+    def sql(**marks: str) -> tuple[str, list[Any]]:
+        query = build(**marks).values(*COLUMNS)
+        if tuple(query._fields_for_select) != COLUMNS:  # `listed` reads the columns by position
+            raise RuntimeError("the listed columns are not selected in their order")
+        text, values = _prepared.built(query).get_parameterized_sql()
+        return str(text), list(values)
+
+    text, values = _prepared.statement(shape, sql, **arguments) if keep else sql(**arguments)
+    _, rows = await Post._meta.db.execute_query(text, values)
+    return [listed(row) for row in rows]
+
+
+def stand_in(viewer: Account | None, actor: str) -> Account | None:
+    """The viewer as the read policy sees them, their id being `actor` (a kept statement's
+    mark): their role decides the policy's shape, their id is a parameter."""
+    return None if viewer is None else Account(actor_id=actor, role=viewer.role)
