@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,7 +26,7 @@ import pytest
 from starlette.applications import Starlette
 from tortoise import Tortoise
 
-from server import db, events, log_records
+from server import db, events, expiring_memo, log_records
 from server.app import create_app
 from server.settings import Settings
 
@@ -99,6 +100,23 @@ def _no_memory_between_tests() -> Iterator[None]:
     forget()
     yield
     forget()
+
+
+class MemoClock:
+    """The clock every `ExpiringMemo` reads, moved by hand (`memo_clock`)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def memo_clock(monkeypatch: pytest.MonkeyPatch) -> MemoClock:
+    clock = MemoClock()
+    monkeypatch.setattr(expiring_memo, "time", SimpleNamespace(monotonic=clock.monotonic))
+    return clock
 
 
 @pytest.fixture(autouse=True)

@@ -4,15 +4,12 @@ domains marked alive, domain blocks. Bounded, expiring, and forgotten when a key
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import pytest
 from starlette.applications import Starlette
 
 from federation.inbox import receive
-from server import expiring_memo
 from server.models import Actor, DomainBlock, DomainBlockSeverity
 from server.services import domain_blocks
+from tests.conftest import MemoClock
 from tests.federation._inbox_peer import (
     OTHER_PRIVATE,
     OTHER_PUBLIC,
@@ -22,21 +19,6 @@ from tests.federation._inbox_peer import (
     group_url,
     post_activity,
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(expiring_memo, "time", SimpleNamespace(monotonic=clock.monotonic))
-    return clock
 
 
 async def test_inbox__a_key_whose_refetch_failed_is_not_remembered(
@@ -58,14 +40,14 @@ async def test_inbox__a_key_whose_refetch_failed_is_not_remembered(
 
 
 async def test_inbox__a_new_block_applies_once_the_remembered_one_expires(
-    app: Starlette, peer: RemotePeer, clock: Clock
+    app: Starlette, peer: RemotePeer, memo_clock: MemoClock
 ) -> None:
     # Given remote.example was heard from (its absence of a block remembered)
     bob = peer.add_actor("bob")
     assert (await post_activity(app, build_follow_activity(bob, group_url("x")), bob)).is_success
     # When it is suspended, and the remembered answer has had its time
     await DomainBlock.create(domain="remote.example", severity=DomainBlockSeverity.SUSPEND)
-    clock.now += receive.BLOCK_MEMO_SECONDS + 1
+    memo_clock.now += receive.BLOCK_MEMO_SECONDS + 1
     # Then its next activity is refused
     response = await post_activity(app, build_follow_activity(bob, group_url("y")), bob)
     assert response.status_code == 403

@@ -2,44 +2,25 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import pytest
-
-from server import expiring_memo
 from server.expiring_memo import ExpiringMemo
+from tests.conftest import MemoClock
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(expiring_memo, "time", SimpleNamespace(monotonic=clock.monotonic))
-    return clock
-
-
-def test_memo__keeps_an_entry_for_its_seconds_then_forgets_it(clock: Clock) -> None:
+def test_memo__keeps_an_entry_for_its_seconds_then_forgets_it(memo_clock: MemoClock) -> None:
     # Given an entry remembered for 60 s
     memo: ExpiringMemo[str, str] = ExpiringMemo(seconds=60.0, size=10)
     memo.put("key", "pem")
     # Then it is known until the 60 s are over, and not after
-    clock.now += 60.0
+    memo_clock.now += 60.0
     assert memo.get("key") == "pem"
-    clock.now += 0.001
+    memo_clock.now += 0.001
     assert memo.get("key") is None
     # And an expired entry stays gone, even when the clock is wound back
-    clock.now -= 30.0
+    memo_clock.now -= 30.0
     assert memo.get("key") is None
 
 
-def test_memo__holds_at_most_its_size_dropping_the_oldest(clock: Clock) -> None:
+def test_memo__holds_at_most_its_size_dropping_the_oldest(memo_clock: MemoClock) -> None:
     # Given a memo of three entries, "a" written again last
     memo: ExpiringMemo[str, int] = ExpiringMemo(seconds=60.0, size=3)
     for name in ("a", "b", "c"):
@@ -51,7 +32,7 @@ def test_memo__holds_at_most_its_size_dropping_the_oldest(clock: Clock) -> None:
     assert [memo.get(name) for name in ("a", "b", "c", "d")] == [2, None, 1, 1]
 
 
-def test_memo__forget_drops_one_entry(clock: Clock) -> None:
+def test_memo__forget_drops_one_entry(memo_clock: MemoClock) -> None:
     memo: ExpiringMemo[str, int] = ExpiringMemo(seconds=60.0, size=10)
     memo.put("a", 1)
     memo.put("b", 2)
@@ -60,7 +41,7 @@ def test_memo__forget_drops_one_entry(clock: Clock) -> None:
     assert (memo.get("a"), memo.get("b")) == (None, 2)
 
 
-def test_memo__kept_for_no_time_keeps_nothing(clock: Clock) -> None:
+def test_memo__kept_for_no_time_keeps_nothing(memo_clock: MemoClock) -> None:
     # Given a memo whose entries last 0 s (a cache turned off)
     memo: ExpiringMemo[str, int] = ExpiringMemo(seconds=0, size=10)
     # When an entry is written, Then it is not there even at the same instant
@@ -68,7 +49,7 @@ def test_memo__kept_for_no_time_keeps_nothing(clock: Clock) -> None:
     assert memo.get("a") is None
 
 
-def test_memo__clear_empties_it(clock: Clock) -> None:
+def test_memo__clear_empties_it(memo_clock: MemoClock) -> None:
     memo: ExpiringMemo[str, int] = ExpiringMemo(seconds=60.0, size=10)
     memo.put("a", 1)
     memo.put("b", 2)
