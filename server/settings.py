@@ -103,9 +103,10 @@ class Settings(BaseSettings):
         10.0,
         ge=0,
         description="How long a web process keeps a page rendered for visitors who are not "
-        "logged in (front page, group and thread pages, hashtags, group outbox pages) to answer "
-        "the next ones from memory. A change empties the cache of the process that made it at "
-        "once; other processes show it within this time. 0 turns the cache off.",
+        "logged in (front page, group and thread pages, hashtags, group outbox pages), and a "
+        "group's top helpers, to answer the next ones from memory. A change empties the cache "
+        "of the process that made it at once; other processes show it within this time. 0 "
+        "turns the cache off.",
     )
     search_language: str = Field(
         "english",
