@@ -28,6 +28,23 @@ rendered `--renders` times in this process, page cache off, and its CPU time per
 printed: the figure a shared machine disturbs least; `--cpu-profile` writes the cProfile of
 the thread page's and /home's renderings. `--processes ""` stops there.)
 
+A member's group page and front page (2026-12-05 17:30-17:45, d090ebc against this change,
+alternating): the group page's two thread lists are read as listed records through kept
+statements and rendered through `thread_items`, as /home's; a group's top helpers (which summed
+every credit of the group at each look) are kept per group and month for every reader of it
+(`web/top_helpers.py`); the members' front page reads its unanswered questions the same way.
+CPU ms per rendering in this process, SQLite, two rounds:
+  bench.reads (100,000 posts, page cache and kept top helpers off), group page for visitors
+  7.07, 8.82 -> 4.12, 4.67; a member's 8.72, 9.36 -> 5.42, 6.24; thread page 1.67-1.84 both.
+  The settings' defaults (20,000 posts, top helpers kept): a member's group page 7.39 -> 2.42,
+  a member's front page 6.34, 6.36 -> 3.47, 3.46.
+Over HTTP, one / two web processes, a member's group page (8 statements a rendering): SQLite
+p95 42.7 / 45.1 ms, 424 / 421 requests/s (18:05); PostgreSQL p95 59.1 / 76.8 ms, 409 / 527/s
+(18:08), and 65.8 / 65.8 ms, 365 / 521/s (18:24, a slower hour: /home 53.2 / 47.6 ms, the
+static response 19,851/s against 32,206/s at 18:08): over the 50 ms target on PostgreSQL. It
+costs about 1.4 times /home's CPU; no one part dominates what is left (the session, group,
+membership, topics, watch, unread count, two lists and the template, 0.2-0.4 ms each).
+
 /home, once more (2026-12-05 14:39-14:47, 11446e5 against this change, alternating, two
 rounds, load 0.6-1.3), CPU ms per rendering in this process, the thread page as yardstick:
                   SQLite                      PostgreSQL

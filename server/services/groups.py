@@ -330,7 +330,14 @@ async def _remote_group(name: str, domain: str) -> Group | None:
 
 
 async def membership_of(group: Group, actor_id: str) -> Membership | None:
-    return await Membership.get_or_none(group=group, actor_id=actor_id)
+    # On every group page a logged-in person opens: the SQL is kept (`_prepared`).
+    membership: Membership | None = await _prepared.run(
+        "membership",
+        lambda group_id, actor: Membership.filter(group_id=group_id, actor_id=actor).first(),
+        group_id=group.id,
+        actor=actor_id,
+    )
+    return membership
 
 
 async def is_moderator(group: Group, actor_id: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.models import Account, Group, Post, Watch, WatchLevel
-from server.services import reading
+from server.services import _prepared, reading
 from server.services.errors import Invalid, NotFound
 
 __all__ = [
@@ -91,9 +91,23 @@ async def watch_level(
     """The member's own choice for this thread or group (None: none made)."""
     if account is None:
         return None
-    query = Watch.filter(account=account)
-    query = query.filter(thread=thread) if thread is not None else query.filter(group=group)
-    row = await query.first()
+    # On every thread and group page a logged-in person opens: the SQL is kept (`_prepared`).
+    if thread is not None:
+        row: Watch | None = await _prepared.run(
+            "watch of a thread",
+            lambda account, thread: Watch.filter(account_id=account, thread_id=thread).first(),
+            account=account.id,
+            thread=thread.id,
+        )
+    elif group is not None:
+        row = await _prepared.run(
+            "watch of a group",
+            lambda account, group: Watch.filter(account_id=account, group_id=group).first(),
+            account=account.id,
+            group=group.id,
+        )
+    else:
+        return None
     return row.level if row is not None else None
 
 
