@@ -49,6 +49,14 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
 SQLITE_PRAGMAS: dict[str, str] = {"synchronous": "NORMAL", "journal_size_limit": str(64 << 20)}
 
 
+# Connections a PostgreSQL pool may open (unless the URL sets `?maxsize=`). A page sends its
+# statements one after another, each on a connection taken from the pool: with Tortoise's
+# five, 16 requests at once queued for them, and a member's pages' p95 rose by half
+# (`bench/reads.py`). Ten a process keeps six processes (compose.yaml's default) at 60 of
+# PostgreSQL's default 100.
+POOL_SIZE = 10
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     connection: str | dict[str, Any] = database_url
     if database_url.startswith("sqlite"):
@@ -62,6 +70,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     elif expand_db_url(database_url)["engine"] == "tortoise.backends.asyncpg":
         connection = expand_db_url(database_url)
         connection["credentials"]["connection_class"] = PooledConnection
+        connection["credentials"].setdefault("maxsize", POOL_SIZE)
     return {
         "connections": {"default": connection},
         "apps": {

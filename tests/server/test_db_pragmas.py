@@ -1,4 +1,4 @@
-"""The SQLite connection's pragmas (server/db.py)."""
+"""The database connections' settings (server/db.py): SQLite's pragmas, PostgreSQL's pool."""
 
 from __future__ import annotations
 
@@ -25,3 +25,10 @@ def test_sqlite__pragmas_in_the_url_win() -> None:
     assert config["connections"]["default"] == (
         "sqlite:///data/x.sqlite3?journal_size_limit=1024&synchronous=NORMAL"
     )
+
+
+def test_postgres__the_pool_holds_ten_connections_unless_the_url_says() -> None:
+    default = db.tortoise_config("postgres://lyceum@db:5432/lyceum")
+    chosen = db.tortoise_config("postgres://lyceum@db:5432/lyceum?maxsize=3")
+    assert default["connections"]["default"]["credentials"]["maxsize"] == db.POOL_SIZE == 10
+    assert int(chosen["connections"]["default"]["credentials"]["maxsize"]) == 3
